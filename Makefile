@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make demo` and `make test`. uv is bootstrapped with pip when missing.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(HOME)/.local/bin/uv
+endif
+RUN := $(UV) run --frozen
+
+.PHONY: bootstrap sync demo dev test lint typecheck bench clean
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --user --quiet uv
+
+sync: bootstrap
+	$(UV) sync --frozen
+
+demo: sync
+	$(RUN) hireflow demo
+
+dev: sync
+	$(RUN) hireflow dev
+
+test: sync
+	$(RUN) ruff check .
+	$(RUN) mypy .
+	$(RUN) pytest -q
+
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: sync
+	$(RUN) mypy .
+
+bench: sync
+	$(RUN) python benchmarks/harvest_throughput.py
+	$(RUN) python benchmarks/planner.py
+
+clean:
+	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache

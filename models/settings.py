@@ -1,0 +1,73 @@
+"""Hireflow settings, read once from `HIREFLOW_*` environment variables (and an optional `.env`).
+
+Secrets are `SecretStr` so they never end up in logs or reprs. Everything defaults to the embedded
+stack on loopback, so a fresh clone runs without any configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Construct with keyword overrides in tests."""
+
+    model_config = SettingsConfigDict(env_prefix="HIREFLOW_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(default=Path(".hireflow"), description="Where the embedded stack keeps its files.")
+    log_format: str = Field(default="auto", description="auto (console on a TTY, JSON otherwise), console, json.")
+    log_level: str = "INFO"
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_api_key: SecretStr | None = None
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    task_queue: str = "hireflow-main"
+    harvest_task_queue: str = "hireflow-harvest"
+    planner_task_queue: str = "hireflow-planner"
+
+    # Greenhouse Harvest v3
+    greenhouse_base_url: str = "http://127.0.0.1:8700"
+    greenhouse_token_url: str = "http://127.0.0.1:8700/token"
+    greenhouse_client_id: str = "hireflow-sandbox"
+    greenhouse_client_secret: SecretStr = SecretStr("sandbox-secret")
+    greenhouse_user_id: int | None = Field(
+        default=None, description="Greenhouse user id of the Hireflow account, used as the token `sub`."
+    )
+    greenhouse_rate_limit: int = Field(default=75, description="Requests per window the fleet may use.")
+    greenhouse_webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+
+    # SQL store (configuration, outbox, read model)
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under state_dir.")
+
+    # Calendars and mail
+    caldav_url: str = "http://127.0.0.1:5232"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "Hireflow Scheduling <scheduling@hireflow.local>"
+    reply_domain: str = "hireflow.local"
+    signing_secret: SecretStr = SecretStr("dev-signing-secret-change-me")
+
+    # Web
+    web_base_url: str = "http://127.0.0.1:8000"
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file inside the state directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'hireflow.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,27 @@
+"""The `hireflow` command line. Each command group lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+from starters import dev_cmd, mail_cmd, plan_cmd, sandbox_cmd
+
+app = typer.Typer(
+    name="hireflow",
+    help="Hireflow: durable interview scheduling for Greenhouse, on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
