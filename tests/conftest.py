@@ -1,5 +1,10 @@
-"""Shared pytest fixtures. Capability-specific fixtures live in tests/fixtures/*.py and are loaded here."""
+"""Shared pytest fixtures, one module per capability under tests/fixtures/."""
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = []
+pytest_plugins = [
+    "tests.fixtures.temporal",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.calendar",
+    "tests.fixtures.mail",
+]
