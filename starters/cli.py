@@ -14,6 +14,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Hireflow: durable interview scheduling for Greenhouse, on Temporal."""
+
+
 for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd):
     module.register(app)
 

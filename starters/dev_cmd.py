@@ -1,9 +1,61 @@
-"""Command group registration (filled in by the capability that owns it)."""
+"""`hireflow dev`: the whole embedded stack on loopback until Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import typer
+
+from integrations.logs import configure_logging
+from starters.devstack import DevStack, DevStackConfig
+from starters.ports import PortInUseError
+from starters.processes import ProcessFailedError
+
+
+async def _run(config: DevStackConfig) -> int:
+    try:
+        async with DevStack(config) as stack:
+            width = max(len(e.name) for e in stack.endpoints)
+            typer.echo("\nHireflow dev stack is up (Ctrl-C stops everything):\n")
+            for endpoint in stack.endpoints:
+                note = f"  ({endpoint.note})" if endpoint.note else ""
+                typer.echo(f"  {endpoint.name.ljust(width)}  {endpoint.url}{note}")
+            typer.echo(f"\n  State directory: {config.state_dir.resolve()}  (logs in logs/)\n")
+            reason = await stack.wait_until_stopped()
+            typer.echo(f"Stopping ({reason}) ...")
+        typer.echo("Stopped cleanly.")
+        return 0 if reason.startswith("received") else 1
+    except PortInUseError as error:
+        typer.echo(f"error: {error}", err=True)
+        return 1
+    except ProcessFailedError as error:
+        typer.echo(f"error: {error}", err=True)
+        return 1
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `hireflow` app."""
+    """Add `hireflow dev`."""
+
+    @app.command("dev")
+    def dev(
+        state_dir: Path = typer.Option(Path(".hireflow"), "--state-dir", help="Where the stack keeps its data."),
+        host: str = typer.Option("127.0.0.1", help="Loopback address to bind."),
+        temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
+        temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
+        greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
+        seed: int = typer.Option(7, help="Seed of the sandbox's organisation."),
+        candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
+    ) -> None:
+        """Run the embedded stack: Temporal dev server with its Web UI, and the Greenhouse sandbox."""
+        configure_logging()
+        config = DevStackConfig(
+            state_dir=state_dir,
+            host=host,
+            temporal_port=temporal_port,
+            temporal_ui_port=temporal_ui_port,
+            greenhouse_port=greenhouse_port,
+            seed=seed,
+            candidates=candidates,
+        )
+        raise typer.Exit(asyncio.run(_run(config)))
