@@ -15,7 +15,9 @@ import structlog
 _configured = False
 
 # Keys whose values must never reach a log line, whatever a caller passes.
-_SECRET_KEYS = frozenset({"password", "secret", "client_secret", "token", "access_token", "authorization", "body"})
+_SECRET_KEYS = frozenset(
+    {"password", "secret", "client_secret", "token", "access_token", "authorization", "body"}
+)
 
 
 def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

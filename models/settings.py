@@ -18,8 +18,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HIREFLOW_", env_file=".env", extra="ignore")
 
-    state_dir: Path = Field(default=Path(".hireflow"), description="Where the embedded stack keeps its files.")
-    log_format: str = Field(default="auto", description="auto (console on a TTY, JSON otherwise), console, json.")
+    state_dir: Path = Field(
+        default=Path(".hireflow"), description="Where the embedded stack keeps its files."
+    )
+    log_format: str = Field(
+        default="auto", description="auto (console on a TTY, JSON otherwise), console, json."
+    )
     log_level: str = "INFO"
 
     # Temporal

@@ -6,8 +6,7 @@ email addresses ever go here.
 
 from __future__ import annotations
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
 APPLICATION_ID = SearchAttributeKey.for_int("ApplicationId")
 CANDIDATE_ID = SearchAttributeKey.for_int("CandidateId")
@@ -28,11 +27,11 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     INTERVIEW_START,
 )
 
-# `IndexedValueType` → the type names `temporal server start-dev --search-attribute NAME=TYPE` takes.
+# Indexed value type → the type names `temporal server start-dev --search-attribute NAME=TYPE` takes.
 _CLI_TYPE_NAMES = {
-    IndexedValueType.INDEXED_VALUE_TYPE_INT: "Int",
-    IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
-    IndexedValueType.INDEXED_VALUE_TYPE_DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
 }
 
 

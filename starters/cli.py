@@ -15,7 +15,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Hireflow: durable interview scheduling for Greenhouse, on Temporal."""

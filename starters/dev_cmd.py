@@ -39,7 +39,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("dev")
     def dev(
-        state_dir: Path = typer.Option(Path(".hireflow"), "--state-dir", help="Where the stack keeps its data."),
+        state_dir: Path = typer.Option(
+            Path(".hireflow"), "--state-dir", help="Where the stack keeps its data."
+        ),
         host: str = typer.Option("127.0.0.1", help="Loopback address to bind."),
         temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
         temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),

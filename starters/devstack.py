@@ -106,7 +106,9 @@ class DevStack:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             temporal = await self._stack.enter_async_context(
-                temporal_dev_server(config.state_dir, config.host, config.temporal_port, config.temporal_ui_port)
+                temporal_dev_server(
+                    config.state_dir, config.host, config.temporal_port, config.temporal_ui_port
+                )
             )
             self.processes.append(temporal)
             self.endpoints += [

@@ -38,7 +38,9 @@ def temporal_dev_argv(state_dir: Path, host: str, port: int, ui_port: int) -> li
     ]
 
 
-def temporal_dev_server(state_dir: Path, host: str = "127.0.0.1", port: int = 7233, ui_port: int = 8233) -> ManagedProcess:
+def temporal_dev_server(
+    state_dir: Path, host: str = "127.0.0.1", port: int = 7233, ui_port: int = 8233
+) -> ManagedProcess:
     """A ManagedProcess that is ready once the frontend answers gRPC and the Web UI answers HTTP."""
 
     async def ready() -> bool:

@@ -55,7 +55,9 @@ async def _run_probe(client: Client, probe: ProbeInput) -> tuple[str, ProbeResul
     workflow_id = f"probe-{uuid.uuid4()}"
     async with Worker(client, task_queue=task_queue, workflows=[SearchAttributeProbeWorkflow]):
         result = await asyncio.wait_for(
-            client.execute_workflow(SearchAttributeProbeWorkflow.run, probe, id=workflow_id, task_queue=task_queue),
+            client.execute_workflow(
+                SearchAttributeProbeWorkflow.run, probe, id=workflow_id, task_queue=task_queue
+            ),
             timeout=60,
         )
     return workflow_id, result
@@ -78,7 +80,9 @@ async def test_dev_server_env_lists_by_search_attributes(dev_server_env: Workflo
     client = dev_server_env.client
     application_id = 1_000_000 + uuid.uuid4().int % 1_000_000
     start = datetime(2026, 12, 2, 15, tzinfo=UTC)
-    workflow_id, result = await _run_probe(client, ProbeInput(application_id=application_id, interview_start=start))
+    workflow_id, result = await _run_probe(
+        client, ProbeInput(application_id=application_id, interview_start=start)
+    )
     assert isinstance(result, ProbeResult)
 
     query = f"ApplicationId = {application_id} AND SchedulingStatus = 'completed' AND StageName = 'Onsite'"
