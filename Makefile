@@ -14,8 +14,8 @@ bootstrap:
 sync: bootstrap
 	$(UV) sync --frozen
 
-demo: sync
-	$(RUN) hireflow demo
+demo: sync  # the scheduling demo arrives with the web app; until then the embedded stack itself
+	$(RUN) hireflow dev
 
 dev: sync
 	$(RUN) hireflow dev
