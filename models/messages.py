@@ -1,0 +1,320 @@
+"""What crosses the SchedulingWorkflow's boundary: its input, messages, query snapshot and carried state.
+
+One pydantic model per message (samples-python style), every field defaulted so that adding a field
+never breaks a payload already in a running history. Timestamps are explicit fields filled from
+`workflow.now()` or by activities: no `default_factory` reads a clock here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from models.scheduling import Blocker, Interval, Placement
+
+
+class SchedulingState(StrEnum):
+    """States of a scheduling request, as shown in `SchedulingStatus` and the Temporal UI."""
+
+    GATHERING = "gathering"
+    OFFERED = "offered"
+    NEGOTIATING = "negotiating"
+    BOOKING = "booking"
+    SCHEDULED = "scheduled"
+    RESCHEDULING = "rescheduling"
+    REPLACING_INTERVIEWER = "replacing_interviewer"
+    ESCALATED = "escalated"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATES = frozenset({SchedulingState.COMPLETED, SchedulingState.CANCELLED})
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Actor = Literal["candidate", "recruiter", "system"]
+
+
+def scheduling_workflow_id(application_id: int, job_interview_stage_id: int) -> str:
+    """The business key of a request: one workflow per application and stage."""
+    return f"schedule-{application_id}-{job_interview_stage_id}"
+
+
+class SchedulingPolicy(BaseModel):
+    """Knobs of one request; defaults are what a demanding recruiter expects out of the box."""
+
+    horizon_days: int = Field(default=14, ge=1, le=90)
+    preferred_days: list[Weekday] = Field(default_factory=list)
+    mode: Literal["video", "onsite"] = "video"
+    options: int = Field(default=10, ge=1, le=50)
+    granularity_minutes: int = Field(default=15, ge=5, le=60)
+    reminder_after: list[timedelta] = Field(
+        default_factory=lambda: [timedelta(hours=24), timedelta(hours=48)],
+        description="Reminders, each measured from the offer; escalation comes one interval after the last.",
+    )
+    rsvp_poll_interval: timedelta = timedelta(minutes=30)
+    decline_replace_cutoff: timedelta = timedelta(hours=48)
+    max_replacements: int = Field(default=3, ge=0)
+    max_reschedules: int = Field(default=2, ge=0)
+    escalate_after_last_reminder: timedelta = timedelta(hours=24)
+    link_ttl: timedelta = timedelta(days=7)
+    continue_as_new_after_events: int = Field(default=0, ge=0, description="0: when the server suggests it.")
+
+
+class TaskQueues(BaseModel):
+    """Where the workflow sends Harvest and planner activities (set by the starter from settings)."""
+
+    harvest: str = "hireflow-harvest"
+    planner: str = "hireflow-planner"
+
+
+class SchedulingRequest(BaseModel):
+    """Input of `SchedulingWorkflow.run`: who asked to schedule which application at which stage."""
+
+    application_id: int
+    job_interview_stage_id: int
+    requested_by_user_id: int | None = None
+    source: Literal["mention", "webhook", "cli", "api"] = "cli"
+    recruiter_notes: str = ""
+    policy: SchedulingPolicy = Field(default_factory=SchedulingPolicy)
+    queues: TaskQueues = Field(default_factory=TaskQueues)
+    carried: CarriedState | None = None
+
+
+# ------------------------------------------------------------------------------------ gathered data
+
+
+class Person(BaseModel):
+    """An interviewer or recruiter as the workflow needs them: id, contact, zone."""
+
+    user_id: int
+    name: str
+    email: str | None = None
+    time_zone: str = "UTC"
+
+
+class SessionSpec(BaseModel):
+    """One interview of the stage's plan, with the pool it can draw from."""
+
+    session_id: str
+    job_interview_id: int
+    name: str
+    duration_minutes: int
+    required: list[int] = Field(default_factory=list)
+    pool: list[int] = Field(default_factory=list)
+    count: int = 1
+    alternates: list[int] = Field(
+        default_factory=list, description="Wider pool tried when the preferred panel cannot make it."
+    )
+    trainee_pool: list[int] = Field(default_factory=list)
+    room_required: bool = False
+
+
+class SchedulingContext(BaseModel):
+    """Everything gathering learned: the application, the plan, the people and the org's rules."""
+
+    application_id: int
+    candidate_id: int
+    job_id: int
+    job_name: str
+    job_interview_stage_id: int
+    stage_name: str
+    recruiter_id: int | None = None
+    coordinator_id: int | None = None
+    candidate_first_name: str = ""
+    candidate_email: str | None = None
+    candidate_time_zone: str = "UTC"
+    sessions: list[SessionSpec] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    rooms_office_id: int | None = None
+
+    def person(self, user_id: int) -> Person | None:
+        return next((p for p in self.people if p.user_id == user_id), None)
+
+
+# ------------------------------------------------------------------------------------------- offers
+
+
+class OfferedOption(BaseModel):
+    """An option the candidate may pick: a whole loop, valid when offered."""
+
+    option_id: str
+    rank: int
+    start: AwareDatetime
+    end: AwareDatetime
+    placements: list[Placement]
+
+
+class Offer(BaseModel):
+    """A set of options sent together; `version` makes stale pages detectable."""
+
+    version: int
+    options: list[OfferedOption] = Field(default_factory=list)
+    offered_at: AwareDatetime
+    expires_at: AwareDatetime
+    blockers: list[Blocker] = Field(default_factory=list)
+
+
+class BookedSession(BaseModel):
+    """One booked interview: the calendar event and the Greenhouse interview that record it."""
+
+    session_id: str
+    job_interview_id: int
+    name: str
+    start: AwareDatetime
+    end: AwareDatetime
+    interviewers: list[int]
+    trainee: int | None = None
+    room: str | None = None
+    event_key: str
+    calendar_event_id: str | None = None
+    greenhouse_interview_id: int | None = None
+    video_url: str | None = None
+
+
+class Booking(BaseModel):
+    """A confirmed loop."""
+
+    booking_id: str
+    sessions: list[BookedSession]
+    confirmed_at: AwareDatetime
+    sequence: int = 0
+
+    @property
+    def start(self) -> datetime:
+        return min(s.start for s in self.sessions)
+
+    @property
+    def end(self) -> datetime:
+        return max(s.end for s in self.sessions)
+
+
+# ------------------------------------------------------------------------------------------ updates
+
+
+class SelectOptionInput(BaseModel):
+    """The candidate picks an option from the page (or a reply says yes to the only one)."""
+
+    option_id: str
+    offer_version: int
+
+
+class SelectOptionResult(BaseModel):
+    outcome: Literal["booked", "unavailable"]
+    message: str
+    booking: Booking | None = None
+    options: list[OfferedOption] = Field(default_factory=list)
+    offer_version: int | None = None
+
+
+class ProposeTimesInput(BaseModel):
+    """The candidate's own windows when none of the options work."""
+
+    windows: list[Interval] = Field(min_length=1, max_length=50)
+    time_zone: str | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class ProposeTimesResult(BaseModel):
+    outcome: Literal["options", "escalated"]
+    message: str
+    options: list[OfferedOption] = Field(default_factory=list)
+    offer_version: int | None = None
+    blockers: list[Blocker] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------ signals
+
+
+class CancelInput(BaseModel):
+    by: Actor = "recruiter"
+    reason: str = ""
+
+
+class RescheduleInput(BaseModel):
+    by: Actor = "candidate"
+    reason: str = ""
+
+
+class InterviewerDeclinedInput(BaseModel):
+    session_id: str
+    user_id: int
+
+
+class RecruiterCommandInput(BaseModel):
+    command: Literal["resume", "pause", "cancel", "reschedule"]
+    user_id: int | None = None
+    note: str = ""
+
+
+class CandidateRepliedInput(BaseModel):
+    """A reply by email, classified by the mail integration (the body itself is not carried)."""
+
+    intent: Literal["confirm", "decline", "propose_times", "cancel", "question"]
+    windows: list[Interval] = Field(default_factory=list)
+    excerpt: str = Field(default="", max_length=1000)
+
+
+class ApplicationClosedInput(BaseModel):
+    reason: Literal["rejected", "hired", "application_deleted", "candidate_deleted"]
+
+
+class InterviewDeletedInput(BaseModel):
+    greenhouse_interview_id: int
+
+
+# ------------------------------------------------------------------------------------- query, state
+
+
+class HistoryEntry(BaseModel):
+    at: AwareDatetime
+    event: str
+    detail: str = ""
+
+
+class CarriedState(BaseModel):
+    """What survives continue-as-new: enough to resume in the same state."""
+
+    state: SchedulingState = SchedulingState.GATHERING
+    context: SchedulingContext | None = None
+    offer: Offer | None = None
+    booking: Booking | None = None
+    replaced_booking: Booking | None = Field(
+        default=None, description="The old loop of a reschedule, kept until the new one is confirmed."
+    )
+    resume_state: SchedulingState | None = None
+    bookings_made: int = 0
+    handled_declines: list[str] = Field(default_factory=list)
+    escalations: int = 0
+    candidate_windows: list[Interval] = Field(default_factory=list)
+    excluded_interviewers: list[int] = Field(default_factory=list)
+    reminders_sent: int = 0
+    reschedules: int = 0
+    replacements: int = 0
+    paused: bool = False
+    escalation_reason: str = ""
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+class SchedulingStatusSnapshot(BaseModel):
+    """The `status` query: a typed view a CLI, page or recruiter can rely on."""
+
+    workflow_id: str
+    application_id: int
+    job_interview_stage_id: int
+    state: SchedulingState
+    waiting_for: str = ""
+    deadline: AwareDatetime | None = None
+    paused: bool = False
+    offer: Offer | None = None
+    booking: Booking | None = None
+    reminders_sent: int = 0
+    reschedules: int = 0
+    replacements: int = 0
+    escalation_reason: str = ""
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+SchedulingRequest.model_rebuild()
