@@ -225,6 +225,24 @@ class ProposeTimesResult(BaseModel):
     blockers: list[Blocker] = Field(default_factory=list)
 
 
+class RefreshOptionsInput(BaseModel):
+    """The candidate's page asks for live options; older ones are re-planned against fresh calendars."""
+
+    max_age_seconds: int = Field(default=120, ge=0, le=86_400)
+
+
+class OptionsView(BaseModel):
+    """What the candidate's page shows: the current options, or why there are none."""
+
+    state: SchedulingState
+    offer_version: int | None = None
+    options: list[OfferedOption] = Field(default_factory=list)
+    expires_at: AwareDatetime | None = None
+    candidate_time_zone: str = "UTC"
+    booking: Booking | None = None
+    message: str = ""
+
+
 # ------------------------------------------------------------------------------------------ signals
 
 

@@ -46,6 +46,7 @@ from models.messages import (
     Person,
     ProposeTimesInput,
     RecruiterCommandInput,
+    RefreshOptionsInput,
     RescheduleInput,
     SchedulingContext,
     SchedulingPolicy,
@@ -496,3 +497,30 @@ async def test_email_reply_yes_books_the_only_option_and_question_escalates(
     for h in (single, handle):
         await h.signal(SchedulingWorkflow.cancel, CancelInput())
         await asyncio.wait_for(h.result(), 30)
+
+
+async def test_live_refresh_replans_old_options_without_a_new_email(
+    harness: tuple[WorkflowEnvironment, World, str],
+) -> None:
+    env, world, queue = harness
+    handle = await _start(env, queue)
+    await _until(handle, SchedulingState.OFFERED)
+    fresh = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=3600))
+    assert fresh.offer_version == 1 and len(world.finds) == 1
+    assert fresh.candidate_time_zone == "Europe/London"
+
+    await env.sleep(timedelta(minutes=5))
+    view = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=60))
+    assert view.offer_version == 2 and len(world.finds) == 2
+    assert world.templates() == ["invitation"], "a page refresh is not a new invitation"
+    status = await handle.query(SchedulingWorkflow.status)
+    assert status.offer is not None and status.offer.expires_at == fresh.expires_at
+
+    booked = await handle.execute_update(
+        SchedulingWorkflow.select_option, SelectOptionInput(option_id=view.options[0].option_id, offer_version=2)
+    )
+    assert booked.outcome == "booked"
+    after = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput())
+    assert after.state == SchedulingState.SCHEDULED and after.options == [] and after.booking is not None
+    await handle.signal(SchedulingWorkflow.cancel, CancelInput())
+    await asyncio.wait_for(handle.result(), 30)

@@ -52,9 +52,11 @@ with workflow.unsafe.imports_passed_through():
         InterviewerDeclinedInput,
         Offer,
         OfferedOption,
+        OptionsView,
         ProposeTimesInput,
         ProposeTimesResult,
         RecruiterCommandInput,
+        RefreshOptionsInput,
         RescheduleInput,
         SchedulingContext,
         SchedulingRequest,
@@ -68,6 +70,9 @@ with workflow.unsafe.imports_passed_through():
 R = TypeVar("R", bound=BaseModel)
 
 HISTORY_KEPT = 50
+_PICKING_STATES = frozenset(
+    {SchedulingState.OFFERED, SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING}
+)
 WRITE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     maximum_interval=timedelta(minutes=1),
@@ -276,22 +281,34 @@ class SchedulingWorkflow:
         return await self._send_offer(found, reason)
 
     async def _send_offer(self, found: FindOptionsResult, reason: str) -> Offer:
+        """Make `found` the current offer and email it to the candidate."""
+        offer = self._replace_offer(found)
+        template = "reschedule" if self.s.replaced_booking else "invitation"
+        await self._email_candidate(template, f"offer/{offer.version}")
+        self._record("offered", f"{len(offer.options)} option(s), version {offer.version} ({reason})")
+        return offer
+
+    def _replace_offer(self, found: FindOptionsResult, *, keep_clock: bool = False) -> Offer:
+        """Make `found` the current offer (a new version); no email.
+
+        `keep_clock` keeps the reminder schedule and link expiry of the offer it replaces (a live
+        refresh of the page is not a new invitation).
+        """
         now = workflow.now()
-        version = (self.s.offer.version + 1) if self.s.offer else 1
+        previous = self.s.offer
+        version = (previous.version + 1) if previous else 1
         offer = Offer(
             version=version,
             options=found.options,
-            offered_at=now,
-            expires_at=now + self.policy.link_ttl,
+            offered_at=previous.offered_at if keep_clock and previous else now,
+            expires_at=previous.expires_at if keep_clock and previous else now + self.policy.link_ttl,
             blockers=found.blockers,
         )
         self.s.offer = offer
-        self.s.reminders_sent = 0
+        if not keep_clock:
+            self.s.reminders_sent = 0
         if self.s.state not in (SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING):
             self._set_state(SchedulingState.OFFERED)
-        template = "reschedule" if self.s.replaced_booking else "invitation"
-        await self._email_candidate(template, f"offer/{version}")
-        self._record("offered", f"{len(offer.options)} option(s), version {version} ({reason})")
         return offer
 
     async def _book(self, option: OfferedOption) -> Booking:
@@ -623,6 +640,48 @@ class SchedulingWorkflow:
             message="Here are the options inside the times you gave.",
             options=offer.options,
             offer_version=offer.version,
+        )
+
+    @workflow.update
+    async def refresh_options(self, request: RefreshOptionsInput) -> OptionsView:
+        """Live options for the candidate's page: re-planned when the current ones are older than asked."""
+        async with self._lock:
+            offer = self.s.offer
+            if self.s.state in _PICKING_STATES and offer is not None:
+                age = workflow.now() - offer.offered_at
+                if age > timedelta(seconds=request.max_age_seconds):
+                    found = await self._plan(widen_if_empty=True)
+                    if found.options:
+                        self._replace_offer(found, keep_clock=True)
+                        self._record(
+                            "options_refreshed", f"version {self.s.offer.version if self.s.offer else '?'}"
+                        )
+                    else:
+                        await self._escalate(f"no interview loop fits any more: {_blocker_text(found)}")
+            return self._options_view()
+
+    @refresh_options.validator
+    def _validate_refresh_options(self, request: RefreshOptionsInput) -> None:
+        if self.s.context is None:
+            raise ValueError("this request is still reading the application; try again in a moment")
+
+    def _options_view(self) -> OptionsView:
+        offer = self.s.offer
+        picking = self.s.state in _PICKING_STATES and offer is not None
+        messages = {
+            SchedulingState.SCHEDULED: "Your interviews are booked.",
+            SchedulingState.CANCELLED: "This interview request was cancelled.",
+            SchedulingState.COMPLETED: "These interviews have taken place.",
+            SchedulingState.ESCALATED: "Your recruiter is arranging the next step and will be in touch.",
+        }
+        return OptionsView(
+            state=self.s.state,
+            offer_version=offer.version if picking and offer else None,
+            options=offer.options if picking and offer else [],
+            expires_at=offer.expires_at if picking and offer else None,
+            candidate_time_zone=self._context.candidate_time_zone,
+            booking=self.s.booking,
+            message=messages.get(self.s.state, ""),
         )
 
     # ------------------------------------------------------------------------------------- signals
