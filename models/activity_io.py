@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from models.messages import BookedSession, OfferedOption, SchedulingContext, SchedulingPolicy
+from models.messages import BookedSession, OfferedOption, Person, SchedulingContext, SchedulingPolicy
 from models.scheduling import Blocker, Interval
 
 
@@ -94,6 +94,7 @@ class CancelEventsInput(BaseModel):
 class ReadResponsesInput(BaseModel):
     workflow_id: str
     sessions: list[BookedSession]
+    people: list[Person] = Field(default_factory=list, description="To match attendee emails to user ids.")
 
 
 class AttendeeResponse(BaseModel):
@@ -130,7 +131,12 @@ class NoteInput(BaseModel):
 
 
 class EmailInput(BaseModel):
-    """One logical email, sent at most once per `key` through the outbox."""
+    """One logical email, sent at most once per `key` through the outbox.
+
+    Templates: `invitation` (options to pick, also after a reschedule request), `reminder`,
+    `confirmation` (booked loop + ICS), `reschedule` (the loop moved: old and new + ICS update),
+    `cancellation` (+ ICS cancel), `interviewer_notice`, `recruiter_escalation`.
+    """
 
     key: str
     template: Literal[
@@ -143,14 +149,18 @@ class EmailInput(BaseModel):
         "interviewer_notice",
         "recruiter_escalation",
     ]
-    to: list[str]
+    to: list[str] = Field(min_length=1)
+    recipient_name: str = ""
+    recipient_time_zone: str | None = None
     context: SchedulingContext
     booking_sessions: list[BookedSession] = Field(default_factory=list)
+    previous_sessions: list[BookedSession] = Field(default_factory=list)
     options: list[OfferedOption] = Field(default_factory=list)
-    link: str | None = None
+    expires_at: AwareDatetime | None = None
     reason: str = ""
     reply_token_workflow_id: str | None = None
     ics_method: Literal["REQUEST", "CANCEL"] | None = None
+    ics_uid: str | None = None
     ics_sequence: int = 0
 
 

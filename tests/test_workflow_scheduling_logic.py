@@ -222,7 +222,7 @@ async def test_reschedule_keeps_old_loop_until_new_one_is_booked(
     )
     await _until(handle, SchedulingState.RESCHEDULING)
     assert world.cancelled_events == []
-    assert world.templates()[-1] == "reschedule"
+    assert world.templates()[-1] == "invitation" and "reschedule" in world.emails[-1].reason
     assert world.finds[-1].ignore_event_keys == [s.event_key for s in first.booking.sessions]
 
     second = await handle.execute_update(
@@ -230,6 +230,9 @@ async def test_reschedule_keeps_old_loop_until_new_one_is_booked(
     )
     assert second.outcome == "booked" and second.booking is not None
     assert sorted(world.cancelled_events) == sorted(s.event_key for s in first.booking.sessions)
+    moved = world.emails[-1]
+    assert moved.template == "reschedule" and moved.previous_sessions == first.booking.sessions
+    assert moved.ics_method == "REQUEST" and moved.ics_sequence == 1 and moved.ics_uid == f"{handle.id}-loop"
 
     # The cap (1) is reached: the next request escalates and the new loop stays booked.
     await handle.signal(SchedulingWorkflow.request_reschedule, RescheduleInput(by="candidate"))

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Offer,
         OfferedOption,
         OptionsView,
+        Person,
         ProposeTimesInput,
         ProposeTimesResult,
         RecruiterCommandInput,
@@ -204,7 +205,9 @@ class SchedulingWorkflow:
                 return
             result = await self._activity(
                 names.READ_ATTENDEE_RESPONSES,
-                ReadResponsesInput(workflow_id=self._wid, sessions=booking.sessions),
+                ReadResponsesInput(
+                    workflow_id=self._wid, sessions=booking.sessions, people=self._context.people
+                ),
                 ReadResponsesResult,
                 summary="read RSVPs",
             )
@@ -283,8 +286,7 @@ class SchedulingWorkflow:
     async def _send_offer(self, found: FindOptionsResult, reason: str) -> Offer:
         """Make `found` the current offer and email it to the candidate."""
         offer = self._replace_offer(found)
-        template = "reschedule" if self.s.replaced_booking else "invitation"
-        await self._email_candidate(template, f"offer/{offer.version}")
+        await self._email_candidate("invitation", f"offer/{offer.version}", reason=reason)
         self._record("offered", f"{len(offer.options)} option(s), version {offer.version} ({reason})")
         return offer
 
@@ -357,8 +359,14 @@ class SchedulingWorkflow:
             ) from error
         self.s.bookings_made = number
         booking = Booking(booking_id=booking_id, sessions=sessions, confirmed_at=workflow.now())
+        replaced = self.s.replaced_booking
         await self._email_candidate(
-            "confirmation", f"confirmation/{booking_id}", sessions=sessions, ics_method="REQUEST"
+            "reschedule" if replaced else "confirmation",
+            f"confirmation/{booking_id}",
+            sessions=sessions,
+            previous=replaced.sessions if replaced else None,
+            ics_method="REQUEST",
+            sequence=number - 1,
         )
         await self._note(f"booked/{booking_id}", _booking_note(context, booking))
         return booking
@@ -447,15 +455,16 @@ class SchedulingWorkflow:
         updated_sessions = [replaced if s.session_id == session_id else s for s in updated_sessions]
         self.s.booking = booking.model_copy(update={"sessions": updated_sessions, "sequence": sequence})
         self.s.replacements += 1
-        newcomer_emails = [p.email for i in newcomers if (p := self._context.person(i)) and p.email]
-        if newcomer_emails:
-            await self._email(
-                "interviewer_notice",
-                f"replacement/{self.s.replacements}",
-                newcomer_emails,
-                sessions=[replaced],
-                reason=f"{who} can no longer attend",
-            )
+        for newcomer in newcomers:
+            person = self._context.person(newcomer)
+            if person and person.email:
+                await self._email(
+                    "interviewer_notice",
+                    f"replacement/{self.s.replacements}/{newcomer}",
+                    person,
+                    sessions=[replaced],
+                    reason=f"{who} can no longer attend",
+                )
         await self._note(
             f"replacement/{self.s.replacements}",
             f"Hireflow replaced {who} on {session.name} with "
@@ -481,7 +490,7 @@ class SchedulingWorkflow:
         )
         if recruiter and recruiter.email:
             await self._email(
-                "recruiter_escalation", f"escalation/{self.s.escalations}", [recruiter.email], reason=reason
+                "recruiter_escalation", f"escalation/{self.s.escalations}", recruiter, reason=reason
             )
 
     async def _cancel(self, by: str, reason: str) -> None:
@@ -496,7 +505,7 @@ class SchedulingWorkflow:
                 f"cancellation/{self.s.booking.booking_id}",
                 sessions=self.s.booking.sessions,
                 ics_method="CANCEL",
-                sequence=self.s.booking.sequence + 1,
+                sequence=self.s.bookings_made,
                 reason=reason,
             )
         await self._note("cancelled", f"Hireflow cancelled scheduling ({by}): {reason or 'no reason given'}.")
@@ -886,49 +895,74 @@ class SchedulingWorkflow:
         result = await self._activity(name, arg, SessionsResult, summary=summary, task_queue=task_queue)
         return list(result.sessions)
 
+    def _candidate(self) -> Person | None:
+        context = self._context
+        if not context.candidate_email:
+            return None
+        return Person(
+            user_id=0,
+            name=context.candidate_first_name or "there",
+            email=context.candidate_email,
+            time_zone=context.candidate_time_zone,
+        )
+
     async def _email_candidate(
         self,
         template: Any,
         key: str,
         *,
         sessions: list[BookedSession] | None = None,
+        previous: list[BookedSession] | None = None,
         ics_method: Any = None,
         sequence: int = 0,
         reason: str = "",
     ) -> None:
-        email = self._context.candidate_email
-        if not email:
+        candidate = self._candidate()
+        if candidate is None:
             self._record("email_skipped", f"{template}: the candidate has no email address")
             return
         await self._email(
-            template, key, [email], sessions=sessions, ics_method=ics_method, sequence=sequence, reason=reason
+            template,
+            key,
+            candidate,
+            sessions=sessions,
+            previous=previous,
+            ics_method=ics_method,
+            sequence=sequence,
+            reason=reason,
         )
 
     async def _email(
         self,
         template: Any,
         key: str,
-        to: list[str],
+        recipient: Person,
         *,
         sessions: list[BookedSession] | None = None,
+        previous: list[BookedSession] | None = None,
         ics_method: Any = None,
         sequence: int = 0,
         reason: str = "",
     ) -> None:
         offer = self.s.offer
+        assert recipient.email is not None
         await self._activity(
             names.SEND_EMAIL,
             EmailInput(
                 key=f"{self._wid}/{key}",
                 template=template,
-                to=to,
+                to=[recipient.email],
+                recipient_name=recipient.name,
+                recipient_time_zone=recipient.time_zone,
                 context=self._context,
                 booking_sessions=sessions or [],
+                previous_sessions=previous or [],
                 options=offer.options if offer and not sessions else [],
-                link=None,
+                expires_at=offer.expires_at if offer else None,
                 reason=reason,
                 reply_token_workflow_id=self._wid,
                 ics_method=ics_method,
+                ics_uid=f"{self._wid}-loop" if ics_method else None,
                 ics_sequence=sequence,
             ),
             EmailResult,

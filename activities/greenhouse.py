@@ -1,0 +1,276 @@
+"""Harvest v3 activities: read what a request needs, record interviews, write notes.
+
+They run on the Harvest task queue, whose server-side rate limit keeps the whole fleet under the
+customer's Harvest limit. Greenhouse has no idempotency keys, so every write first looks for what an
+earlier attempt may already have done: interviews by `external_event_id`, notes by a reference tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterable, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from temporalio import activity
+
+from activities import names
+from activities.errors import from_harvest
+from integrations.greenhouse.client import HarvestClient
+from integrations.greenhouse.errors import HarvestError, NotFoundError, ValidationError
+from integrations.greenhouse.query import TimeRange
+from integrations.logs import get_logger
+from integrations.org_store import OrgConfigStore
+from models.activity_io import GatherInput, InterviewsInput, NoteInput, SessionsResult, UpdateInterviewInput
+from models.greenhouse import AddNote, CreateInterview, InterviewerInput, UpdateInterview, User
+from models.messages import BookedSession, Person, SchedulingContext, SessionSpec
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+def note_reference(key: str) -> str:
+    """The tag that makes a note findable again: `[hireflow ref <12 hex>]`."""
+    return f"[hireflow ref {hashlib.sha256(key.encode()).hexdigest()[:12]}]"
+
+
+def _display_name(user: User) -> str:
+    return user.name or " ".join(p for p in (user.first_name, user.last_name) if p) or f"user {user.id}"
+
+
+def _email(user: User) -> str | None:
+    return user.primary_email or (user.emails[0] if user.emails else None)
+
+
+async def _collect(items: AsyncIterable[T]) -> list[T]:
+    return [item async for item in items]
+
+
+class GreenhouseActivities:
+    """Activities that talk to Harvest v3 through one shared client (and its token cache and pacing)."""
+
+    def __init__(self, harvest: HarvestClient, org: OrgConfigStore | None = None) -> None:
+        self.harvest = harvest
+        self.org = org
+
+    async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except HarvestError as error:
+            raise from_harvest(error) from error
+
+    # ----------------------------------------------------------------------------------- gathering
+
+    @activity.defn(name=names.GATHER_SCHEDULING_CONTEXT)
+    async def gather_scheduling_context(self, request: GatherInput) -> SchedulingContext:
+        """The application, candidate, job, the stage's interviews with their panels, and the people."""
+        return await self._guard(lambda: self._gather(request))
+
+    async def _gather(self, request: GatherInput) -> SchedulingContext:
+        gh = self.harvest
+        application = await gh.get_application(request.application_id)
+        if application.candidate_id is None or application.job_id is None:
+            raise ValidationError(
+                f"application {request.application_id} has no candidate or job (a prospect?)",
+                status=422,
+                method="GET",
+                path="/v3/applications",
+            )
+        candidate = await gh.get_candidate(application.candidate_id)
+        job = await gh.get_job(application.job_id)
+        stages = await _collect(gh.list_job_interview_stages(job_ids=[job.id]))
+        stage = next((s for s in stages if s.id == request.job_interview_stage_id), None)
+        if stage is None:
+            raise NotFoundError(
+                f"stage {request.job_interview_stage_id} is not a stage of job {job.id}",
+                status=404,
+                method="GET",
+                path="/v3/job_interview_stages",
+            )
+        slots = [
+            ji
+            for ji in await _collect(gh.list_job_interviews(job_interview_stage_ids=[stage.id]))
+            if ji.active and ji.scheduling_type in (None, "needs_scheduling") and ji.duration
+        ]
+        slots.sort(key=lambda ji: (ji.sort_order, ji.id))
+        kits = (
+            await _collect(gh.list_interview_kits(job_interview_ids=[ji.id for ji in slots])) if slots else []
+        )
+        kit_of = {kit.id: kit.job_interview_id for kit in kits}
+        defaults = (
+            await _collect(gh.list_default_interviewers(interview_kit_ids=list(kit_of))) if kit_of else []
+        )
+        panel: dict[int, list[int]] = {}
+        for row in sorted(defaults, key=lambda d: d.id):
+            job_interview_id = kit_of.get(row.interview_kit_id or -1)
+            if job_interview_id is not None and row.user_id is not None:
+                panel.setdefault(job_interview_id, []).append(row.user_id)
+
+        sessions: list[SessionSpec] = []
+        for ji in slots:
+            pool_config = self.org.pool(ji.id) if self.org else None
+            trainees = self.org.trainees_for(ji.id) if self.org else []
+            sessions.append(
+                SessionSpec(
+                    session_id=f"ji{ji.id}",
+                    job_interview_id=ji.id,
+                    name=ji.name or f"Interview {ji.id}",
+                    duration_minutes=int(ji.duration or 60),
+                    pool=panel.get(ji.id, []),
+                    count=pool_config.count if pool_config else 1,
+                    alternates=[
+                        u
+                        for u in (pool_config.alternates if pool_config else [])
+                        if u not in panel.get(ji.id, [])
+                    ],
+                    trainee_pool=trainees,
+                )
+            )
+        user_ids = {u for s in sessions for u in (*s.pool, *s.alternates, *s.trainee_pool)}
+        user_ids |= {u for u in (application.recruiter_id, application.coordinator_id) if u is not None}
+        users = await _collect(gh.list_users(ids=sorted(user_ids))) if user_ids else []
+        profiles = self.org.people(user_ids) if self.org else {}
+        default_zone = self.org.org().default_time_zone if self.org else "UTC"
+        people = [
+            Person(
+                user_id=user.id,
+                name=_display_name(user),
+                email=_email(user),
+                time_zone=profiles[user.id].time_zone if user.id in profiles else default_zone,
+            )
+            for user in users
+            if not user.deactivated
+        ]
+        active = {p.user_id for p in people}
+        for session in sessions:
+            session.pool = [u for u in session.pool if u in active]
+            session.alternates = [u for u in session.alternates if u in active]
+            session.trainee_pool = [u for u in session.trainee_pool if u in active]
+        emails = [e.value for e in candidate.email_addresses if e.value]
+        context = SchedulingContext(
+            application_id=application.id,
+            candidate_id=candidate.id,
+            job_id=job.id,
+            job_name=job.name or f"Job {job.id}",
+            job_interview_stage_id=stage.id,
+            stage_name=stage.name or f"Stage {stage.id}",
+            recruiter_id=application.recruiter_id,
+            coordinator_id=application.coordinator_id,
+            candidate_first_name=candidate.preferred_name or candidate.first_name or "",
+            candidate_email=emails[0] if emails and candidate.can_email else None,
+            candidate_time_zone=candidate.time_zone or default_zone,
+            sessions=sessions,
+            people=people,
+            rooms_office_id=job.office_ids[0] if job.office_ids else None,
+        )
+        log.info(
+            "context_gathered",
+            application_id=application.id,
+            stage_id=stage.id,
+            sessions=len(sessions),
+            people=len(people),
+        )
+        return context
+
+    # ---------------------------------------------------------------------------------- interviews
+
+    @activity.defn(name=names.RECORD_GREENHOUSE_INTERVIEWS)
+    async def record_greenhouse_interviews(self, request: InterviewsInput) -> SessionsResult:
+        """`POST /v3/interviews` per session, unless an earlier attempt already recorded it."""
+        return await self._guard(lambda: self._record(request))
+
+    async def _record(self, request: InterviewsInput) -> SessionsResult:
+        recorded: list[BookedSession] = []
+        for session in request.sessions:
+            existing = await self._find_interview(request.application_id, session)
+            if existing is None:
+                interview = await self.harvest.create_interview(
+                    CreateInterview(
+                        application_id=request.application_id,
+                        job_interview_id=session.job_interview_id,
+                        interviewers=[InterviewerInput(user_id=u) for u in session.interviewers],
+                        starts_at=session.start,
+                        ends_at=session.end,
+                        external_event_id=_external_id(session),
+                        location=session.room,
+                        video_conferencing_url=session.video_url,
+                    )
+                )
+                existing = interview.id
+                log.info("interview_recorded", application_id=request.application_id, interview_id=existing)
+            recorded.append(session.model_copy(update={"greenhouse_interview_id": existing}))
+        return SessionsResult(sessions=recorded)
+
+    async def _find_interview(self, application_id: int, session: BookedSession) -> int | None:
+        if session.greenhouse_interview_id is not None:
+            return session.greenhouse_interview_id
+        async for interview in self.harvest.list_interviews(
+            application_ids=[application_id], external_event_id=_external_id(session)
+        ):
+            return interview.id
+        return None
+
+    @activity.defn(name=names.UPDATE_GREENHOUSE_INTERVIEW)
+    async def update_greenhouse_interview(self, request: UpdateInterviewInput) -> None:
+        """Replace the panel of a recorded interview (Greenhouse replaces it wholesale)."""
+        session = request.session
+        if session.greenhouse_interview_id is None:
+            return
+        interview_id = session.greenhouse_interview_id
+        await self._guard(
+            lambda: self.harvest.update_interview(
+                interview_id,
+                UpdateInterview(
+                    interviewers=[InterviewerInput(user_id=u) for u in session.interviewers],
+                    starts_at=session.start,
+                    ends_at=session.end,
+                ),
+            )
+        )
+
+    @activity.defn(name=names.DELETE_GREENHOUSE_INTERVIEWS)
+    async def delete_greenhouse_interviews(self, request: InterviewsInput) -> None:
+        """Delete what was recorded; already gone or no longer deletable is not an error."""
+
+        async def delete_all() -> None:
+            for session in request.sessions:
+                interview_id = await self._find_interview(request.application_id, session)
+                if interview_id is None:
+                    continue
+                try:
+                    await self.harvest.delete_interview(interview_id)
+                except NotFoundError:
+                    continue
+                except ValidationError as error:
+                    log.warning("interview_not_deletable", interview_id=interview_id, reason=str(error))
+
+        await self._guard(delete_all)
+
+    # --------------------------------------------------------------------------------------- notes
+
+    @activity.defn(name=names.ADD_CANDIDATE_NOTE)
+    async def add_candidate_note(self, request: NoteInput) -> None:
+        """Post the note once: a retry finds the first one by its reference tag."""
+        reference = note_reference(request.key)
+
+        async def post() -> None:
+            since = datetime.now(UTC) - timedelta(days=30)
+            async for note in self.harvest.list_notes(
+                candidate_ids=[request.candidate_id], created_at=TimeRange(gte=since)
+            ):
+                if note.body and reference in note.body:
+                    return
+            await self.harvest.add_note(
+                AddNote(
+                    candidate_id=request.candidate_id,
+                    application_id=request.application_id,
+                    body=f"{request.body}\n\n{reference}",
+                    visibility=request.visibility,
+                )
+            )
+
+        await self._guard(post)
+
+
+def _external_id(session: BookedSession) -> str:
+    return session.calendar_event_id or session.event_key

@@ -1,0 +1,154 @@
+"""Planning activities: fresh free/busy in, ranked options (or a verdict on one option) out.
+
+They run on the planner task queue; CP-SAT runs in a worker thread so the event loop keeps
+heartbeating and serving other activities while it searches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+
+from temporalio import activity
+
+from activities import names
+from activities.errors import from_calendar
+from activities.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
+from integrations.calendar.base import CalendarError, CalendarProvider
+from integrations.logs import get_logger
+from integrations.org_store import OrgConfigStore
+from models.activity_io import CheckOptionInput, CheckOptionResult, FindOptionsInput, FindOptionsResult
+from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
+from models.scheduling import Interval, Option, Score
+from planner.search import plan
+from planner.validate import validate_option
+
+log = get_logger(__name__)
+
+
+class PlanningActivities:
+    """Find options and re-check picks against the calendars as they are now."""
+
+    def __init__(self, calendar: CalendarProvider, org: OrgConfigStore, *, time_limit: float = 5.0) -> None:
+        self.calendar = calendar
+        self.org = org
+        self.time_limit = time_limit
+
+    async def _inputs(
+        self,
+        context: SchedulingContext,
+        policy: SchedulingPolicy,
+        window_start: datetime,
+        *,
+        widen: bool,
+        ignore_event_keys: Sequence[str],
+    ) -> RequestInputs:
+        org = await asyncio.to_thread(self.org.org)
+        user_ids = {
+            u for s in context.sessions for u in (*s.pool, *s.required, *s.trainee_pool, *s.alternates)
+        }
+        people = await self.org.apeople(user_ids)
+        rooms = (
+            await asyncio.to_thread(self.org.rooms, context.rooms_office_id)
+            if policy.mode == "onsite"
+            else []
+        )
+        horizon = horizon_for(window_start, policy, org)
+        ids = sorted(set(calendar_ids(context, people, widen).values()) | {room.id for room in rooms})
+        try:
+            free_busy = await self.calendar.free_busy(ids, horizon.start, horizon.end) if ids else {}
+            ignore: list[Interval] = []
+            for key in ignore_event_keys:
+                event = await self.calendar.get_event(org.organizer_email, key)
+                if event is not None and event.status != "cancelled":
+                    ignore.append(Interval(start=event.start, end=event.end))
+        except CalendarError as error:
+            raise from_calendar(error) from error
+        busy = {
+            cid: Busy(
+                hard=[Interval(start=i.start, end=i.end) for i in fb.hard],
+                tentative=[Interval(start=i.start, end=i.end) for i in fb.tentative],
+                readable=fb.error is None,
+            )
+            for cid, fb in free_busy.items()
+        }
+        unreadable = sorted(cid for cid, b in busy.items() if not b.readable)
+        if unreadable:
+            log.warning(
+                "calendars_unreadable", application_id=context.application_id, calendars=len(unreadable)
+            )
+        return RequestInputs(org=org, people=people, busy=busy, rooms=rooms, ignore=ignore)
+
+    @activity.defn(name=names.FIND_OPTIONS)
+    async def find_options(self, request: FindOptionsInput) -> FindOptionsResult:
+        """Up to `policy.options` ranked loops, or the blockers that explain why there are none."""
+        inputs = await self._inputs(
+            request.context,
+            request.policy,
+            request.window_start,
+            widen=request.widen,
+            ignore_event_keys=request.ignore_event_keys,
+        )
+        problem = build_problem(
+            request.context,
+            request.policy,
+            inputs,
+            window_start=request.window_start,
+            candidate_windows=request.candidate_windows,
+            excluded=request.excluded_interviewers,
+            pinned=request.pinned,
+            widen=request.widen,
+        )
+        result = await asyncio.to_thread(plan, problem, time_limit=self.time_limit, workers=1)
+        log.info(
+            "options_planned",
+            application_id=request.context.application_id,
+            status=result.status,
+            options=len(result.options),
+            wall_ms=result.stats.wall_ms,
+        )
+        return FindOptionsResult(
+            status=result.status,
+            options=[
+                OfferedOption(
+                    option_id=f"v{request.offer_version}-{option.rank}",
+                    rank=option.rank,
+                    start=option.start,
+                    end=option.end,
+                    placements=option.placements,
+                )
+                for option in result.options
+            ],
+            blockers=result.blockers,
+        )
+
+    @activity.defn(name=names.CHECK_OPTION)
+    async def check_option(self, request: CheckOptionInput) -> CheckOptionResult:
+        """Every rule of the problem, checked by the independent validator against fresh calendars."""
+        inputs = await self._inputs(
+            request.context,
+            request.policy,
+            request.window_start,
+            widen=True,
+            ignore_event_keys=request.ignore_event_keys,
+        )
+        problem = build_problem(
+            request.context,
+            request.policy,
+            inputs,
+            window_start=request.window_start,
+            candidate_windows=request.candidate_windows,
+            excluded=request.excluded_interviewers,
+            widen=True,
+            options=1,
+        )
+        option = Option(
+            rank=1,
+            start=request.option.start,
+            end=request.option.end,
+            placements=request.option.placements,
+            score=Score(total=0),
+        )
+        violations = [str(v) for v in validate_option(problem, option)]
+        return CheckOptionResult(valid=not violations, violations=violations)
