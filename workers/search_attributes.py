@@ -27,7 +27,9 @@ async def ensure_search_attributes(client: Client) -> list[str]:
             raise
         known = set()
     missing: dict[str, IndexedValueType.ValueType] = {
-        key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in ALL_SEARCH_ATTRIBUTES if key.name not in known
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in ALL_SEARCH_ATTRIBUTES
+        if key.name not in known
     }
     if missing:
         await client.operator_service.add_search_attributes(

@@ -1,0 +1,196 @@
+"""The email activity: turn a workflow's `EmailInput` into a typed template context and send it once.
+
+The outbox (keyed by `EmailInput.key`) makes a retried activity find the email its first attempt
+sent. Links to the candidate's pages are signed here, so the workflow never handles secrets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import names
+from integrations.links import LinkPurpose, link_url, make_link_token
+from integrations.logs import get_logger
+from integrations.mail import contexts as mail
+from integrations.mail.ics import Attendee as IcsAttendee
+from integrations.mail.ics import CalendarInvite
+from integrations.mail.service import MailRequest, MailService
+from integrations.mail.transport import PermanentMailError, TransientMailError
+from integrations.org_store import OrgConfigStore
+from models.activity_io import EmailInput, EmailResult
+from models.messages import BookedSession, SchedulingContext
+from models.settings import Settings
+
+log = get_logger(__name__)
+
+
+def _names(context: SchedulingContext, session: BookedSession) -> list[str]:
+    return [p.name if (p := context.person(u)) else f"user {u}" for u in session.interviewers]
+
+
+def mail_session(context: SchedulingContext, session: BookedSession) -> mail.Session:
+    return mail.Session(
+        title=session.name,
+        start=session.start,
+        end=session.end,
+        interviewers=_names(context, session),
+        location=session.room,
+        video_url=session.video_url,
+    )
+
+
+def loop_summary(context: SchedulingContext) -> str:
+    minutes = sum(s.duration_minutes for s in context.sessions)
+    count = len(context.sessions)
+    hours, rest = divmod(minutes, 60)
+    length = (
+        f"{hours} hour{'s' if hours != 1 else ''}" + (f" {rest} minutes" if rest else "")
+        if hours
+        else f"{rest} minutes"
+    )
+    return f"{count} interview{'s' if count != 1 else ''}, about {length} in all"
+
+
+class MailActivities:
+    """Sends the SchedulingWorkflow's emails through the outbox."""
+
+    def __init__(self, service: MailService, settings: Settings, org: OrgConfigStore) -> None:
+        self.service = service
+        self.settings = settings
+        self.org = org
+
+    def _link(self, workflow_id: str, purpose: LinkPurpose, expires_at: datetime) -> str:
+        token = make_link_token(
+            workflow_id, purpose, expires_at, self.settings.signing_secret.get_secret_value()
+        )
+        return link_url(self.settings.web_base_url, token)
+
+    def _context(self, request: EmailInput, now: datetime) -> mail.AnyMailContext:
+        context = request.context
+        org = self.org.org()
+        workflow_id = request.reply_token_workflow_id or request.key.split("/", 1)[0]
+        common = {
+            "recipient_name": request.recipient_name or "there",
+            "company_name": org.company_name,
+            "job_title": context.job_name,
+            "time_zone": request.recipient_time_zone or context.candidate_time_zone,
+        }
+        sessions = [mail_session(context, s) for s in request.booking_sessions]
+        expires = request.expires_at or now + timedelta(days=7)
+        last = max((s.end for s in request.booking_sessions), default=now) + timedelta(days=1)
+        match request.template:
+            case "invitation":
+                return mail.InvitationContext(
+                    **common,
+                    schedule_url=self._link(workflow_id, "pick", expires),
+                    expires_at=expires,
+                    loop_summary=loop_summary(context),
+                )
+            case "reminder":
+                return mail.ReminderContext(
+                    **common,
+                    about="pick_time",
+                    action_url=self._link(workflow_id, "pick", expires),
+                )
+            case "confirmation":
+                return mail.ConfirmationContext(
+                    **common,
+                    sessions=sessions,
+                    reschedule_url=self._link(workflow_id, "reschedule", last),
+                    cancel_url=self._link(workflow_id, "cancel", last),
+                )
+            case "reschedule":
+                return mail.RescheduleContext(
+                    **common,
+                    previous_sessions=[mail_session(context, s) for s in request.previous_sessions],
+                    sessions=sessions,
+                    reason=request.reason or None,
+                    reschedule_url=self._link(workflow_id, "reschedule", last),
+                )
+            case "cancellation":
+                return mail.CancellationContext(**common, sessions=sessions, reason=request.reason or None)
+            case "interviewer_notice":
+                return mail.InterviewerNoticeContext(
+                    **common,
+                    action="scheduled",
+                    candidate_name=context.candidate_first_name or "the candidate",
+                    session=sessions[0],
+                )
+            case "recruiter_escalation":
+                return mail.EscalationContext(
+                    **common,
+                    candidate_name=context.candidate_first_name or f"candidate {context.candidate_id}",
+                    reason=request.reason,
+                    details=[
+                        f"Application {context.application_id}, {context.stage_name} for {context.job_name}"
+                    ],
+                    workflow_url=f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}"
+                    f"/workflows/{workflow_id}",
+                )
+        raise ApplicationError(
+            f"no email template for {request.template!r}", type="MailTemplateError", non_retryable=True
+        )
+
+    def _invite(self, request: EmailInput) -> CalendarInvite | None:
+        if request.ics_method is None or not request.booking_sessions:
+            return None
+        context = request.context
+        org = self.org.org()
+        lines = [
+            f"{s.name}: {s.start:%H:%M}-{s.end:%H:%M} UTC with {', '.join(_names(context, s))}"
+            for s in request.booking_sessions
+        ]
+        video = next((s.video_url for s in request.booking_sessions if s.video_url), None)
+        return CalendarInvite(
+            uid=request.ics_uid or request.key,
+            sequence=request.ics_sequence,
+            start=min(s.start for s in request.booking_sessions),
+            end=max(s.end for s in request.booking_sessions),
+            summary=f"{context.stage_name}: {context.job_name} at {org.company_name}",
+            description="\n".join(lines),
+            location=video or next((s.room for s in request.booking_sessions if s.room), None),
+            url=video,
+            organizer_email=org.organizer_email,
+            organizer_name=f"{org.company_name} recruiting",
+            attendees=[
+                IcsAttendee(email=address, name=request.recipient_name or None) for address in request.to
+            ],
+        )
+
+    @activity.defn(name=names.SEND_EMAIL)
+    async def send_email(self, request: EmailInput) -> EmailResult:
+        """Render and send, at most once per key."""
+        now = datetime.now().astimezone()
+        try:
+            mail_request = MailRequest(
+                idempotency_key=request.key,
+                purpose=request.template,
+                to=request.to,
+                context=self._context(request, now),
+                workflow_id=request.reply_token_workflow_id,
+                invite=self._invite(request),
+                ics_method=request.ics_method or "REQUEST",
+            )
+        except ValueError as error:
+            raise ApplicationError(
+                f"email {request.template} is invalid: {error}", type="MailInputError", non_retryable=True
+            ) from error
+        try:
+            outcome = await self.service.send(mail_request)
+        except PermanentMailError as error:
+            raise ApplicationError(
+                f"email refused: {error}", type="MailRefusedError", non_retryable=True
+            ) from error
+        except TransientMailError as error:
+            raise ApplicationError(f"mail relay unavailable: {error}", type="MailUnavailableError") from error
+        log.info(
+            "email_sent",
+            workflow_id=request.reply_token_workflow_id,
+            template=request.template,
+            already_sent=outcome.already_sent,
+            status=str(outcome.status),
+        )
+        return EmailResult(message_id=outcome.message_id, sent=True, duplicate=outcome.already_sent)

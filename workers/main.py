@@ -1,0 +1,128 @@
+"""The Hireflow worker process: three task queues, one set of shared clients.
+
+- main queue: the workflows, calendar and mail activities;
+- Harvest queue: every Greenhouse call, with a server-side rate limit across the whole fleet;
+- planner queue: CP-SAT searches, bounded to the machine's cores.
+Shutdown is graceful: in-flight activities get time to finish before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities
+from activities.greenhouse import GreenhouseActivities
+from activities.mail import MailActivities
+from activities.planning import PlanningActivities
+from integrations.calendar.caldav import CalDAVCalendar
+from integrations.calendar.video import VideoLinks
+from integrations.greenhouse.client import HarvestClient
+from integrations.logs import get_logger
+from integrations.mail.service import MailService
+from integrations.org_store import OrgConfigStore
+from models.settings import Settings
+from models.store import create_engine_for, init_db
+from workers.client import connect
+from workers.search_attributes import ensure_search_attributes
+from workflows import ALL_WORKFLOWS
+
+log = get_logger(__name__)
+
+HARVEST_WINDOW_SECONDS = 30.0
+
+
+def harvest_activities_per_second(settings: Settings) -> float:
+    """Fleet-wide cap on Harvest activities; each makes a few requests and the client paces the rest."""
+    return max(0.5, settings.greenhouse_rate_limit / HARVEST_WINDOW_SECONDS)
+
+
+@dataclass
+class WorkerSet:
+    """The running workers and the clients they share."""
+
+    workers: list[Worker]
+
+
+@asynccontextmanager
+async def running_workers(client: Client, settings: Settings) -> AsyncIterator[WorkerSet]:
+    """Start the three workers with activities wired from `settings`; stop them on exit."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine_for(settings.resolved_database_url())
+        init_db(engine)
+        org = OrgConfigStore(engine)
+        harvest = await stack.enter_async_context(HarvestClient.from_settings(settings))
+        calendar = CalDAVCalendar(settings.caldav_url)
+        stack.push_async_callback(calendar.aclose)
+        video = VideoLinks("jitsi", signing_secret=settings.signing_secret.get_secret_value())
+        mail = MailActivities(MailService.from_settings(settings, engine), settings, org)
+        calendars = CalendarActivities(calendar, video, org)
+        greenhouse = GreenhouseActivities(harvest, org)
+        planning = PlanningActivities(calendar, org)
+        workers = [
+            Worker(
+                client,
+                task_queue=settings.task_queue,
+                workflows=ALL_WORKFLOWS,
+                activities=[
+                    calendars.book_calendar_events,
+                    calendars.cancel_calendar_events,
+                    calendars.read_attendee_responses,
+                    mail.send_email,
+                ],
+                graceful_shutdown_timeout=timedelta(seconds=30),
+            ),
+            Worker(
+                client,
+                task_queue=settings.harvest_task_queue,
+                activities=[
+                    greenhouse.gather_scheduling_context,
+                    greenhouse.record_greenhouse_interviews,
+                    greenhouse.update_greenhouse_interview,
+                    greenhouse.delete_greenhouse_interviews,
+                    greenhouse.add_candidate_note,
+                ],
+                max_task_queue_activities_per_second=harvest_activities_per_second(settings),
+                graceful_shutdown_timeout=timedelta(seconds=30),
+            ),
+            Worker(
+                client,
+                task_queue=settings.planner_task_queue,
+                activities=[planning.find_options, planning.check_option],
+                max_concurrent_activities=max(1, os.cpu_count() or 1),
+                graceful_shutdown_timeout=timedelta(seconds=30),
+            ),
+        ]
+        tasks = [asyncio.create_task(worker.run()) for worker in workers]
+
+        async def shutdown() -> None:
+            await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        stack.push_async_callback(shutdown)
+        log.info(
+            "workers_started",
+            task_queues=[settings.task_queue, settings.harvest_task_queue, settings.planner_task_queue],
+        )
+        yield WorkerSet(workers=workers)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set)."""
+    client = await connect(settings)
+    await ensure_search_attributes(client)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_workers(client, settings):
+        await stop.wait()
+        log.info("workers_stopping")
