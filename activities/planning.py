@@ -150,5 +150,6 @@ class PlanningActivities:
             placements=request.option.placements,
             score=Score(total=0),
         )
-        violations = [str(v) for v in validate_option(problem, option)]
+        # The score is the planner's bookkeeping, not a booking rule: only constraints decide.
+        violations = [str(v) for v in validate_option(problem, option) if v.rule != "score"]
         return CheckOptionResult(valid=not violations, violations=violations)
