@@ -323,6 +323,7 @@ class SchedulingStatusSnapshot(BaseModel):
     application_id: int
     job_interview_stage_id: int
     state: SchedulingState
+    candidate_time_zone: str = "UTC"
     waiting_for: str = ""
     deadline: AwareDatetime | None = None
     paused: bool = False

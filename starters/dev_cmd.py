@@ -46,10 +46,12 @@ def register(app: typer.Typer) -> None:
         temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
         temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
         greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
+        caldav_port: int = typer.Option(5232, help="CalDAV (Radicale) port."),
+        smtp_port: int = typer.Option(2525, help="SMTP sink port."),
         seed: int = typer.Option(7, help="Seed of the sandbox's organisation."),
         candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
     ) -> None:
-        """Run the embedded stack: Temporal dev server with its Web UI, and the Greenhouse sandbox."""
+        """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, worker."""
         configure_logging()
         config = DevStackConfig(
             state_dir=state_dir,
@@ -57,6 +59,8 @@ def register(app: typer.Typer) -> None:
             temporal_port=temporal_port,
             temporal_ui_port=temporal_ui_port,
             greenhouse_port=greenhouse_port,
+            caldav_port=caldav_port,
+            smtp_port=smtp_port,
             seed=seed,
             candidates=candidates,
         )

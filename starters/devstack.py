@@ -11,15 +11,30 @@ import signal
 import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+from pydantic import SecretStr
 
+from integrations.calendar.caldav import CalDAVCalendar
+from integrations.calendar.radicale_server import RadicaleServer
 from integrations.logs import get_logger
+from integrations.mail.inbound import InboundReply
+from integrations.org_store import OrgConfigStore
+from models.settings import Settings
+from models.store import create_engine_for, init_db
+from sandbox.calendars import default_rooms, seed_calendars
+from sandbox.greenhouse.seed import SeedSummary
+from sandbox.mail.smtp_sink import SmtpSink
+from starters.dev_seed import org_config_rows
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
 from starters.temporal_dev import temporal_dev_server
+from workers.client import connect
+from workers.main import running_workers
+from workers.replies import forward_reply
 
 log = get_logger(__name__)
 
@@ -33,6 +48,8 @@ class DevStackConfig:
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     greenhouse_port: int = 8700
+    caldav_port: int = 5232
+    smtp_port: int = 2525
     seed: int = 7
     candidates: int = 200
     rate_limit: int = 75
@@ -43,7 +60,31 @@ class DevStackConfig:
             "Temporal gRPC": self.temporal_port,
             "Temporal Web UI": self.temporal_ui_port,
             "Greenhouse sandbox": self.greenhouse_port,
+            "CalDAV (Radicale)": self.caldav_port,
+            "SMTP sink": self.smtp_port,
         }
+
+    def settings(self, base: Settings | None = None) -> Settings:
+        """Hireflow settings pointing at this stack's services (secrets and knobs from `base`)."""
+        base = base or Settings()
+        host = self.host
+        return base.model_copy(
+            update={
+                "state_dir": self.state_dir,
+                "temporal_address": f"{host}:{self.temporal_port}",
+                "temporal_ui_url": f"http://{host}:{self.temporal_ui_port}",
+                "greenhouse_base_url": f"http://{host}:{self.greenhouse_port}",
+                "greenhouse_token_url": f"http://{host}:{self.greenhouse_port}/token",
+                "greenhouse_client_id": "hireflow-sandbox",
+                "greenhouse_client_secret": SecretStr("sandbox-secret"),
+                "caldav_url": f"http://{host}:{self.caldav_port}",
+                "smtp_host": host,
+                "smtp_port": self.smtp_port,
+                "smtp_starttls": False,
+                "smtp_ssl": False,
+                "database_url": f"sqlite:///{(self.state_dir / 'hireflow.db').resolve()}",
+            }
+        )
 
 
 @dataclass
@@ -97,6 +138,7 @@ class DevStack:
 
     config: DevStackConfig
     endpoints: list[Endpoint] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
     processes: list[ManagedProcess] = field(default_factory=list)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
@@ -125,10 +167,66 @@ class DevStack:
                     "client id hireflow-sandbox, secret sandbox-secret",
                 )
             )
+            radicale = await self._stack.enter_async_context(
+                RadicaleServer(config.state_dir / "radicale", config.host, config.caldav_port)
+            )
+            self.endpoints.append(
+                Endpoint("CalDAV (Radicale)", radicale.url, "one calendar per person and room")
+            )
+            self.settings = config.settings().model_copy(
+                update={"greenhouse_user_id": await self._seed_everything(radicale.url)}
+            )
+            client = await connect(self.settings)
+
+            async def on_reply(reply: InboundReply) -> None:
+                await forward_reply(client, reply)
+
+            sink = await self._stack.enter_async_context(
+                SmtpSink(
+                    config.state_dir / "mail",
+                    config.host,
+                    config.smtp_port,
+                    on_reply=on_reply,
+                )
+            )
+            self.endpoints.append(
+                Endpoint(
+                    "SMTP sink", f"smtp://{config.host}:{sink.port}", f"Maildir {config.state_dir / 'mail'}"
+                )
+            )
+            await self._stack.enter_async_context(running_workers(client, self.settings))
+            self.endpoints.append(
+                Endpoint("Worker", self.settings.task_queue, "plus Harvest and planner task queues")
+            )
         except BaseException:
             await self._stack.aclose()
             raise
         return self
+
+    async def _seed_everything(self, caldav_url: str) -> int:
+        """Calendars and org configuration from the sandbox's seed; returns the Hireflow user id."""
+        config = self.config
+        async with httpx.AsyncClient(timeout=30) as http:
+            response = await http.get(f"http://{config.host}:{config.greenhouse_port}/_sandbox/seed")
+            response.raise_for_status()
+        summary = SeedSummary.model_validate(response.json())
+        rooms = default_rooms(summary.offices)
+        today = date.today()
+        async with CalDAVCalendar(caldav_url) as caldav:
+            report = await seed_calendars(
+                caldav, summary.interviewers, rooms, start=today - timedelta(days=today.weekday()), weeks=3
+            )
+        engine = create_engine_for(config.settings().resolved_database_url())
+        init_db(engine)
+        await asyncio.to_thread(OrgConfigStore(engine).save, org_config_rows(summary, rooms))
+        engine.dispose()
+        log.info(
+            "dev_stack_seeded",
+            calendars_written=report.calendars_written,
+            calendars_kept=report.calendars_skipped,
+            events=report.events,
+        )
+        return summary.hireflow_user_id
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

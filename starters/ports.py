@@ -10,8 +10,10 @@ class PortInUseError(RuntimeError):
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on host:port (we bind and release it at once)."""
+    """True when nothing is bound to host:port (we bind and release it at once)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like the servers themselves: connections lingering in TIME_WAIT do not make a port "taken".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import select
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,8 @@ def _ports() -> dict[str, int]:
         "--temporal-port": free_port(),
         "--temporal-ui-port": free_port(),
         "--greenhouse-port": free_port(),
+        "--caldav-port": free_port(),
+        "--smtp-port": free_port(),
     }
 
 
@@ -49,22 +50,19 @@ def _start(state_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for_banner(proc: subprocess.Popen[str], timeout: float = 120) -> str:
-    """Read the child's output until the ready banner's last line, or fail with what it printed."""
+def _wait_for_banner(proc: subprocess.Popen[str], timeout: float = 180) -> str:
+    """Read the child's output until the ready banner's last line; kill it (and fail) after `timeout`."""
     assert proc.stdout is not None
     seen: list[str] = []
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    try:
+        for line in proc.stdout:
             seen.append(line)
             if "State directory:" in line:
                 return "".join(seen)
-        elif proc.poll() is not None:
-            break
+    finally:
+        watchdog.cancel()
     proc.kill()
     raise AssertionError("hireflow dev did not come up:\n" + "".join(seen))
 

@@ -819,6 +819,7 @@ class SchedulingWorkflow:
             application_id=self.request.application_id,
             job_interview_stage_id=self.request.job_interview_stage_id,
             state=self.s.state,
+            candidate_time_zone=self.s.context.candidate_time_zone if self.s.context else "UTC",
             waiting_for=self._waiting_for,
             deadline=self._deadline,
             paused=self.s.paused,
