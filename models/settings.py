@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,45 @@ class Settings(BaseSettings):
 
     # Web
     web_base_url: str = "http://127.0.0.1:8000"
+
+    # Mail (owned by integrations/mail): templates, sink, inbound webhooks
+    mail_template_dir: Path | None = Field(
+        default=None, description="Directory searched before the built-in email templates (overrides)."
+    )
+    mail_maildir: Path | None = Field(default=None, description="SMTP sink Maildir (default state_dir/mail).")
+    mailgun_signing_key: SecretStr | None = Field(default=None, description="Mailgun webhook signing key.")
+    inbound_webhook_token: SecretStr | None = Field(
+        default=None, description="Shared secret SendGrid must pass as ?token=... (it cannot sign posts)."
+    )
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle for a relay with a private CA.")
+    inbound_max_age_seconds: int = Field(default=300, description="Oldest Mailgun post accepted, seconds.")
+
+    # Calendars and video (owned by integrations/calendar; see docs/calendars.md)
+    calendar_provider: Literal["caldav", "google", "microsoft"] = "caldav"
+    calendar_organizer: str = Field(
+        default="scheduling@hireflow.local", description="Mailbox whose calendar owns booked events."
+    )
+    caldav_username: str = "hireflow"
+    caldav_password: SecretStr | None = None
+    google_service_account_file: Path | None = Field(default=None, description="Service-account key JSON.")
+    google_delegated_subject: str | None = Field(
+        default=None, description="Workspace user impersonated for freeBusy and the room directory."
+    )
+    google_send_updates: Literal["all", "externalOnly", "none"] = "all"
+    microsoft_tenant_id: str | None = None
+    microsoft_client_id: str | None = None
+    microsoft_client_secret: SecretStr | None = None
+    video_provider: Literal["jitsi", "zoom", "native", "none"] = Field(
+        default="jitsi", description="native = Meet on Google, Teams on Microsoft."
+    )
+    jitsi_base_url: str = "https://meet.jit.si"
+    zoom_account_id: str | None = None
+    zoom_client_id: str | None = None
+    zoom_client_secret: SecretStr | None = None
+
+    def resolved_maildir(self) -> Path:
+        """The sink's Maildir: the configured one or `.hireflow/mail`."""
+        return self.mail_maildir if self.mail_maildir is not None else self.state_dir / "mail"
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file inside the state directory."""
