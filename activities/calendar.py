@@ -44,10 +44,13 @@ _RESPONSES = {
 class CalendarActivities:
     """Activities over one calendar provider and one video-link policy."""
 
-    def __init__(self, calendar: CalendarProvider, video: VideoLinks, org: OrgConfigStore) -> None:
+    def __init__(
+        self, calendar: CalendarProvider, video: VideoLinks, org: OrgConfigStore, organizer: str
+    ) -> None:
         self.calendar = calendar
         self.video = video
         self.org = org
+        self.organizer = organizer
 
     def _spec(
         self, context: SchedulingContext, session: BookedSession, organizer: str, rooms: dict[str, Room]
@@ -78,7 +81,6 @@ class CalendarActivities:
     @activity.defn(name=names.BOOK_CALENDAR_EVENTS)
     async def book_calendar_events(self, request: BookEventsInput) -> SessionsResult:
         """Create each session's event (or find it), with a room and a video link; update on `sequence > 0`."""
-        org = self.org.org()
         rooms = {
             r.id: Room(id=r.id, name=r.name, capacity=r.capacity, time_zone=r.time_zone)
             for r in self.org.rooms(request.context.rooms_office_id)
@@ -86,7 +88,7 @@ class CalendarActivities:
         booked: list[BookedSession] = []
         try:
             for session in request.sessions:
-                spec = self._spec(request.context, session, org.organizer_email, rooms)
+                spec = self._spec(request.context, session, self.organizer, rooms)
                 if request.mode == "video":
                     link, native = await self.video.for_booking(
                         session.event_key,
@@ -121,7 +123,7 @@ class CalendarActivities:
     @activity.defn(name=names.CANCEL_CALENDAR_EVENTS)
     async def cancel_calendar_events(self, request: CancelEventsInput) -> None:
         """Cancel every session's event; missing or already cancelled events are fine."""
-        organizer = self.org.org().organizer_email
+        organizer = self.organizer
         try:
             for session in request.sessions:
                 await self.calendar.cancel_event(organizer, session.event_key)
@@ -131,7 +133,7 @@ class CalendarActivities:
     @activity.defn(name=names.READ_ATTENDEE_RESPONSES)
     async def read_attendee_responses(self, request: ReadResponsesInput) -> ReadResponsesResult:
         """Each interviewer's RSVP, matched by email to their Greenhouse user id."""
-        organizer = self.org.org().organizer_email
+        organizer = self.organizer
         emails = {p.email.lower(): p.user_id for p in request.people if p.email}
         responses: list[AttendeeResponse] = []
         try:

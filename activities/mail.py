@@ -153,7 +153,7 @@ class MailActivities:
             description="\n".join(lines),
             location=video or next((s.room for s in request.booking_sessions if s.room), None),
             url=video,
-            organizer_email=org.organizer_email,
+            organizer_email=self.settings.calendar_organizer,
             organizer_name=f"{org.company_name} recruiting",
             attendees=[
                 IcsAttendee(email=address, name=request.recipient_name or None) for address in request.to

@@ -30,9 +30,12 @@ log = get_logger(__name__)
 class PlanningActivities:
     """Find options and re-check picks against the calendars as they are now."""
 
-    def __init__(self, calendar: CalendarProvider, org: OrgConfigStore, *, time_limit: float = 5.0) -> None:
+    def __init__(
+        self, calendar: CalendarProvider, org: OrgConfigStore, organizer: str, *, time_limit: float = 5.0
+    ) -> None:
         self.calendar = calendar
         self.org = org
+        self.organizer = organizer
         self.time_limit = time_limit
 
     async def _inputs(
@@ -60,7 +63,7 @@ class PlanningActivities:
             free_busy = await self.calendar.free_busy(ids, horizon.start, horizon.end) if ids else {}
             ignore: list[Interval] = []
             for key in ignore_event_keys:
-                event = await self.calendar.get_event(org.organizer_email, key)
+                event = await self.calendar.get_event(self.organizer, key)
                 if event is not None and event.status != "cancelled":
                     ignore.append(Interval(start=event.start, end=event.end))
         except CalendarError as error:

@@ -35,7 +35,6 @@ class OrgSettings(SQLModel, table=True):
     default_max_per_week: int | None = 8
     max_gap_minutes: int = 30
     onsite_office_id: int | None = None
-    organizer_email: str = "scheduling@hireflow.local"
 
 
 class InterviewerProfile(SQLModel, table=True):

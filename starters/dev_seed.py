@@ -25,7 +25,6 @@ def org_config_rows(
             default_time_zone=offices[summary.interviewers[0].office_id].time_zone
             if summary.interviewers
             else "UTC",
-            organizer_email="scheduling@hireflow.local",
         )
     ]
     rows += [

@@ -159,7 +159,7 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
     assert context is not None
     async with CalDAVCalendar(stack.radicale_url) as caldav:
         for session in booking.sessions:
-            event = await caldav.get_event("scheduling@hireflow.local", session.event_key)
+            event = await caldav.get_event(stack.settings.calendar_organizer, session.event_key)
             assert event is not None and event.start == session.start and event.end == session.end
             assert event.video is not None and event.video.url.startswith("https://")
 
@@ -191,7 +191,7 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
         assert not {i.id for i in left} & {s.greenhouse_interview_id for s in booking.sessions}
     async with CalDAVCalendar(stack.radicale_url) as caldav:
         for session in booking.sessions:
-            event = await caldav.get_event("scheduling@hireflow.local", session.event_key)
+            event = await caldav.get_event(stack.settings.calendar_organizer, session.event_key)
             assert event is None or event.status == "cancelled"
     mails = _mails(stack.maildir, address)
     assert len(mails) == 3

@@ -23,8 +23,7 @@ from activities.calendar import CalendarActivities
 from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.planning import PlanningActivities
-from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.video import VideoLinks
+from integrations.calendar.factory import build_calendar, build_video
 from integrations.greenhouse.client import HarvestClient
 from integrations.logs import get_logger
 from integrations.mail.service import MailService
@@ -60,13 +59,13 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
         init_db(engine)
         org = OrgConfigStore(engine)
         harvest = await stack.enter_async_context(HarvestClient.from_settings(settings))
-        calendar = CalDAVCalendar(settings.caldav_url)
+        calendar = build_calendar(settings)
         stack.push_async_callback(calendar.aclose)
-        video = VideoLinks("jitsi", signing_secret=settings.signing_secret.get_secret_value())
+        video = build_video(settings, engine)
         mail = MailActivities(MailService.from_settings(settings, engine), settings, org)
-        calendars = CalendarActivities(calendar, video, org)
+        calendars = CalendarActivities(calendar, video, org, settings.calendar_organizer)
         greenhouse = GreenhouseActivities(harvest, org)
-        planning = PlanningActivities(calendar, org)
+        planning = PlanningActivities(calendar, org, settings.calendar_organizer)
         workers = [
             Worker(
                 client,

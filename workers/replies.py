@@ -37,7 +37,11 @@ async def forward_reply(client: Client, reply: InboundReply) -> str:
     windows = [Interval(start=w.start, end=w.end) for w in verdict.windows]
     await handle.signal(
         SchedulingWorkflow.candidate_replied,
-        CandidateRepliedInput(intent=verdict.intent.value, windows=windows, excerpt=text.strip()[:EXCERPT_CHARS]),
+        CandidateRepliedInput(
+            intent=verdict.intent.value, windows=windows, excerpt=text.strip()[:EXCERPT_CHARS]
+        ),
     )
-    log.info("reply_forwarded", workflow_id=reply.workflow_id, intent=verdict.intent.value, windows=len(windows))
+    log.info(
+        "reply_forwarded", workflow_id=reply.workflow_id, intent=verdict.intent.value, windows=len(windows)
+    )
     return verdict.intent.value
