@@ -32,12 +32,16 @@ from models.messages import (
 )
 from models.scheduling import Interval
 from tests.support.fake_scheduling import World, fake_activities
+from tests.support.histories import recording, save_history
 from workflows.scheduling import SchedulingWorkflow
+
+
+_STARTED: list[WorkflowHandle] = []
 
 
 @pytest_asyncio.fixture
 async def harness(
-    time_skipping_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[WorkflowEnvironment, World, str]]:
     world = World()
     queue = f"sched-{uuid.uuid4()}"
@@ -47,7 +51,12 @@ async def harness(
         workflows=[SchedulingWorkflow],
         activities=fake_activities(world),
     ):
+        _STARTED.clear()
         yield time_skipping_env, world, queue
+        if recording():
+            for n, handle in enumerate(_STARTED):
+                await asyncio.wait_for(handle.result(), 30)
+                await save_history(handle, "scheduling", f"{request.node.name}_{n}")
 
 
 POLICY = SchedulingPolicy(max_replacements=1, max_reschedules=1, rsvp_poll_interval=timedelta(hours=6))
@@ -60,9 +69,11 @@ async def _start(env: WorkflowEnvironment, queue: str, policy: SchedulingPolicy 
         policy=policy,
         queues=TaskQueues(harvest=queue, planner=queue),
     )
-    return await env.client.start_workflow(
+    handle = await env.client.start_workflow(
         SchedulingWorkflow.run, request, id=f"schedule-501-201-{uuid.uuid4().hex[:6]}", task_queue=queue
     )
+    _STARTED.append(handle)
+    return handle
 
 
 async def _until(handle: WorkflowHandle, state: SchedulingState, timeout: float = 20) -> None:
