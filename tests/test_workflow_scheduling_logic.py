@@ -35,7 +35,6 @@ from tests.support.fake_scheduling import World, fake_activities
 from tests.support.histories import recording, save_history
 from workflows.scheduling import SchedulingWorkflow
 
-
 _STARTED: list[WorkflowHandle] = []
 
 
