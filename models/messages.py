@@ -60,6 +60,9 @@ class SchedulingPolicy(BaseModel):
     max_reschedules: int = Field(default=2, ge=0)
     escalate_after_last_reminder: timedelta = timedelta(hours=24)
     link_ttl: timedelta = timedelta(days=7)
+    activity_timeout: timedelta = Field(
+        default=timedelta(minutes=1), description="Start-to-close timeout of one activity attempt."
+    )
     continue_as_new_after_events: int = Field(default=0, ge=0, description="0: when the server suggests it.")
 
 

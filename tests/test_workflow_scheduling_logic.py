@@ -325,22 +325,58 @@ async def test_live_refresh_replans_old_options_without_a_new_email(
     env, world, queue = harness
     handle = await _start(env, queue)
     await _until(handle, SchedulingState.OFFERED)
-    fresh = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=3600))
+    fresh = await handle.execute_update(
+        SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=3600)
+    )
     assert fresh.offer_version == 1 and len(world.finds) == 1
     assert fresh.candidate_time_zone == "Europe/London"
 
     await env.sleep(timedelta(minutes=5))
-    view = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=60))
+    view = await handle.execute_update(
+        SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=60)
+    )
     assert view.offer_version == 2 and len(world.finds) == 2
     assert world.templates() == ["invitation"], "a page refresh is not a new invitation"
     status = await handle.query(SchedulingWorkflow.status)
     assert status.offer is not None and status.offer.expires_at == fresh.expires_at
 
     booked = await handle.execute_update(
-        SchedulingWorkflow.select_option, SelectOptionInput(option_id=view.options[0].option_id, offer_version=2)
+        SchedulingWorkflow.select_option,
+        SelectOptionInput(option_id=view.options[0].option_id, offer_version=2),
     )
     assert booked.outcome == "booked"
     after = await handle.execute_update(SchedulingWorkflow.refresh_options, RefreshOptionsInput())
     assert after.state == SchedulingState.SCHEDULED and after.options == [] and after.booking is not None
+    await handle.signal(SchedulingWorkflow.cancel, CancelInput())
+    await asyncio.wait_for(handle.result(), 30)
+
+
+async def test_long_negotiation_continues_as_new_and_keeps_its_state(
+    harness: tuple[WorkflowEnvironment, World, str],
+) -> None:
+    env, world, queue = harness
+    handle = await _start(env, queue, POLICY.model_copy(update={"continue_as_new_after_events": 60}))
+    await _until(handle, SchedulingState.OFFERED)
+    first_run = (await handle.describe()).run_id
+    for _ in range(8):
+        await handle.execute_update(
+            SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=0)
+        )
+
+    async def next_run() -> str:
+        while (run := (await handle.describe()).run_id) == first_run:
+            await asyncio.sleep(0.05)
+        return run
+
+    second_run = await asyncio.wait_for(next_run(), 20)
+    assert second_run != first_run
+    status = await handle.query(SchedulingWorkflow.status)
+    assert status.state == SchedulingState.OFFERED and status.offer is not None and status.offer.version >= 8
+    assert world.templates() == ["invitation"], "continuing as new sends nothing again"
+    booked = await handle.execute_update(
+        SchedulingWorkflow.select_option,
+        SelectOptionInput(option_id=status.offer.options[0].option_id, offer_version=status.offer.version),
+    )
+    assert booked.outcome == "booked"
     await handle.signal(SchedulingWorkflow.cancel, CancelInput())
     await asyncio.wait_for(handle.result(), 30)

@@ -137,7 +137,9 @@ class SchedulingWorkflow:
         timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(seconds=1))
         try:
             await workflow.wait_condition(
-                lambda: self._wake, timeout=timeout, timeout_summary=waiting_for[:100]
+                lambda: self._wake or self._should_continue_as_new(),
+                timeout=timeout,
+                timeout_summary=waiting_for[:100],
             )
         except TimeoutError:
             return True
@@ -264,7 +266,7 @@ class SchedulingWorkflow:
             FindOptionsResult,
             summary="read calendars and plan options",
             task_queue="planner",
-            start_to_close=timedelta(minutes=2),
+            start_to_close=max(self.policy.activity_timeout, timedelta(minutes=2)),
         )
 
     async def _plan(self, *, widen_if_empty: bool = False) -> FindOptionsResult:
@@ -875,7 +877,7 @@ class SchedulingWorkflow:
         *,
         summary: str,
         task_queue: str | None = None,
-        start_to_close: timedelta = timedelta(minutes=1),
+        start_to_close: timedelta | None = None,
     ) -> Any:
         queues = self.request.queues
         queue = {"harvest": queues.harvest, "planner": queues.planner}.get(task_queue or "")
@@ -883,7 +885,7 @@ class SchedulingWorkflow:
             name,
             arg,
             result_type=result_type,
-            start_to_close_timeout=start_to_close,
+            start_to_close_timeout=start_to_close or self.policy.activity_timeout,
             schedule_to_close_timeout=timedelta(minutes=30),
             retry_policy=WRITE_RETRY,
             summary=summary,
