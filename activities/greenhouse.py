@@ -24,6 +24,7 @@ from integrations.org_store import OrgConfigStore
 from models.activity_io import GatherInput, InterviewsInput, NoteInput, SessionsResult, UpdateInterviewInput
 from models.greenhouse import AddNote, CreateInterview, InterviewerInput, UpdateInterview, User
 from models.messages import BookedSession, Person, SchedulingContext, SessionSpec
+from models.time_zones import to_iana
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -158,7 +159,7 @@ class GreenhouseActivities:
             coordinator_id=application.coordinator_id,
             candidate_first_name=candidate.preferred_name or candidate.first_name or "",
             candidate_email=emails[0] if emails and candidate.can_email else None,
-            candidate_time_zone=candidate.time_zone or default_zone,
+            candidate_time_zone=to_iana(candidate.time_zone) or default_zone,
             sessions=sessions,
             people=people,
             rooms_office_id=job.office_ids[0] if job.office_ids else None,

@@ -10,10 +10,9 @@ import asyncio
 import email
 import email.utils
 import mailbox
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import icalendar
@@ -26,15 +25,12 @@ from temporalio.testing import WorkflowEnvironment
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.calendar.radicale_server import RadicaleServer
 from integrations.greenhouse.client import HarvestClient
-from integrations.org_store import OrgConfigStore
 from models.messages import CancelInput, SchedulingState, SelectOptionInput
 from models.settings import Settings
-from models.store import create_engine_for, init_db
-from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.server import SandboxServer
-from starters.dev_seed import org_config_rows
 from starters.requests import start_scheduling
-from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN, SinkHandle
+from tests.fixtures.mail import SinkHandle
+from tests.support.stack import onsite_application, seeded_store, stack_settings
 from workers.main import running_workers
 from workflows.scheduling import SchedulingWorkflow
 
@@ -51,9 +47,6 @@ class Stack:
     radicale_url: str
 
 
-_seeded: set[str] = set()
-
-
 @pytest_asyncio.fixture
 async def stack(
     time_skipping_env: WorkflowEnvironment,
@@ -62,45 +55,11 @@ async def stack(
     smtp_sink: SinkHandle,
     tmp_path: Path,
 ) -> AsyncIterator[Stack]:
-    suffix = uuid.uuid4().hex[:8]
-    settings = Settings(
-        greenhouse_base_url=greenhouse_sandbox.base_url,
-        greenhouse_token_url=greenhouse_sandbox.token_url,
-        greenhouse_client_id=greenhouse_sandbox.client_id,
-        greenhouse_client_secret=greenhouse_sandbox.client_secret,
-        greenhouse_user_id=greenhouse_sandbox.hireflow_user_id,
-        caldav_url=radicale.url,
-        smtp_port=smtp_sink.sink.port,
-        database_url=f"sqlite:///{tmp_path / 'store.db'}",
-        signing_secret=MAIL_SECRET,
-        reply_domain=REPLY_DOMAIN,
-        task_queue=f"main-{suffix}",
-        harvest_task_queue=f"harvest-{suffix}",
-        planner_task_queue=f"planner-{suffix}",
-    )
-    engine = create_engine_for(settings.resolved_database_url())
-    init_db(engine)
-    seed = greenhouse_sandbox.seed
-    rooms = default_rooms(seed.offices)
-    OrgConfigStore(engine).save(org_config_rows(seed, rooms))
-    if radicale.url not in _seeded:
-        async with CalDAVCalendar(radicale.url) as caldav:
-            await seed_calendars(caldav, seed.interviewers, rooms, start=date.today(), weeks=1)
-        _seeded.add(radicale.url)
+    settings = stack_settings(greenhouse_sandbox, radicale.url, smtp_sink.sink.port, tmp_path)
+    engine = await seeded_store(settings, greenhouse_sandbox)
     async with running_workers(time_skipping_env.client, settings):
         yield Stack(time_skipping_env, settings, greenhouse_sandbox, engine, smtp_sink.maildir, radicale.url)
     engine.dispose()
-
-
-async def _onsite_application(settings: Settings) -> tuple[int, int, int]:
-    """An active application sitting in an Onsite stage: (application, stage, candidate)."""
-    async with HarvestClient.from_settings(settings) as gh:
-        async for app in gh.list_applications(status="active", stage_name="Onsite"):
-            if app.job_interview_stage_id and app.candidate_id:
-                candidate = await gh.get_candidate(app.candidate_id)
-                if candidate.email_addresses and candidate.can_email:
-                    return app.id, app.job_interview_stage_id, app.candidate_id
-    raise AssertionError("the seeded org has no emailable candidate in an Onsite stage")
 
 
 async def _until(handle: WorkflowHandle, *states: SchedulingState, timeout: float = 60) -> None:
@@ -130,7 +89,7 @@ def _ics(message: email.message.Message) -> bytes | None:
 
 async def test_happy_path_books_real_events_interviews_note_and_email_then_cancels(stack: Stack) -> None:
     settings = stack.settings
-    application_id, stage_id, candidate_id = await _onsite_application(settings)
+    application_id, stage_id, candidate_id = await onsite_application(settings, nth=0)
     handle = await start_scheduling(stack.env.client, settings, application_id, stage_id)
     await _until(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
     status = await handle.query(SchedulingWorkflow.status)

@@ -279,7 +279,11 @@ class SchedulingWorkflow:
 
     async def _make_offer(self, reason: str, *, widen_if_empty: bool = False) -> Offer | None:
         """Plan fresh options and send them; escalate with the planner's blockers when none exist."""
-        found = await self._plan(widen_if_empty=widen_if_empty)
+        try:
+            found = await self._plan(widen_if_empty=widen_if_empty)
+        except ActivityError as error:
+            await self._escalate(f"options could not be planned: {_cause(error)}")
+            return None
         if not found.options:
             await self._escalate(f"no interview loop can be offered: {_blocker_text(found)}")
             return None

@@ -1,0 +1,94 @@
+"""The real local stack for workflow integration tests: settings, seeded store and calendars, workers.
+
+Shared by the time-skipping integration tests and the dev-server tests that kill a worker process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from integrations.calendar.caldav import CalDAVCalendar
+from integrations.greenhouse.client import HarvestClient
+from integrations.org_store import OrgConfigStore
+from models.settings import Settings
+from models.store import create_engine_for, init_db
+from sandbox.calendars import default_rooms, seed_calendars
+from sandbox.greenhouse.server import SandboxServer
+from starters.dev_seed import org_config_rows
+from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
+
+_seeded_calendars: set[str] = set()
+
+
+def stack_settings(
+    sandbox: SandboxServer, caldav_url: str, smtp_port: int, state: Path, temporal_address: str = "127.0.0.1:7233"
+) -> Settings:
+    """Settings for one test: its own task queues and SQL store, the shared servers."""
+    suffix = uuid.uuid4().hex[:8]
+    return Settings(
+        temporal_address=temporal_address,
+        greenhouse_base_url=sandbox.base_url,
+        greenhouse_token_url=sandbox.token_url,
+        greenhouse_client_id=sandbox.client_id,
+        greenhouse_client_secret=SecretStr(sandbox.client_secret),
+        greenhouse_user_id=sandbox.hireflow_user_id,
+        caldav_url=caldav_url,
+        smtp_port=smtp_port,
+        database_url=f"sqlite:///{state / 'store.db'}",
+        signing_secret=SecretStr(MAIL_SECRET),
+        reply_domain=REPLY_DOMAIN,
+        task_queue=f"main-{suffix}",
+        harvest_task_queue=f"harvest-{suffix}",
+        planner_task_queue=f"planner-{suffix}",
+    )
+
+
+async def seeded_store(settings: Settings, sandbox: SandboxServer) -> Engine:
+    """The SQL store with the org configuration of the sandbox's seed; calendars seeded once per server."""
+    engine = create_engine_for(settings.resolved_database_url())
+    init_db(engine)
+    seed = sandbox.seed
+    rooms = default_rooms(seed.offices)
+    OrgConfigStore(engine).save(org_config_rows(seed, rooms))
+    if settings.caldav_url not in _seeded_calendars:
+        async with CalDAVCalendar(settings.caldav_url) as caldav:
+            await seed_calendars(caldav, seed.interviewers, rooms, start=date.today(), weeks=1)
+        _seeded_calendars.add(settings.caldav_url)
+    return engine
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """`HIREFLOW_*` variables that reproduce `settings` in a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        raw: Any = getattr(settings, name)
+        if isinstance(raw, SecretStr):
+            value = raw.get_secret_value()
+        env[f"HIREFLOW_{name.upper()}"] = str(value)
+    return env
+
+
+async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int, int]:
+    """The `nth` active, emailable application in an Onsite stage: (application, stage, candidate).
+
+    Tests sharing one sandbox each take a different `nth`, so their workflow ids never collide.
+    """
+    seen = 0
+    async with HarvestClient.from_settings(settings) as gh:
+        async for app in gh.list_applications(status="active", stage_name="Onsite"):
+            if not (app.job_interview_stage_id and app.candidate_id):
+                continue
+            candidate = await gh.get_candidate(app.candidate_id)
+            if candidate.email_addresses and candidate.can_email:
+                if seen == nth:
+                    return app.id, app.job_interview_stage_id, app.candidate_id
+                seen += 1
+    raise AssertionError("the seeded org has no emailable candidate in an Onsite stage")
