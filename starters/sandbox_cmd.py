@@ -1,9 +1,95 @@
-"""Command group registration (filled in by the capability that owns it)."""
+"""`hireflow sandbox greenhouse`: run the Greenhouse Harvest v3 sandbox on its own."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import typer
+
+from sandbox.greenhouse.config import SandboxConfig, parse_fault
+from sandbox.greenhouse.server import SandboxServer, serve
+
+sandbox_app = typer.Typer(help="Local stand-ins for outside services.", no_args_is_help=True)
+
+
+def _print_banner(server: SandboxServer) -> None:
+    seed = server.seed
+    typer.echo(f"""
+Greenhouse Harvest v3 sandbox is up (Ctrl-C stops it):
+
+  Base URL        {server.base_url}   (Harvest under /v3, admin API under /_sandbox)
+  Token URL       {server.token_url}
+  Client ID       {server.client_id}
+  Client secret   {server.client_secret}
+  Hireflow user   {seed.hireflow_user_id}   (site admin; use as `sub`)
+  Org             {seed.candidate_count} candidates, {seed.application_count} applications, {len(seed.job_ids)} jobs, \
+{len(seed.interviewers)} interviewers (seed {seed.seed})
+  Rate limit      {server.config.rate_limit} requests / {server.config.rate_window_seconds:g} s per credential
+
+Try: curl -s -u {server.client_id}:{server.client_secret} -d grant_type=client_credentials {server.token_url}
+""")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the `hireflow` app."""
+    """Add the `hireflow sandbox` group."""
+
+    @sandbox_app.command("greenhouse")
+    def greenhouse(
+        host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
+        port: int = typer.Option(8700, help="Port to bind."),
+        seed: int = typer.Option(7, help="Seed of the generated organisation."),
+        candidates: int = typer.Option(200, min=0, help="Number of candidates to generate."),
+        rate_limit: int = typer.Option(75, "--rate-limit", min=1, help="Requests per window per credential."),
+        rate_window: float = typer.Option(
+            30.0, "--rate-window", min=0.1, help="Rate-limit window in seconds."
+        ),
+        token_ttl: int = typer.Option(3600, "--token-ttl", min=1, help="Access-token lifetime in seconds."),
+        database_url: str = typer.Option(
+            "sqlite://", "--database-url", help="SQLAlchemy URL (default in-memory SQLite; PostgreSQL works)."
+        ),
+        webhook_url: str | None = typer.Option(
+            None, "--webhook-url", help="Where to POST Greenhouse webhooks."
+        ),
+        webhook_secret: str = typer.Option(
+            "sandbox-webhook-secret", "--webhook-secret", help="HMAC secret for the webhook Signature header."
+        ),
+        fault: list[str] = typer.Option(
+            [],
+            "--fault",
+            help="Fault rule PATH[:status=500,rate=0.2,latency=300,count=3,method=GET]; repeatable.",
+        ),
+        public_base_url: str | None = typer.Option(
+            None, "--public-base-url", help="Base URL for Link headers when behind a proxy."
+        ),
+        reset: bool = typer.Option(
+            False, "--reset", help="Reseed even if --database-url already holds this seed's org."
+        ),
+    ) -> None:
+        """Run a seeded Greenhouse that speaks Harvest v3 (token endpoint, /v3 reads and writes, webhooks)."""
+        try:
+            faults = [parse_fault(spec) for spec in fault]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--fault") from exc
+        config = SandboxConfig(
+            database_url=database_url,
+            seed=seed,
+            candidates=candidates,
+            rate_limit=rate_limit,
+            rate_window_seconds=rate_window,
+            token_ttl_seconds=token_ttl,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            faults=faults,
+            public_base_url=public_base_url,
+            reset=reset,
+        )
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(serve(config, host=host, port=port, on_ready=_print_banner))
+        except (OSError, RuntimeError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo("Greenhouse sandbox stopped.")
+
+    app.add_typer(sandbox_app, name="sandbox")
