@@ -1,0 +1,124 @@
+"""SQLModel tables of the SQL store, plus the engine helpers every process uses to reach it.
+
+The store holds what Temporal should not: configuration, the email outbox, the Greenhouse read model.
+Tables here are plain rows with no behaviour; the code that reads and writes them lives next to the
+integration that owns them (the outbox logic is in `integrations/mail/outbox.py`).
+The same tables work on SQLite (the embedded default) and PostgreSQL (production).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, DateTime, LargeBinary, TypeDecorator, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel, create_engine
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware column: stored in UTC, read back as aware UTC (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime for a UTC column; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------------
+# Email outbox
+# --------------------------------------------------------------------------------------------------
+
+
+class OutboxStatus(StrEnum):
+    """Life cycle of one logical email: pending → sending → sent, or failed (permanent refusal)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxEmail(SQLModel, table=True):
+    """One logical email, keyed by its idempotency key (`<workflow id>/<purpose>`).
+
+    The rendered MIME message is stored on first record, so every retry sends the same bytes with the
+    same Message-ID, whatever the templates or the clock say by then.
+    """
+
+    __tablename__ = "outbox_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=255, unique=True, index=True)
+    workflow_id: str | None = Field(default=None, max_length=255, index=True)
+    purpose: str = Field(max_length=64)
+    message_id: str = Field(max_length=255, unique=True)
+    sender: str = Field(max_length=320)
+    recipients: str = Field(description="Comma-separated envelope recipients.")
+    subject: str = Field(max_length=998)
+    raw_message: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --------------------------------------------------------------------------------------------------
+# Engine helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine_for(url: str, *, echo: bool = False) -> Engine:
+    """An engine for a SQLAlchemy URL; `postgresql://` URLs use psycopg 3, SQLite gets WAL + busy timeout.
+
+    Raises `ValueError` for an empty or unsupported URL, so a typo in `HIREFLOW_DATABASE_URL` fails loudly.
+    """
+    if not url:
+        raise ValueError(
+            "database URL is empty; set HIREFLOW_DATABASE_URL or use Settings.resolved_database_url()"
+        )
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql+psycopg://"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    raise ValueError(
+        f"unsupported database URL scheme in {url.split('://', 1)[0]!r}; use sqlite or postgresql"
+    )
+
+
+def init_db(engine: Engine) -> None:
+    """Create missing tables (idempotent). Schema migrations are out of scope until a table changes."""
+    SQLModel.metadata.create_all(engine)
