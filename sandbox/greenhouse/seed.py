@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import insert
@@ -384,6 +385,30 @@ def _seed_email_templates(org: _Org, ids: _Ids, rows: _Rows, when: datetime) -> 
                  recipients=None, office_anywhere=True, user_id=None)
 
 
+def _offset_hours(zone: str, when: datetime) -> float:
+    offset = when.astimezone(ZoneInfo(zone)).utcoffset()
+    return offset.total_seconds() / 3600 if offset else 0.0
+
+
+def _panel_pool(org: _Org, dept: str, offices: tuple[str, ...], everyone: list[int]) -> list[int]:
+    """Interviewers a job's panels are drawn from: its department, near its first office's time zone.
+
+    Real interview plans staff a loop from people who can meet on the same working day, so the pool
+    keeps to offices within four hours of the job's home office, widening only when that is too few.
+    """
+    home = _offset_hours(org.offices[offices[0]][1], org.anchor)
+    by_id = {p.id: p for p in org.people}
+    dept_people = org.interviewers_by_dept.get(dept) or everyone
+
+    def near(user_id: int) -> bool:
+        return abs(_offset_hours(by_id[user_id].time_zone, org.anchor) - home) <= 4
+
+    pool = [u for u in dept_people if near(u)]
+    pool += [u for u in everyone if u not in pool and near(u)][: max(0, 6 - len(pool))]
+    pool += [u for u in dept_people if u not in pool][: max(0, 6 - len(pool))]
+    return pool
+
+
 def _seed_jobs(rng: random.Random, org: _Org, ids: _Ids, rows: _Rows) -> None:
     all_interviewers = [p.id for p in org.people]
     for index, (name, dept, offices, family, status) in enumerate(JOBS):
@@ -415,8 +440,7 @@ def _seed_jobs(rng: random.Random, org: _Org, ids: _Ids, rows: _Rows) -> None:
         for user_id in (recruiter, coordinator):
             rows.add(t.UserJobPermission, id=ids.next("user_job_permissions"), created_at=created, job_id=job_id,
                      user_id=user_id, role_id=JOB_ADMIN_ROLE_ID)
-        pool = org.interviewers_by_dept.get(dept) or all_interviewers
-        pool = pool + [i for i in all_interviewers if i not in pool][: max(0, 6 - len(pool))]
+        pool = _panel_pool(org, dept, offices, all_interviewers)
         onsite = ONSITE[family][: 4 + (index % 2)] if len(ONSITE[family]) > 4 else ONSITE[family]
         plan: tuple[tuple[str, list[tuple[str, int | None, str, str | None]]], ...] = (
             ("Application Review", [("Application Review", None, "none", None)]),
