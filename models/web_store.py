@@ -1,0 +1,44 @@
+"""SQL tables the web app needs: Greenhouse webhook deliveries already handled, and auto-schedule rules.
+
+Kept in the same SQLModel metadata as `models/store.py`, so `init_db` creates them with the rest.
+Greenhouse retries a delivery for ~15 h and may deliver twice; the processed-event table survives
+restarts so a duplicate is acknowledged without acting again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.store import UTCDateTime
+
+
+class ProcessedWebhookEvent(SQLModel, table=True):
+    """A Greenhouse delivery (by its `Greenhouse-Event-ID`) that was handled successfully."""
+
+    __tablename__ = "processed_webhook_event"
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    action: str = Field(max_length=100)
+    outcome: str = Field(default="", max_length=200)
+    processed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StageAutoScheduleRule(SQLModel, table=True):
+    """Moving an application into this stage starts scheduling by itself.
+
+    Match by `job_interview_stage_id` (exact, preferred) or by `job_id` + `stage_name`
+    (case-insensitive), which survives the stage being re-created in the job's plan.
+    """
+
+    __tablename__ = "stage_auto_schedule_rule"
+    __table_args__ = (UniqueConstraint("job_id", "stage_name", name="uq_rule_job_stage_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_interview_stage_id: int | None = Field(default=None, index=True, unique=True)
+    job_id: int | None = Field(default=None, index=True)
+    stage_name: str | None = Field(default=None, max_length=200)
+    enabled: bool = True
+    note: str = Field(default="", max_length=500)

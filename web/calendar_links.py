@@ -1,0 +1,68 @@
+"""Add-to-calendar for a booked loop: an `.ics` download and a Google Calendar template link.
+
+The download is METHOD:PUBLISH with one VEVENT per session, times in UTC. It uses the same UIDs
+as the emailed invitations (`event_uid(event_key)`), so importing it next to the invitation updates
+the same events instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import icalendar
+
+from integrations.mail.ics import PRODID, event_uid
+from models.messages import Booking, SchedulingContext
+
+
+def _title(context: SchedulingContext | None) -> str:
+    if context is None:
+        return "Interview"
+    return f"Interview: {context.job_name}" if context.job_name else "Interview"
+
+
+def booking_ics(booking: Booking, context: SchedulingContext | None, *, domain: str, now: datetime) -> bytes:
+    """The whole loop as an iCalendar file a candidate can import."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    for s in sorted(booking.sessions, key=lambda s: s.start):
+        event = icalendar.Event()
+        event.add("uid", event_uid(s.event_key, domain))
+        event.add("sequence", booking.sequence)
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", s.start.astimezone(UTC))
+        event.add("dtend", s.end.astimezone(UTC))
+        event.add("summary", f"{_title(context)} — {s.name}")
+        if s.video_url:
+            event.add("location", s.video_url)
+            event.add("description", f"Join: {s.video_url}")
+        elif s.room:
+            event.add("location", s.room)
+        event.add("status", "CONFIRMED")
+        cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def google_calendar_url(booking: Booking, context: SchedulingContext | None) -> str:
+    """A Google Calendar 'create event' link spanning the loop, with the sessions in the details."""
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    details = "\n".join(
+        f"{s.name}: {stamp(s.start)} to {stamp(s.end)} (UTC)" + (f" {s.video_url}" if s.video_url else "")
+        for s in sorted(booking.sessions, key=lambda s: s.start)
+    )
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": _title(context),
+            "dates": f"{stamp(booking.start)}/{stamp(booking.end)}",
+            "details": details,
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"

@@ -1,0 +1,623 @@
+"""The candidate's pages under `/s/<token>`: live options, pick, propose times, reschedule, cancel.
+
+The token's purpose decides what the page offers (a pick link cannot cancel). Every action is a
+plain HTML form (works without JavaScript) protected by the signed double-submit cookie; picks and
+proposals are workflow updates, so the answer on the page is the workflow's own decision.
+Problems end on a friendly page with the right status and what to do next, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from integrations.links import (
+    ExpiredLinkTokenError,
+    LinkClaims,
+    LinkPurpose,
+    LinkTokenError,
+    TamperedLinkTokenError,
+    link_url,
+    make_link_token,
+    verify_link_token,
+)
+from integrations.logs import get_logger
+from integrations.mail.timefmt import zone_city
+from models.messages import (
+    CancelInput,
+    OfferedOption,
+    OptionsView,
+    ProposeTimesInput,
+    RefreshOptionsInput,
+    RescheduleInput,
+    SchedulingContext,
+    SchedulingState,
+    SchedulingStatusSnapshot,
+    SelectOptionInput,
+)
+from models.settings import Settings
+from web.calendar_links import booking_ics, google_calendar_url
+from web.context_lookup import ContextCache, cached_context
+from web.csrf import FIELD_NAME, CsrfGuard
+from web.temporal import TemporalGateway, TemporalUnavailableError
+from web.views import (
+    WindowError,
+    booking_lines,
+    group_options,
+    parse_window,
+    valid_zone,
+    zone_choices,
+)
+from workflows.scheduling import SchedulingWorkflow
+
+log = get_logger(__name__)
+
+ALLOWED: dict[str, frozenset[str]] = {
+    "pick": frozenset({"view", "pick", "propose", "ics"}),
+    "reschedule": frozenset({"view", "reschedule", "pick", "propose", "ics"}),
+    "cancel": frozenset({"view", "cancel", "ics"}),
+}
+PICKING = frozenset({SchedulingState.OFFERED, SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING})
+WORKING = frozenset(
+    {SchedulingState.GATHERING, SchedulingState.BOOKING, SchedulingState.REPLACING_INTERVIEWER}
+)
+DEFAULT_ROWS, MAX_ROWS = 3, 10
+SIGNAL_WAIT_SECONDS = 5.0
+CONTACT = "Please contact your recruiter, who can send you a new link."
+
+
+class PageError(Exception):
+    """Ends a request on the friendly error page."""
+
+    def __init__(self, status: int, title: str, message: str, *, refresh: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message, self.refresh = status, title, message, refresh
+
+
+@dataclass
+class Page:
+    """One request's verified link, workflow handle and display zone."""
+
+    token: str
+    claims: LinkClaims
+    client: Client
+    handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]
+    tz_requested: str | None
+
+
+class CandidatePages:
+    def __init__(self, settings: Settings, gateway: TemporalGateway, templates: Jinja2Templates) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.templates = templates
+        self.secret = settings.signing_secret.get_secret_value()
+        self.csrf = CsrfGuard(self.secret, secure_cookie=settings.web_base_url.startswith("https://"))
+        self.contexts = ContextCache()
+
+    # ------------------------------------------------------------------------------------ plumbing
+
+    def render(
+        self, request: Request, template: str, status: int = 200, *, token: str = "", **ctx: Any
+    ) -> HTMLResponse:
+        nonce, fresh = self.csrf.nonce(request)
+        ctx.setdefault("refresh", None)
+        ctx.update(csrf_field=FIELD_NAME, csrf_token=self.csrf.form_token(nonce, token), token=token)
+        response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
+        if fresh and token:  # only pages with forms set it (an error page must not replace it)
+            self.csrf.set_cookie(response, nonce)
+        return response
+
+    def error_page(self, request: Request, error: PageError) -> HTMLResponse:
+        return self.render(
+            request,
+            "error.html",
+            error.status,
+            title=error.title,
+            message=error.message,
+            refresh=error.refresh,
+        )
+
+    async def open(self, token: str, action: str, tz: str | None) -> Page:
+        claims = self._verify(token, action)
+        try:
+            client = await self.gateway.client()
+        except TemporalUnavailableError as exc:
+            raise _unavailable() from exc
+        handle = client.get_workflow_handle_for(SchedulingWorkflow.run, claims.workflow_id)
+        return Page(token, claims, client, handle, tz)
+
+    def _verify(self, token: str, action: str) -> LinkClaims:
+        try:
+            claims = verify_link_token(token, self.secret, datetime.now(UTC))
+        except ExpiredLinkTokenError as exc:
+            raise PageError(
+                410, "This link has expired", f"Links are only valid for a while. {CONTACT}"
+            ) from exc
+        except TamperedLinkTokenError as exc:
+            raise PageError(
+                403,
+                "This link doesn't look right",
+                "It may have been changed or cut off. Open the link from your most recent email "
+                f"again; if that does not work, {CONTACT[0].lower()}{CONTACT[1:]}",
+            ) from exc
+        except LinkTokenError as exc:
+            raise PageError(
+                404, "We don't recognise this link", f"Check that the whole link was copied. {CONTACT}"
+            ) from exc
+        if action not in ALLOWED[claims.purpose]:
+            raise PageError(
+                403, "This link can't do that", f"Use the link from your email for that. {CONTACT}"
+            )
+        return claims
+
+    async def _closed(self, page: Page) -> PageError:
+        """Why a workflow no longer answers: never existed, or finished."""
+        try:
+            described = await page.handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return PageError(404, "We can't find this interview request", CONTACT)
+            return _unavailable()
+        if described.status == WorkflowExecutionStatus.COMPLETED:
+            try:  # a closed workflow still answers queries: cancelled and completed read differently
+                final = await page.handle.query(SchedulingWorkflow.status, rpc_timeout=timedelta(seconds=3))
+            except Exception:  # no worker to answer; the generic text is still right
+                final = None
+            if final is not None and final.state == SchedulingState.CANCELLED:
+                return PageError(410, "This interview request was cancelled", CONTACT)
+            return PageError(
+                410, "This interview request has finished", f"Nothing more to do here. {CONTACT}"
+            )
+        return PageError(410, "This interview request is closed", f"It was stopped or cancelled. {CONTACT}")
+
+    async def _call(self, page: Page, coro: Any) -> Any:
+        """Run a Temporal call, turning 'closed' and 'unreachable' into friendly pages."""
+        try:
+            return await coro
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise await self._closed(page) from exc
+            log.error("page_temporal_error", workflow_id=page.claims.workflow_id, error=str(exc))
+            raise _unavailable() from exc
+
+    async def live_view(self, page: Page) -> OptionsView:
+        try:
+            view: OptionsView = await self._call(
+                page,
+                page.handle.execute_update(
+                    SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=120)
+                ),
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise PageError(
+                200, "Getting your options ready", f"{_cause(exc)}. This page refreshes by itself.", refresh=3
+            ) from exc
+        return view
+
+    async def context(self, page: Page) -> SchedulingContext | None:
+        try:
+            return await cached_context(page.client, self.contexts, page.claims.workflow_id)
+        except RPCError:
+            return None
+
+    def zone(self, page: Page, candidate_zone: str) -> tuple[str, str | None]:
+        """The zone to show, and a notice when the requested one is unknown."""
+        default = valid_zone(candidate_zone) or "UTC"
+        if page.tz_requested is None or page.tz_requested == "":
+            return default, None
+        chosen = valid_zone(page.tz_requested)
+        if chosen is None:
+            return (
+                default,
+                f"We don't know the time zone “{page.tz_requested[:64]}”; times are shown in {default}.",
+            )
+        return chosen, None
+
+    def self_url(self, page: Page, suffix: str = "", **params: str) -> str:
+        path = urlsplit(link_url(self.settings.web_base_url, page.token)).path + suffix
+        query = {k: v for k, v in params.items() if v}
+        return path + (f"?{urlencode(query)}" if query else "")
+
+    def mint(self, page: Page, purpose: LinkPurpose, until: datetime) -> str:
+        expires = max(until, datetime.now(UTC) + timedelta(days=1))
+        token = make_link_token(page.claims.workflow_id, purpose, expires, self.secret)
+        return urlsplit(link_url(self.settings.web_base_url, token)).path
+
+    # -------------------------------------------------------------------------------------- pages
+
+    async def state_page(
+        self, request: Request, page: Page, view: OptionsView, *, notice: str | None = None, status: int = 200
+    ) -> HTMLResponse:
+        """The page for whatever state the request is in."""
+        context = await self.context(page)
+        tz, zone_notice = self.zone(page, view.candidate_time_zone)
+        notice = notice or zone_notice
+        if view.state in PICKING and view.options and view.offer_version is not None:
+            return self.options_page(
+                request,
+                page,
+                view.options,
+                view.offer_version,
+                view,
+                context,
+                tz,
+                notice,
+                status,
+                view.message,
+            )
+        if view.state == SchedulingState.SCHEDULED and view.booking is not None:
+            if page.claims.purpose == "reschedule" and request.query_params.get("booked") != "1":
+                requested = request.query_params.get("requested") == "1"
+                return self.render(
+                    request,
+                    "reschedule.html",
+                    token=page.token,
+                    lines=booking_lines(view.booking, tz, context),
+                    waiting=requested,
+                    refresh=2 if requested else None,
+                    action=self.self_url(page, "/reschedule"),
+                    **self._zone_ctx(page, tz, view.candidate_time_zone, notice),
+                )
+            return self.booked_page(request, page, view, context, tz, notice)
+        if view.state == SchedulingState.CANCELLED:
+            raise PageError(410, "This interview request was cancelled", f"{view.message} {CONTACT}".strip())
+        if view.state == SchedulingState.COMPLETED:
+            raise PageError(
+                410, "These interviews have taken place", "Thank you! Your recruiter will be in touch."
+            )
+        if view.state in WORKING or view.state in PICKING:
+            raise PageError(
+                200,
+                "One moment",
+                "We are working on your interviews; this page refreshes by itself.",
+                refresh=3,
+            )
+        return self.render(
+            request, "error.html", status, title="Your recruiter is on it",
+            message=view.message or "Your recruiter is arranging the next step and will be in touch.",
+        )  # fmt: skip
+
+    def _zone_ctx(self, page: Page, tz: str, candidate_zone: str, notice: str | None) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "tz": tz,
+            "tz_label": "UTC" if tz in ("UTC", "Etc/UTC") else f"{zone_city(tz)} time ({tz})",
+            "zones": zone_choices(tz, valid_zone(candidate_zone) or "UTC", now),
+            "notice": notice,
+            "page_url": self.self_url(page),
+            "autodetect": page.tz_requested is None,
+        }
+
+    def options_page(
+        self,
+        request: Request,
+        page: Page,
+        options: list[OfferedOption],
+        offer_version: int,
+        view: OptionsView | None,
+        context: SchedulingContext | None,
+        tz: str,
+        notice: str | None,
+        status: int = 200,
+        message: str = "",
+    ) -> HTMLResponse:
+        candidate_zone = (
+            view.candidate_time_zone if view else (context.candidate_time_zone if context else "UTC")
+        )
+        return self.render(
+            request,
+            "options.html",
+            status,
+            token=page.token,
+            days=group_options(options, tz, context),
+            offer_version=offer_version,
+            expires_at=view.expires_at if view else None,
+            message=message,
+            stage=context.stage_name if context else "",
+            job=context.job_name if context else "",
+            first_name=context.candidate_first_name if context else "",
+            rescheduling=view is not None and view.state == SchedulingState.RESCHEDULING,
+            pick_action=self.self_url(page, "/pick"),
+            propose_url=self.self_url(page, "/propose", tz=tz),
+            **self._zone_ctx(page, tz, candidate_zone, notice),
+        )
+
+    def booked_page(
+        self,
+        request: Request,
+        page: Page,
+        view: OptionsView,
+        context: SchedulingContext | None,
+        tz: str,
+        notice: str | None,
+    ) -> HTMLResponse:
+        booking = view.booking
+        assert booking is not None
+        return self.render(
+            request,
+            "booked.html",
+            token=page.token,
+            lines=booking_lines(booking, tz, context),
+            ics_url=self.self_url(page, "/calendar.ics"),
+            google_url=google_calendar_url(booking, context),
+            reschedule_url=self.mint(page, "reschedule", booking.end),
+            cancel_url=self.mint(page, "cancel", booking.end),
+            video_urls=sorted({s.video_url for s in booking.sessions if s.video_url}),
+            **self._zone_ctx(page, tz, view.candidate_time_zone, notice),
+        )
+
+    def propose_form(
+        self,
+        request: Request,
+        page: Page,
+        tz: str,
+        candidate_zone: str,
+        rows: list[tuple[str, str, str]],
+        errors: dict[int, str],
+        note: str = "",
+        status: int = 200,
+        notice: str | None = None,
+    ) -> HTMLResponse:
+        return self.render(
+            request,
+            "propose.html",
+            status,
+            token=page.token,
+            rows=rows,
+            errors=errors,
+            note=note,
+            action=self.self_url(page, "/propose"),
+            more_rows_url=self.self_url(page, "/propose", tz=tz, rows=str(min(len(rows) + 3, MAX_ROWS))),
+            can_add=len(rows) < MAX_ROWS,
+            back_url=self.self_url(page, tz=tz),
+            **self._zone_ctx(page, tz, candidate_zone, notice),
+        )
+
+    async def wait_for(self, page: Page, done: Any) -> SchedulingStatusSnapshot | None:
+        """Poll the status query briefly until `done(status)`; None when it did not happen in time."""
+        deadline = asyncio.get_running_loop().time() + SIGNAL_WAIT_SECONDS
+        while True:
+            try:
+                status: SchedulingStatusSnapshot = await page.handle.query(SchedulingWorkflow.status)
+            except RPCError:
+                return None
+            if done(status):
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                return None
+            await asyncio.sleep(0.1)
+
+    def check_csrf(self, request: Request, page: Page, form: Any) -> None:
+        if not self.csrf.valid(request, form.get(FIELD_NAME), page.token):
+            raise PageError(
+                403,
+                "Please try that again",
+                "Your browser did not send the page's security check (cookies may be blocked, or the page "
+                "was open for very long). Go back, reload the page and submit again; nothing was changed.",
+            )
+
+
+def _unavailable() -> PageError:
+    return PageError(
+        503, "We can't reach the scheduler right now", "Please try again in a few minutes.", refresh=30
+    )
+
+
+def _cause(error: WorkflowUpdateFailedError) -> str:
+    cause = error.cause
+    message = getattr(cause, "message", None) or str(cause or error)
+    return str(message).rstrip(".")
+
+
+def _form_rows(form: Any, count: int) -> list[tuple[str, str, str]]:
+    return [
+        (str(form.get(f"date_{i}", "")).strip(), str(form.get(f"from_{i}", "")).strip(), str(form.get(f"to_{i}", "")).strip())
+        for i in range(1, count + 1)
+    ]  # fmt: skip
+
+
+def pages_router(pages: CandidatePages) -> APIRouter:
+    router = APIRouter(tags=["candidate pages"])
+
+    @router.get("/s/{token}", response_class=HTMLResponse)
+    async def show(request: Request, token: str, tz: str | None = None) -> Response:
+        page = await pages.open(token, "view", tz)
+        if page.claims.purpose == "cancel":
+            status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+            return await cancel_page(request, page, status)
+        return await pages.state_page(request, page, await pages.live_view(page))
+
+    async def cancel_page(request: Request, page: Page, status: SchedulingStatusSnapshot) -> Response:
+        if status.state in (SchedulingState.CANCELLED, SchedulingState.COMPLETED):
+            raise PageError(410, "This interview request is already closed", "There is nothing to cancel.")
+        context = await pages.context(page)
+        candidate_zone = context.candidate_time_zone if context else "UTC"
+        tz, notice = pages.zone(page, candidate_zone)
+        return pages.render(
+            request,
+            "cancel.html",
+            token=page.token,
+            lines=booking_lines(status.booking, tz, context) if status.booking else [],
+            stage=context.stage_name if context else "",
+            action=pages.self_url(page, "/cancel"),
+            done=False,
+            **pages._zone_ctx(page, tz, candidate_zone, notice),
+        )
+
+    @router.post("/s/{token}/pick", response_class=HTMLResponse)
+    async def pick(request: Request, token: str) -> Response:
+        form = await request.form()
+        page = await pages.open(token, "pick", str(form.get("tz", "")) or None)
+        pages.check_csrf(request, page, form)
+        option_id = str(form.get("option_id", "")).strip()
+        try:
+            version = int(str(form.get("offer_version", "")))
+        except ValueError:
+            version = -1
+        if not option_id or version < 0:
+            view = await pages.live_view(page)
+            return await pages.state_page(
+                request, page, view, notice="Choose one of the times first.", status=422
+            )
+        try:
+            result = await pages._call(
+                page,
+                page.handle.execute_update(
+                    SchedulingWorkflow.select_option,
+                    SelectOptionInput(option_id=option_id, offer_version=version),
+                ),
+            )
+        except WorkflowUpdateFailedError as exc:
+            view = await pages.live_view(page)
+            notice = f"That time can't be booked: {_cause(exc)}. Here are the current options."
+            return await pages.state_page(request, page, view, notice=notice, status=409)
+        if result.outcome == "booked":
+            log.info("candidate_booked", workflow_id=page.claims.workflow_id)
+            return RedirectResponse(
+                pages.self_url(page, tz=page.tz_requested or "", booked="1"), status_code=303
+            )
+        view = await pages.live_view(page)
+        return await pages.state_page(request, page, view, notice=result.message, status=409)
+
+    @router.get("/s/{token}/propose", response_class=HTMLResponse)
+    async def propose_get(
+        request: Request, token: str, tz: str | None = None, rows: int = DEFAULT_ROWS
+    ) -> Response:
+        page = await pages.open(token, "propose", tz)
+        view = await pages.live_view(page)
+        if view.state not in PICKING and view.state != SchedulingState.ESCALATED:
+            return await pages.state_page(request, page, view)
+        zone, notice = pages.zone(page, view.candidate_time_zone)
+        count = max(1, min(rows, MAX_ROWS))
+        return pages.propose_form(
+            request, page, zone, view.candidate_time_zone, [("", "", "")] * count, {}, notice=notice
+        )
+
+    @router.post("/s/{token}/propose", response_class=HTMLResponse)
+    async def propose_post(request: Request, token: str) -> Response:
+        form = await request.form()
+        page = await pages.open(token, "propose", str(form.get("tz", "")) or None)
+        pages.check_csrf(request, page, form)
+        context = await pages.context(page)
+        candidate_zone = context.candidate_time_zone if context else "UTC"
+        tz, notice = pages.zone(page, candidate_zone)
+        try:
+            count = max(1, min(int(str(form.get("rows", DEFAULT_ROWS))), MAX_ROWS))
+        except ValueError:
+            count = DEFAULT_ROWS
+        rows = _form_rows(form, count)
+        note = str(form.get("note", ""))[:2000]
+        errors: dict[int, str] = {}
+        windows = []
+        for i, (day, start, end) in enumerate(rows, start=1):
+            try:
+                window = parse_window(i, day, start, end, tz)
+            except WindowError as exc:
+                errors[exc.row] = str(exc)
+                continue
+            if window is not None:
+                windows.append(window)
+        if not windows and not errors:
+            errors[1] = "give at least one date with a start and end time"
+        if not errors and all(w.end <= datetime.now(UTC) for w in windows):
+            errors[1] = "these times are in the past; give times from now on"
+        if errors:
+            return pages.propose_form(request, page, tz, candidate_zone, rows, errors, note, 422, notice)
+        try:
+            result = await pages._call(
+                page,
+                page.handle.execute_update(
+                    SchedulingWorkflow.propose_times,
+                    ProposeTimesInput(windows=windows, time_zone=tz, note=note),
+                ),
+            )
+        except WorkflowUpdateFailedError as exc:
+            errors[0] = _cause(exc)
+            return pages.propose_form(request, page, tz, candidate_zone, rows, errors, note, 409, notice)
+        if result.outcome == "options" and result.options and result.offer_version is not None:
+            return pages.options_page(
+                request,
+                page,
+                result.options,
+                result.offer_version,
+                None,
+                context,
+                tz,
+                None,
+                200,
+                result.message,
+            )
+        return pages.render(request, "error.html", 200, title="Thank you", message=result.message)
+
+    @router.post("/s/{token}/reschedule", response_class=HTMLResponse)
+    async def reschedule(request: Request, token: str) -> Response:
+        form = await request.form()
+        page = await pages.open(token, "reschedule", str(form.get("tz", "")) or None)
+        pages.check_csrf(request, page, form)
+        reason = str(form.get("reason", ""))[:1000]
+        await pages._call(
+            page,
+            page.handle.signal(
+                SchedulingWorkflow.request_reschedule, RescheduleInput(by="candidate", reason=reason)
+            ),
+        )
+        log.info("candidate_asked_reschedule", workflow_id=page.claims.workflow_id)
+        await pages.wait_for(page, lambda s: s.state != SchedulingState.SCHEDULED)
+        return RedirectResponse(
+            pages.self_url(page, tz=page.tz_requested or "", requested="1"), status_code=303
+        )
+
+    @router.post("/s/{token}/cancel", response_class=HTMLResponse)
+    async def cancel(request: Request, token: str) -> Response:
+        form = await request.form()
+        page = await pages.open(token, "cancel", str(form.get("tz", "")) or None)
+        pages.check_csrf(request, page, form)
+        if form.get("confirm") != "yes":
+            status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+            return await cancel_page(request, page, status)
+        reason = str(form.get("reason", "")).strip()[:1000]
+        await pages._call(
+            page, page.handle.signal(SchedulingWorkflow.cancel, CancelInput(by="candidate", reason=reason))
+        )
+        log.info("candidate_cancelled", workflow_id=page.claims.workflow_id)
+        done = await pages.wait_for(page, lambda s: s.state == SchedulingState.CANCELLED)
+        return pages.render(
+            request,
+            "cancel.html",
+            token=page.token,
+            done=True,
+            confirmed=done is not None,
+            lines=[],
+            stage="",
+            action="",
+            tz="UTC",
+            zones=[],
+            notice=None,
+            page_url="",
+            autodetect=False,
+        )
+
+    @router.get("/s/{token}/calendar.ics")
+    async def calendar(token: str) -> Response:
+        page = await pages.open(token, "ics", None)
+        status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+        if status.booking is None:
+            raise PageError(404, "No booked interviews yet", "Pick a time first; the calendar file follows.")
+        context = await pages.context(page)
+        body = booking_ics(status.booking, context, domain=pages.settings.reply_domain, now=datetime.now(UTC))
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="interviews.ics"'},
+        )
+
+    return router

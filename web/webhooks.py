@@ -1,0 +1,218 @@
+"""`POST /webhooks/greenhouse`: Greenhouse recruiting webhooks that start or stop scheduling.
+
+Order of checks, each with its own answer so Greenhouse's retry rules work for us:
+signature over the raw body (401) → JSON and payload shape (400, never 500) → duplicate
+`Greenhouse-Event-ID` (200, nothing done) → act → remember the event id → 200. When Temporal is
+unreachable the answer is 503 and the event id is NOT remembered, so Greenhouse's retry (up to
+~15 h) delivers it again: nothing is lost. Acting twice is harmless anyway (starts use the business
+workflow id with USE_EXISTING; closing an already-cancelled request does nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from integrations.logs import get_logger
+from models.messages import ApplicationClosedInput, InterviewDeletedInput
+from models.settings import Settings
+from starters.requests import start_scheduling
+from web.store import already_processed, find_rule, mark_processed
+from web.temporal import (
+    TemporalGateway,
+    TemporalUnavailableError,
+    running_workflow_ids,
+    workflows_booking_interview,
+)
+from web.webhook_payloads import ApplicationPayload, Envelope, InterviewPayload, PersonPayload
+from workflows.scheduling import SchedulingWorkflow
+
+log = get_logger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+CloseReason = Literal["rejected", "hired", "application_deleted", "candidate_deleted"]
+CLOSING_ACTIONS: dict[str, CloseReason] = {
+    "reject_candidate": "rejected",
+    "hire_candidate": "hired",
+    "delete_application": "application_deleted",
+}
+
+
+class PayloadError(ValueError):
+    """A delivery whose payload does not have the documented shape."""
+
+
+def signature_valid(raw_body: bytes, header: str | None, secret: str) -> bool:
+    """`Signature: sha256 <hex>` = HMAC-SHA256(secret, raw body), compared in constant time."""
+    if not header or not secret:
+        return False
+    parts = header.strip().split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "sha256":
+        return False
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts[1].strip().lower())
+
+
+def sign_body(raw_body: bytes, secret: str) -> str:
+    """The `Signature` header value Greenhouse would send (for tests and local tools)."""
+    return "sha256 " + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+
+
+def _parse(model: type[M], envelope: Envelope) -> M:
+    try:
+        return model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"payload.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise PayloadError(f"{envelope.action} payload is not the documented shape: {problems}") from exc
+
+
+class WebhookHandler:
+    """Turns one verified, parsed delivery into Temporal starts and signals."""
+
+    def __init__(self, settings: Settings, engine: Engine, gateway: TemporalGateway) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.gateway = gateway
+        self._routes: dict[str, Callable[[Envelope], Awaitable[str]]] = {
+            "candidate_stage_change": self._stage_change,
+            "delete_candidate": self._candidate_deleted,
+            "interview_deleted": self._interview_deleted,
+            **{action: self._application_closed for action in CLOSING_ACTIONS},
+        }
+
+    def handles(self, action: str) -> bool:
+        return action in self._routes
+
+    async def handle(self, envelope: Envelope) -> str:
+        return await self._routes[envelope.action](envelope)
+
+    async def _client(self) -> Client:
+        return await self.gateway.client()
+
+    async def _stage_change(self, envelope: Envelope) -> str:
+        application = _parse(ApplicationPayload, envelope).application
+        stage = application.current_stage
+        if stage is None:
+            raise PayloadError("candidate_stage_change payload has no application.current_stage")
+        if application.prospect or (application.status or "active") != "active":
+            return f"ignored: application {application.id} is {application.status or 'a prospect'}"
+        rule = await run_in_threadpool(
+            find_rule, self.engine, stage.id, application.first_job_id(), stage.name
+        )
+        if rule is None or not rule.enabled:
+            return f"ignored: stage {stage.id} ({stage.name}) is not marked auto-schedule"
+        handle = await start_scheduling(
+            await self._client(), self.settings, application.id, stage.id, source="webhook"
+        )
+        log.info("webhook_started_scheduling", application_id=application.id, workflow_id=handle.id)
+        return f"scheduling {handle.id}"
+
+    async def _close(self, application_ids: list[int], reason: CloseReason) -> str:
+        client = await self._client()
+        signalled: list[str] = []
+        for application_id in application_ids:
+            for workflow_id in await running_workflow_ids(client, application_id):
+                handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
+                await handle.signal(
+                    SchedulingWorkflow.application_closed, ApplicationClosedInput(reason=reason)
+                )
+                signalled.append(workflow_id)
+        log.info("webhook_closed_applications", reason=reason, workflows=signalled)
+        return f"{reason}: signalled {len(signalled)} workflow(s)"
+
+    async def _application_closed(self, envelope: Envelope) -> str:
+        application = _parse(ApplicationPayload, envelope).application
+        return await self._close([application.id], CLOSING_ACTIONS[envelope.action])
+
+    async def _candidate_deleted(self, envelope: Envelope) -> str:
+        person = _parse(PersonPayload, envelope).person
+        return await self._close(person.all_application_ids(), "candidate_deleted")
+
+    async def _interview_deleted(self, envelope: Envelope) -> str:
+        parsed = _parse(InterviewPayload, envelope)
+        client = await self._client()
+        application_id = parsed.application_id()
+        if application_id is not None:
+            targets = await running_workflow_ids(client, application_id)
+        else:
+            targets = await workflows_booking_interview(client, parsed.interview.id)
+        for workflow_id in targets:
+            handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
+            await handle.signal(
+                SchedulingWorkflow.interview_deleted,
+                InterviewDeletedInput(greenhouse_interview_id=parsed.interview.id),
+            )
+        return f"interview {parsed.interview.id}: signalled {len(targets)} workflow(s)"
+
+
+def _answer(code: int, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=code)
+
+
+def webhook_router(settings: Settings, engine: Engine, gateway: TemporalGateway) -> APIRouter:
+    """The Greenhouse webhook endpoint, bound to its secret, ledger and Temporal gateway."""
+    router = APIRouter(tags=["webhooks"])
+    handler = WebhookHandler(settings, engine, gateway)
+    secret = settings.greenhouse_webhook_secret.get_secret_value()
+
+    @router.post("/webhooks/greenhouse")
+    async def greenhouse_webhook(request: Request) -> JSONResponse:
+        raw = await request.body()
+        if not signature_valid(raw, request.headers.get("signature"), secret):
+            log.warning("webhook_bad_signature", has_header="signature" in request.headers)
+            return _answer(401, error="missing or invalid Signature header (expected 'sha256 <hex HMAC>')")
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            return _answer(400, error="body is not valid JSON")
+        if not isinstance(data, dict):
+            return _answer(400, error="body must be a JSON object with 'action' and 'payload'")
+        if "action" not in data and "payload" not in data:
+            # Greenhouse pings a hook on creation with "configuration settings" (shape undocumented).
+            log.info("webhook_ping")
+            return _answer(200, status="pong")
+        try:
+            envelope = Envelope.model_validate(data)
+        except ValidationError:
+            return _answer(400, error="body must have a non-empty string 'action' and an object 'payload'")
+        if envelope.action == "ping":
+            log.info("webhook_ping")
+            return _answer(200, status="pong")
+        event_id = request.headers.get("greenhouse-event-id", "").strip()[:200]
+        duplicate = False
+        if event_id:
+            duplicate = await run_in_threadpool(already_processed, engine, event_id)
+        if duplicate:
+            log.info("webhook_duplicate", event_id=event_id, action=envelope.action)
+            return _answer(200, status="duplicate", event_id=event_id)
+        if not handler.handles(envelope.action):
+            log.info("webhook_unhandled_action", action=envelope.action, event_id=event_id)
+            outcome = "ignored: Hireflow does not act on this event"
+        else:
+            try:
+                outcome = await handler.handle(envelope)
+            except PayloadError as exc:
+                return _answer(400, error=str(exc))
+            except (TemporalUnavailableError, RPCError) as exc:
+                log.error("webhook_temporal_unavailable", action=envelope.action, error=str(exc))
+                return _answer(503, error="Temporal is unavailable; please retry")
+        if event_id:
+            await run_in_threadpool(mark_processed, engine, event_id, envelope.action, outcome)
+        else:
+            log.warning("webhook_without_event_id", action=envelope.action)
+        return _answer(200, status="ok", action=envelope.action, outcome=outcome)
+
+    return router
