@@ -27,9 +27,8 @@ from integrations.greenhouse.client import HarvestClient
 from models.messages import CancelInput, SchedulingPolicy, SchedulingState, SelectOptionInput
 from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
-from starters.requests import start_scheduling
 from tests.fixtures.mail import SinkHandle
-from tests.support.stack import onsite_application, seeded_store, settings_environment, stack_settings
+from tests.support.stack import seeded_store, settings_environment, stack_settings, start_offered
 from workflows.scheduling import SchedulingWorkflow
 
 pytestmark = pytest.mark.integration
@@ -77,21 +76,7 @@ async def test_worker_killed_mid_booking_then_restarted_leaves_exactly_one_of_ea
     log = tmp_path / "worker.log"
 
     with worker_process(settings, log) as first:
-        # Seeded panels span offices; take the first application whose panel can meet on one day.
-        for nth in range(1, 12):
-            application_id, stage_id, candidate_id = await onsite_application(settings, nth=nth)
-            handle = await start_scheduling(client, settings, application_id, stage_id, policy=policy)
-
-            async def settled() -> bool:
-                state = (await handle.query(SchedulingWorkflow.status)).state  # noqa: B023
-                return state in (SchedulingState.OFFERED, SchedulingState.ESCALATED)
-
-            await _eventually(settled, what="the first offer or an escalation")
-            if (await handle.query(SchedulingWorkflow.status)).state == SchedulingState.OFFERED:
-                break
-            await handle.signal(SchedulingWorkflow.cancel, CancelInput(reason="panel cannot meet"))
-        else:
-            raise AssertionError("no seeded Onsite application could be offered a loop")
+        handle, application_id, candidate_id = await start_offered(client, settings, policy)
         status = await handle.query(SchedulingWorkflow.status)
         assert status.offer is not None
         option = status.offer.options[0]

@@ -5,6 +5,8 @@ Shared by the time-skipping integration tests and the dev-server tests that kill
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
 from datetime import date
 from pathlib import Path
@@ -12,16 +14,20 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from temporalio.client import Client, WorkflowHandle
 
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
 from integrations.org_store import OrgConfigStore
+from models.messages import CancelInput, SchedulingPolicy, SchedulingState, SchedulingStatusSnapshot
 from models.settings import Settings
 from models.store import create_engine_for, init_db
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.server import SandboxServer
 from starters.dev_seed import org_config_rows
+from starters.requests import start_scheduling
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
+from workflows.scheduling import SchedulingWorkflow
 
 _seeded_calendars: set[str] = set()
 
@@ -92,3 +98,43 @@ async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int
                     return app.id, app.job_interview_stage_id, app.candidate_id
                 seen += 1
     raise AssertionError("the seeded org has no emailable candidate in an Onsite stage")
+
+
+_next_application = itertools.count()
+
+
+async def start_offered(
+    client: Client, settings: Settings, policy: SchedulingPolicy | None = None, attempts: int = 12
+) -> tuple[WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot], int, int]:
+    """Start a request on a fresh Onsite application whose panel can meet, and wait for its offer.
+
+    Each call takes applications no earlier call in this process took, so tests sharing the sandbox
+    never share a workflow. Returns (handle, application id, candidate id).
+    """
+    for _ in range(attempts):
+        application_id, stage_id, candidate_id = await onsite_application(settings, nth=next(_next_application))
+        handle = await start_scheduling(client, settings, application_id, stage_id, policy=policy)
+        state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+        if state == SchedulingState.OFFERED:
+            return handle, application_id, candidate_id
+        await handle.signal(SchedulingWorkflow.cancel, CancelInput(reason="panel cannot meet"))
+    raise AssertionError(f"no schedulable Onsite application in {attempts} tries")
+
+
+async def wait_for_state(
+    handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot], *states: SchedulingState, timeout: float = 60
+) -> SchedulingState:
+    """Poll the status query until the workflow is in one of `states`; return that state."""
+
+    async def poll() -> SchedulingState:
+        while True:
+            state = (await handle.query(SchedulingWorkflow.status)).state
+            if state in states:
+                return state
+            await asyncio.sleep(0.1)
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError as error:
+        status = await handle.query(SchedulingWorkflow.status)
+        raise AssertionError(f"still {status.state.value} after {timeout}s: {status.history[-3:]}") from error
