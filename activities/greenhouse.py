@@ -29,6 +29,8 @@ from models.time_zones import to_iana
 log = get_logger(__name__)
 T = TypeVar("T")
 
+MAX_ALTERNATES = 12
+
 
 def note_reference(key: str) -> str:
     """The tag that makes a note findable again: `[hireflow ref <12 hex>]`."""
@@ -107,30 +109,46 @@ class GreenhouseActivities:
             if job_interview_id is not None and row.user_id is not None:
                 panel.setdefault(job_interview_id, []).append(row.user_id)
 
+        # The stage's bench (everyone on any of its panels) and colleagues sharing an interviewer tag are
+        # the alternates tried when a panel cannot make it; a configured pool replaces them.
+        bench = list(dict.fromkeys(u for ji in slots for u in panel.get(ji.id, [])))
+        configured = {ji.id: self.org.pool(ji.id) if self.org else None for ji in slots}
+        trainees = {ji.id: self.org.trainees_for(ji.id) if self.org else [] for ji in slots}
+        user_ids = set(bench) | {
+            u for u in (application.recruiter_id, application.coordinator_id) if u is not None
+        }
+        user_ids |= {u for c in configured.values() if c for u in c.alternates}
+        user_ids |= {u for t in trainees.values() for u in t}
+        users = {u.id: u for u in await _collect(gh.list_users(ids=sorted(user_ids)))} if user_ids else {}
+        tags = sorted({tag.id for u in bench if u in users for tag in users[u].interviewer_tags if tag.id})
+        if tags:
+            for user in await _collect(gh.list_users(interviewer_tag_ids=tags, deactivated=False)):
+                if job.department_id is None or job.department_id in user.department_ids:
+                    users.setdefault(user.id, user)
+        colleagues = [
+            u
+            for u in users
+            if u not in bench and u not in (application.recruiter_id, application.coordinator_id)
+        ]
+
         sessions: list[SessionSpec] = []
         for ji in slots:
-            pool_config = self.org.pool(ji.id) if self.org else None
-            trainees = self.org.trainees_for(ji.id) if self.org else []
+            own = panel.get(ji.id, [])
+            config = configured[ji.id]
+            wider = config.alternates if config else [*bench, *colleagues]
             sessions.append(
                 SessionSpec(
                     session_id=f"ji{ji.id}",
                     job_interview_id=ji.id,
                     name=ji.name or f"Interview {ji.id}",
                     duration_minutes=int(ji.duration or 60),
-                    pool=panel.get(ji.id, []),
-                    count=pool_config.count if pool_config else 1,
-                    alternates=[
-                        u
-                        for u in (pool_config.alternates if pool_config else [])
-                        if u not in panel.get(ji.id, [])
-                    ],
-                    trainee_pool=trainees,
+                    pool=own,
+                    count=config.count if config else 1,
+                    alternates=[u for u in dict.fromkeys(wider) if u not in own][:MAX_ALTERNATES],
+                    trainee_pool=trainees[ji.id],
                 )
             )
-        user_ids = {u for s in sessions for u in (*s.pool, *s.alternates, *s.trainee_pool)}
-        user_ids |= {u for u in (application.recruiter_id, application.coordinator_id) if u is not None}
-        users = await _collect(gh.list_users(ids=sorted(user_ids))) if user_ids else []
-        profiles = self.org.people(user_ids) if self.org else {}
+        profiles = self.org.people(users) if self.org else {}
         default_zone = self.org.org().default_time_zone if self.org else "UTC"
         people = [
             Person(
@@ -139,7 +157,7 @@ class GreenhouseActivities:
                 email=_email(user),
                 time_zone=profiles[user.id].time_zone if user.id in profiles else default_zone,
             )
-            for user in users
+            for user in users.values()
             if not user.deactivated
         ]
         active = {p.user_id for p in people}

@@ -324,7 +324,9 @@ async def test_early_decline_replaces_the_interviewer_and_late_decline_escalates
     await stack.env.sleep(timedelta(hours=12, minutes=1))
 
     async def replaced() -> bool:
-        return (await handle.query(SchedulingWorkflow.status)).replacements == 1
+        status = await handle.query(SchedulingWorkflow.status)
+        assert status.state != SchedulingState.ESCALATED, status.escalation_reason
+        return status.replacements == 1
 
     await _eventually(replaced)
     after = await handle.query(SchedulingWorkflow.status)
