@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from starters import dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, worker_cmd
+from starters import dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
 
 app = typer.Typer(
     name="hireflow",
@@ -20,7 +20,7 @@ def _root() -> None:
     """Hireflow: durable interview scheduling for Greenhouse, on Temporal."""
 
 
-for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cmd):
+for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cmd, web_cmd):
     module.register(app)
 
 

@@ -48,10 +48,11 @@ def register(app: typer.Typer) -> None:
         greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
         caldav_port: int = typer.Option(5232, help="CalDAV (Radicale) port."),
         smtp_port: int = typer.Option(2525, help="SMTP sink port."),
+        web_port: int = typer.Option(8000, help="Web app port (candidate pages, webhooks)."),
         seed: int = typer.Option(7, help="Seed of the sandbox's organisation."),
         candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
     ) -> None:
-        """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, worker."""
+        """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, web app, worker."""
         configure_logging()
         config = DevStackConfig(
             state_dir=state_dir,
@@ -61,6 +62,7 @@ def register(app: typer.Typer) -> None:
             greenhouse_port=greenhouse_port,
             caldav_port=caldav_port,
             smtp_port=smtp_port,
+            web_port=web_port,
             seed=seed,
             candidates=candidates,
         )

@@ -32,6 +32,7 @@ from starters.dev_seed import org_config_rows
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
 from starters.temporal_dev import temporal_dev_server
+from starters.web_server import serving_web
 from workers.client import connect
 from workers.main import running_workers
 from workers.replies import forward_reply
@@ -50,6 +51,7 @@ class DevStackConfig:
     greenhouse_port: int = 8700
     caldav_port: int = 5232
     smtp_port: int = 2525
+    web_port: int = 8000
     seed: int = 7
     candidates: int = 200
     rate_limit: int = 75
@@ -62,6 +64,7 @@ class DevStackConfig:
             "Greenhouse sandbox": self.greenhouse_port,
             "CalDAV (Radicale)": self.caldav_port,
             "SMTP sink": self.smtp_port,
+            "web app": self.web_port,
         }
 
     def settings(self, base: Settings | None = None) -> Settings:
@@ -83,6 +86,8 @@ class DevStackConfig:
                 "smtp_starttls": False,
                 "smtp_ssl": False,
                 "database_url": f"sqlite:///{(self.state_dir / 'hireflow.db').resolve()}",
+                "web_base_url": f"http://{host}:{self.web_port}",
+                "mail_maildir": self.state_dir / "mail",
             }
         )
 
@@ -194,6 +199,10 @@ class DevStack:
                     "SMTP sink", f"smtp://{config.host}:{sink.port}", f"Maildir {config.state_dir / 'mail'}"
                 )
             )
+            web_url = await self._stack.enter_async_context(
+                serving_web(self.settings, client, config.host, config.web_port)
+            )
+            self.endpoints.append(Endpoint("Web app", web_url, "candidate pages, /webhooks/greenhouse, /healthz"))
             await self._stack.enter_async_context(running_workers(client, self.settings))
             self.endpoints.append(
                 Endpoint("Worker", self.settings.task_queue, "plus Harvest and planner task queues")

@@ -30,6 +30,7 @@ def _ports() -> dict[str, int]:
         "--greenhouse-port": free_port(),
         "--caldav-port": free_port(),
         "--smtp-port": free_port(),
+        "--web-port": free_port(),
     }
 
 
@@ -93,6 +94,8 @@ async def test_dev_stack_comes_up_persists_and_stops_cleanly(
 
         async with httpx.AsyncClient(timeout=10) as http:
             assert (await http.get(ui)).status_code == 200
+            health = await http.get(f"http://127.0.0.1:{dev_ports['--web-port']}/healthz")
+            assert health.status_code == 200 and health.json()["temporal"] == "ok"
             token = await http.post(
                 f"{greenhouse}/token",
                 data={"grant_type": "client_credentials"},

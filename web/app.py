@@ -19,12 +19,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from integrations.logs import get_logger
+from integrations.mail.inbound import InboundReply
+from integrations.mail.inbound_router import router_from_settings
 from models import web_store  # noqa: F401  (registers the web tables in the metadata)
 from models.settings import Settings
 from models.store import create_engine_for, init_db
 from web.pages import CandidatePages, PageError, pages_router
 from web.temporal import ClientFactory, TemporalGateway, TemporalUnavailableError
 from web.webhooks import webhook_router
+from workers.replies import forward_reply
 
 HERE = Path(__file__).parent
 log = get_logger(__name__)
@@ -47,6 +50,12 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(webhook_router(settings, engine, gateway))
     app.include_router(pages_router(pages))
+
+    async def deliver_reply(reply: InboundReply) -> None:
+        """A candidate's emailed reply, from SendGrid or Mailgun, reaches its workflow as a signal."""
+        await forward_reply(await gateway.client(), reply)
+
+    app.include_router(router_from_settings(settings, deliver_reply))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
