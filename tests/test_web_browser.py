@@ -2,11 +2,12 @@
 
 Same server and workflow as `test_web_pages.py` (its `web` fixture), seen through a real browser:
 zone detection and the zone switch, picking (with the keyboard), proposing times, rescheduling and
-cancelling. Saves the README screenshots under `docs/screenshots/`.
+cancelling. `HIREFLOW_SCREENSHOTS=1` also refreshes the README screenshots in `docs/screenshots/`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from tests.test_web_pages import web as web  # the `web` fixture, shared
 from workflows.scheduling import SchedulingWorkflow
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -74,17 +75,19 @@ async def test_zone_is_detected_switchable_and_works_without_javascript(
 
 
 async def test_pick_an_option_with_the_keyboard_and_save_screenshots(
-    web: WebHarness, browser: Browser
+    web: WebHarness, browser: Browser, tmp_path: Path
 ) -> None:
+    # README screenshots are refreshed on request only, so a test run never edits tracked files.
+    shots = DOCS_SCREENSHOTS if os.environ.get("HIREFLOW_SCREENSHOTS") == "1" else tmp_path
     handle = await web.start()
     token = web.token(handle.id)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots.mkdir(parents=True, exist_ok=True)
     phone = await _page(
         browser, "America/New_York", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     await phone.goto(f"{web.base_url}/s/{token}")
     await expect(phone.locator(".option").first).to_be_visible()
-    await phone.screenshot(path=str(SCREENSHOTS / "candidate-page-phone.png"), full_page=True)
+    await phone.screenshot(path=str(shots / "candidate-page-phone.png"), full_page=True)
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the page scrolls sideways on a phone"
     await phone.context.close()
@@ -92,7 +95,7 @@ async def test_pick_an_option_with_the_keyboard_and_save_screenshots(
     page = await _page(browser, "America/New_York", viewport={"width": 1280, "height": 900})
     await page.goto(f"{web.base_url}/s/{token}")
     await expect(page.locator(".option").first).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "candidate-page-desktop.png"), full_page=True)
+    await page.screenshot(path=str(shots / "candidate-page-desktop.png"), full_page=True)
     first = page.locator("input[name=option_id]").first
     await first.focus()
     await page.keyboard.press("Space")
@@ -100,7 +103,7 @@ async def test_pick_an_option_with_the_keyboard_and_save_screenshots(
     await page.get_by_role("button", name="Book this time").click()
     await expect(page.get_by_role("heading", name="Your interviews are booked")).to_be_visible()
     await expect(page.locator(".booked")).to_contain_text("(New York time, EST)")
-    await page.screenshot(path=str(SCREENSHOTS / "candidate-booked-desktop.png"), full_page=True)
+    await page.screenshot(path=str(shots / "candidate-booked-desktop.png"), full_page=True)
     await page.context.close()
     assert (await handle.query(SchedulingWorkflow.status)).state == SchedulingState.SCHEDULED
 
