@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from integrations.calendar.timezones import use_pinned_tzdata
 from starters import dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
 
 app = typer.Typer(
@@ -25,7 +26,8 @@ for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cm
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: zones come from the pinned tzdata package on every machine."""
+    use_pinned_tzdata()
     app()
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from integrations.calendar.timezones import use_pinned_tzdata
+
+# Every test computes offsets from the pinned tzdata package, as the processes do.
+use_pinned_tzdata()
+
 pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.sandbox",

@@ -433,7 +433,9 @@ class SchedulingWorkflow:
         )
         if placement is None:
             self._set_state(SchedulingState.SCHEDULED)
-            await self._escalate(f"{who} declined {session.name} and nobody from the pool can replace them")
+            await self._escalate(
+                f"{who} declined {session.name} and nobody from the pool can replace them: {_blocker_text(found)}"
+            )
             return
         newcomers = [i for i in placement.interviewers if i not in session.interviewers]
         replaced = session.model_copy(update={"interviewers": placement.interviewers})

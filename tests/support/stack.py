@@ -101,6 +101,7 @@ async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int
 
 
 _next_application = itertools.count()
+STARTED: list[WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]] = []
 
 
 async def start_offered(
@@ -114,6 +115,7 @@ async def start_offered(
     for _ in range(attempts):
         application_id, stage_id, candidate_id = await onsite_application(settings, nth=next(_next_application))
         handle = await start_scheduling(client, settings, application_id, stage_id, policy=policy)
+        STARTED.append(handle)
         state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
         if state == SchedulingState.OFFERED:
             return handle, application_id, candidate_id
