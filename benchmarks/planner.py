@@ -19,11 +19,18 @@ import json
 import platform
 import random
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+if __name__ == "__main__" and not __package__:
+    # Run as `python benchmarks/planner.py`: this file's folder heads sys.path, where this very file would
+    # shadow the `planner` package. Put the project root there instead.
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [str(_here.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 from models.scheduling import Problem
 from planner.greedy import greedy_plan

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.planner import generate, main
@@ -43,3 +45,14 @@ def test_one_worker_is_reproducible() -> None:
     problem = generate("M", 2)
     first, second = plan(problem, workers=1), plan(problem, workers=1)
     assert [o.model_dump() for o in first.options] == [o.model_dump() for o in second.options]
+
+
+def test_runs_as_a_script_from_the_project_root(tmp_path: Path) -> None:
+    """`python benchmarks/planner.py` (the issue's and `make bench`'s command): its own folder heads sys.path,
+    where the file would shadow the `planner` package unless it steps aside."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "planner.json"
+    done = subprocess.run([sys.executable, "benchmarks/planner.py", "--instances", "1", "--families", "S",
+                           "--out", str(out), "--no-plot"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["families"]["S"]["invalid_options"] == 0
