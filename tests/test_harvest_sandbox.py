@@ -30,11 +30,13 @@ from models.greenhouse import (
     CreateApplication,
     CreateCandidate,
     CreateInterview,
+    CreateProspectApplication,
     EmailAddressInput,
     FirstApplication,
     InterviewerInput,
     Job,
     MoveApplication,
+    ProspectApplication,
     RejectApplication,
     UpdateCandidate,
     UpdateInterview,
@@ -271,3 +273,21 @@ async def test_writes_round_trip(sandbox_factory: Any) -> None:
         await gh.unreject_application(app.id)
         restored = await gh.get_application(app.id)
         assert restored.status == "in_process" and restored.job_interview_stage_id == stages[2].id
+
+
+async def test_prospects_created_through_the_client(sandbox_factory: Any) -> None:
+    """`create_candidate` as a prospect, and `create_application` making an existing candidate a prospect."""
+    async with sandbox_factory(candidates=5) as server, harvest(server) as gh:
+        job_id = server.seed.job_ids[0]
+        created = await gh.create_candidate(CreateCandidate(
+            first_name="Pia", last_name="Lund", application=ProspectApplication(job_ids=[job_id])))
+        [prospect] = await gh.list_applications(candidate_ids=[created.id]).collect()
+        assert (prospect.prospect, prospect.job_id, prospect.prospective_job_ids) == (True, None, [job_id])
+        assert prospect.stage_id is None
+
+        bare = await gh.create_candidate(CreateCandidate(first_name="Ola", last_name="Berg"))
+        assert await gh.list_applications(candidate_ids=[bare.id]).collect() == []
+        jobless = await gh.create_application(CreateProspectApplication(candidate_id=bare.id))
+        assert (jobless.candidate_id, jobless.prospect, jobless.job_id) == (bare.id, True, None)
+        [listed] = await gh.list_applications(candidate_ids=[bare.id], prospect=True).collect()
+        assert listed.id == jobless.id
