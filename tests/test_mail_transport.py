@@ -164,3 +164,35 @@ def test_config_is_validated() -> None:
         SmtpConfig(host="h", port=465, ssl=True, starttls=True)
     with pytest.raises(ValueError, match="together"):
         SmtpConfig(host="h", port=25, username="u")
+
+
+async def test_implicit_tls_with_private_ca_and_auth(tmp_path: Path) -> None:
+    """`smtp_ssl` (port 465 style): TLS from the first byte, AUTH inside it; a plain client gets nowhere."""
+    cert, key = self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    handler = Relay()
+    # aiosmtpd only counts STARTTLS as TLS for `auth_require_tls`; here the socket itself is TLS.
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(handler, authenticator=authenticator, auth_required=True, auth_require_tls=False),
+        host="127.0.0.1",
+        port=0,
+        ssl=server_ctx,
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        secure = SmtpConfig(
+            host="127.0.0.1", port=port, username="hireflow", password="s3cret", ssl=True, ca_file=cert, timeout=5
+        )
+        await SmtpTransport(secure).deliver(RAW, sender="a@x.test", recipients=["b@x.test"])
+        assert len(handler.received) == 1 and handler.received[0].rcpt_tos == ["b@x.test"]
+        untrusted = secure.model_copy(update={"ca_file": None})  # system store does not know our CA
+        with pytest.raises(PermanentMailError, match="not trusted"):
+            await SmtpTransport(untrusted).deliver(RAW, sender="a@x.test", recipients=["b@x.test"])
+        plain = secure.model_copy(update={"ssl": False, "timeout": 1})  # speaks cleartext to a TLS port
+        with pytest.raises(TransientMailError):
+            await SmtpTransport(plain).deliver(RAW, sender="a@x.test", recipients=["b@x.test"])
+        assert len(handler.received) == 1
+    finally:
+        server.close()
+        await server.wait_closed()
