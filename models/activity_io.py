@@ -125,7 +125,7 @@ class NoteInput(BaseModel):
 
     key: str
     candidate_id: int
-    application_id: int
+    application_id: int | None = None
     body: str
     visibility: Literal["public", "private", "admin_only"] = "private"
 

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.messages import SchedulingPolicy
+
 
 class Settings(BaseSettings):
     """Process-wide configuration. Construct with keyword overrides in tests."""
@@ -46,6 +48,18 @@ class Settings(BaseSettings):
     )
     greenhouse_rate_limit: int = Field(default=75, description="Requests per window the fleet may use.")
     greenhouse_webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+    mention_name: str = Field(
+        default="Hireflow", description="Display name recruiters @mention; matched in `body` and `body_with_tags`."
+    )
+    mention_watch_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often the MentionWatch schedule lists new notes."
+    )
+
+    # Scheduling requests
+    scheduling_policy: SchedulingPolicy = Field(
+        default_factory=SchedulingPolicy,
+        description="Policy of every request started by a mention, webhook or the CLI (JSON in the environment).",
+    )
 
     # SQL store (configuration, outbox, read model)
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under state_dir.")

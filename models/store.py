@@ -82,6 +82,26 @@ class OutboxEmail(SQLModel, table=True):
 
 
 # --------------------------------------------------------------------------------------------------
+# Mentions already acted on
+# --------------------------------------------------------------------------------------------------
+
+
+class HandledMentionNote(SQLModel, table=True):
+    """A Greenhouse note whose @mention Hireflow has answered: it is never acted on twice.
+
+    Survives a lost schedule cursor (a re-created schedule looks back over notes already answered).
+    """
+
+    __tablename__ = "handled_mention_note"
+
+    note_id: int = Field(primary_key=True)
+    action: str = Field(default="", max_length=32)
+    workflow_id: str | None = Field(default=None, max_length=255)
+    outcome: str = Field(default="", max_length=500)
+    handled_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+
+
+# --------------------------------------------------------------------------------------------------
 # Engine helpers
 # --------------------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from sandbox.mail.smtp_sink import SmtpSink
 from starters.dev_seed import org_config_rows
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
+from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules
 from starters.temporal_dev import temporal_dev_server
 from starters.web_server import serving_web
 from workers.client import connect
@@ -142,6 +143,7 @@ class DevStack:
     """Starts the embedded services in order; `endpoints` says where each one listens."""
 
     config: DevStackConfig
+    base_settings: Settings | None = None
     endpoints: list[Endpoint] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     processes: list[ManagedProcess] = field(default_factory=list)
@@ -178,7 +180,7 @@ class DevStack:
             self.endpoints.append(
                 Endpoint("CalDAV (Radicale)", radicale.url, "one calendar per person and room")
             )
-            self.settings = config.settings().model_copy(
+            self.settings = config.settings(self.base_settings).model_copy(
                 update={"greenhouse_user_id": await self._seed_everything(radicale.url)}
             )
             client = await connect(self.settings)
@@ -206,6 +208,14 @@ class DevStack:
             await self._stack.enter_async_context(running_workers(client, self.settings))
             self.endpoints.append(
                 Endpoint("Worker", self.settings.task_queue, "plus Harvest and planner task queues")
+            )
+            await ensure_schedules(client, self.settings)
+            self.endpoints.append(
+                Endpoint(
+                    "Mention watch",
+                    f"schedule {MENTION_WATCH_SCHEDULE_ID}",
+                    f"every {self.settings.mention_watch_interval_seconds:g} s, @{self.settings.mention_name}",
+                )
             )
         except BaseException:
             await self._stack.aclose()

@@ -60,7 +60,7 @@ async def start_scheduling(
         requested_by_user_id=requested_by_user_id,
         source=source,
         recruiter_notes=recruiter_notes,
-        policy=policy or SchedulingPolicy(),
+        policy=policy or settings.scheduling_policy,
         queues=TaskQueues(harvest=settings.harvest_task_queue, planner=settings.planner_task_queue),
     )
     return await client.start_workflow(

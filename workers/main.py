@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.calendar import CalendarActivities
 from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
+from activities.mentions import MentionActivities
 from activities.planning import PlanningActivities
 from integrations.calendar.factory import build_calendar, build_video
 from integrations.greenhouse.client import HarvestClient
@@ -66,6 +67,7 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
         calendars = CalendarActivities(calendar, video, org, settings.calendar_organizer)
         greenhouse = GreenhouseActivities(harvest, org)
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
+        mentions = MentionActivities(harvest, client, settings, engine)
         workers = [
             Worker(
                 client,
@@ -76,6 +78,8 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
                     calendars.cancel_calendar_events,
                     calendars.read_attendee_responses,
                     mail.send_email,
+                    mentions.act_on_mention,
+                    mentions.mark_mention_handled,
                 ],
                 graceful_shutdown_timeout=timedelta(seconds=30),
             ),
@@ -88,6 +92,8 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
                     greenhouse.update_greenhouse_interview,
                     greenhouse.delete_greenhouse_interviews,
                     greenhouse.add_candidate_note,
+                    mentions.list_mentions,
+                    mentions.resolve_mention,
                 ],
                 max_task_queue_activities_per_second=harvest_activities_per_second(settings),
                 graceful_shutdown_timeout=timedelta(seconds=30),

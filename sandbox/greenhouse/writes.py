@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -451,6 +452,10 @@ async def hire_application(application_id: int, request: Request) -> Response:
     return await _run(request, run, 204)
 
 
+# A user picked from the @ dropdown is stored tagged; `body` shows the plain name (notes.json schema).
+MENTION_TAG = re.compile(r"@\[(?P<name>[^\]]+)\]\(user:\d+\)")
+
+
 # --- notes and attachments ----------------------------------------------------------------------------------
 
 
@@ -484,7 +489,8 @@ async def create_note(request: Request) -> Response:
         _active_user(session, author, "user_id")
         when = now()
         note = t.Note(id=store.next_id(session, t.Note), created_at=when, updated_at=when, candidate_id=cand.id,
-                      application_id=body.application_id, body=body.body, body_with_tags=body.body,
+                      application_id=body.application_id, body=MENTION_TAG.sub(r"@\g<name>", body.body),
+                      body_with_tags=body.body,
                       type=body.note_type, user_id=author, visibility=READ_VISIBILITY[body.visibility])
         if body.note_type == "EMAIL":
             note.subject = body.subject

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
 from datetime import date
 from pathlib import Path
@@ -72,13 +73,13 @@ async def seeded_store(settings: Settings, sandbox: SandboxServer) -> Engine:
 def settings_environment(settings: Settings) -> dict[str, str]:
     """`HIREFLOW_*` variables that reproduce `settings` in a child process."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(mode="json").items():
         if value is None:
             continue
         raw: Any = getattr(settings, name)
         if isinstance(raw, SecretStr):
             value = raw.get_secret_value()
-        env[f"HIREFLOW_{name.upper()}"] = str(value)
+        env[f"HIREFLOW_{name.upper()}"] = json.dumps(value) if isinstance(value, dict | list) else str(value)
     return env
 
 
@@ -101,6 +102,12 @@ async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int
 
 
 _next_application = itertools.count()
+
+
+async def take_onsite_application(settings: Settings) -> tuple[int, int, int]:
+    """An Onsite application no other test in this process took: (application, stage, candidate)."""
+    return await onsite_application(settings, nth=next(_next_application))
+
 STARTED: list[WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]] = []
 
 

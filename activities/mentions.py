@@ -1,0 +1,312 @@
+"""Activities of the MentionWatchWorkflow: find notes that @mention Hireflow, resolve and act on them.
+
+`list_mentions` and `resolve_mention` read Harvest (Harvest task queue); `act_on_mention` starts or
+messages the SchedulingWorkflow through the Temporal client and `mark_mention_handled` records the
+note in the SQL store (main queue). Each is safe to retry: starts use the business workflow id with
+USE_EXISTING, signals to a request are idempotent in effect, the reply note carries a reference tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities import names
+from activities.errors import from_harvest
+from integrations.greenhouse.client import HarvestClient
+from integrations.greenhouse.errors import HarvestError, NotFoundError
+from integrations.greenhouse.mentions import (
+    COMMANDS_HELP,
+    Named,
+    jobs_named_in,
+    match_named,
+    meaningful_words,
+    mention_text,
+    parse_command,
+)
+from integrations.greenhouse.query import TimeRange
+from integrations.logs import get_logger
+from models.greenhouse import Application
+from models.mentions import (
+    ListMentionsInput,
+    ListMentionsResult,
+    MarkMentionInput,
+    MentionNote,
+    MentionOutcome,
+    ResolvedMention,
+)
+from models.messages import (
+    CancelInput,
+    RecruiterCommandInput,
+    RescheduleInput,
+    SchedulingStatusSnapshot,
+    scheduling_workflow_id,
+)
+from models.settings import Settings
+from models.store import HandledMentionNote
+from starters.requests import start_scheduling
+from workflows.scheduling import SchedulingWorkflow
+
+log = get_logger(__name__)
+
+
+class MentionActivities:
+    """One instance per worker: the shared Harvest client, Temporal client, settings and SQL store."""
+
+    def __init__(self, harvest: HarvestClient, client: Client, settings: Settings, engine: Engine) -> None:
+        self.harvest = harvest
+        self.client = client
+        self.settings = settings
+        self.engine = engine
+
+    # ---------------------------------------------------------------------------------------- list
+
+    @activity.defn(name=names.LIST_MENTIONS)
+    async def list_mentions(self, request: ListMentionsInput) -> ListMentionsResult:
+        """Notes created in [since, now] that mention Hireflow, oldest first, minus those answered already."""
+        until = datetime.now(UTC)
+        since = request.since or until - request.lookback
+        name, me = self.settings.mention_name, self.settings.greenhouse_user_id
+        found: list[MentionNote] = []
+        scanned = 0
+        try:
+            async for note in self.harvest.list_notes(type="NOTE", created_at=TimeRange(gte=since, lte=until)):
+                scanned += 1
+                if note.candidate_id is None or (me is not None and note.user_id == me):
+                    continue  # Hireflow's own replies are never commands
+                text = mention_text(note.body, note.body_with_tags, name, me)
+                if text is None:
+                    continue
+                found.append(
+                    MentionNote(
+                        note_id=note.id,
+                        created_at=note.created_at or until,
+                        candidate_id=note.candidate_id,
+                        application_id=note.application_id,
+                        user_id=note.user_id,
+                        text=text,
+                    )
+                )
+        except HarvestError as error:
+            raise from_harvest(error) from error
+        handled = await asyncio.to_thread(self._handled_ids, [n.note_id for n in found])
+        fresh = sorted((n for n in found if n.note_id not in handled), key=lambda n: (n.created_at, n.note_id))
+        log.info("mentions_listed", scanned=scanned, mentions=len(found), new=len(fresh))
+        return ListMentionsResult(notes=fresh, until=until, scanned=scanned)
+
+    def _handled_ids(self, note_ids: list[int]) -> set[int]:
+        if not note_ids:
+            return set()
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(HandledMentionNote.note_id).where(col(HandledMentionNote.note_id).in_(note_ids))
+            )
+            return set(rows.all())
+
+    # ------------------------------------------------------------------------------------- resolve
+
+    @activity.defn(name=names.RESOLVE_MENTION)
+    async def resolve_mention(self, note: MentionNote) -> ResolvedMention:
+        """The command, application and stage a note is about; `problem` says what is missing."""
+        try:
+            return await self._resolve(note)
+        except NotFoundError:
+            return ResolvedMention(note=note, problem="I could not find this candidate's application any more.")
+        except HarvestError as error:
+            raise from_harvest(error) from error
+
+    async def _resolve(self, note: MentionNote) -> ResolvedMention:
+        helptext = COMMANDS_HELP.format(name="@" + self.settings.mention_name)
+        parsed = parse_command(note.text)
+        if parsed.action is None:
+            return ResolvedMention(note=note, problem=f"I did not find a command in this note. {helptext}")
+        resolved = ResolvedMention(note=note, action=parsed.action, recruiter_notes=parsed.notes)
+        application, problem = await self._application(note)
+        if application is None:
+            return resolved.model_copy(update={"problem": problem})
+        job_name = ""
+        if application.job_id is not None:
+            job_name = (await self.harvest.get_job(application.job_id)).name or ""
+        stages = [
+            Named(s.id, s.name or "")
+            async for s in self.harvest.list_job_interview_stages(job_ids=[application.job_id or 0])
+            if s.active
+        ]
+        current = next((s for s in stages if s.id == application.job_interview_stage_id), None)
+        stage, problem = self._stage(parsed.action, parsed.argument, job_name, stages, current)
+        return resolved.model_copy(
+            update={
+                "application_id": application.id,
+                "job_name": job_name,
+                "job_interview_stage_id": stage.id if stage else None,
+                "stage_name": stage.name if stage else "",
+                "problem": problem,
+            }
+        )
+
+    async def _application(self, note: MentionNote) -> tuple[Application | None, str]:
+        """The note's application, else the candidate's only active one, else the one whose job is named."""
+        if note.application_id is not None:
+            application = await self.harvest.get_application(note.application_id)
+            if application.status == "in_process":
+                return application, ""
+            return None, f"This application is {application.status}, so there is nothing to schedule."
+        active = [
+            a
+            async for a in self.harvest.list_applications(candidate_ids=[note.candidate_id], status="active")
+            if not a.prospect and a.job_id is not None
+        ]
+        if len(active) == 1:
+            return active[0], ""
+        if not active:
+            return None, "This candidate has no active application, so there is nothing to schedule."
+        jobs = {a.job_id: (await self.harvest.get_job(a.job_id)).name or f"job {a.job_id}" for a in active if a.job_id}
+        named = jobs_named_in(note.text, [Named(job_id, name) for job_id, name in jobs.items()])
+        if len(named) == 1:
+            return next(a for a in active if a.job_id == named[0].id), ""
+        listing = ", ".join(f'"{name}"' for name in sorted(jobs.values()))
+        return None, (
+            f"This candidate has {len(active)} active applications ({listing}). "
+            "Name the job in your note, for example \"schedule the onsite for <job name>\"."
+        )
+
+    @staticmethod
+    def _stage(
+        action: str, argument: str, job_name: str, stages: list[Named], current: Named | None
+    ) -> tuple[Named | None, str]:
+        """Stage named after `schedule`, else the application's current stage."""
+        phrase = argument
+        if job_name:
+            phrase = phrase.lower().replace(job_name.lower(), " ")
+        hits = match_named(phrase, stages) if action == "schedule" else []
+        if len(hits) == 1:
+            return hits[0], ""
+        names_list = ", ".join(f'"{s.name}"' for s in stages)
+        if len(hits) > 1:
+            return None, f'"{argument}" matches several stages ({", ".join(h.name for h in hits)}); say which one.'
+        if action == "schedule" and meaningful_words(phrase):
+            return None, f'I did not recognise the stage "{argument}". The stages of this job are {names_list}.'
+        if current is None:
+            return None, f"I could not tell which stage this application is in; name one of {names_list}."
+        return current, ""
+
+    # ----------------------------------------------------------------------------------------- act
+
+    @activity.defn(name=names.ACT_ON_MENTION)
+    async def act_on_mention(self, resolved: ResolvedMention) -> MentionOutcome:
+        """Start or message the request and say, in the reply note's words, what happened."""
+        assert resolved.action and resolved.application_id and resolved.job_interview_stage_id
+        workflow_id = scheduling_workflow_id(resolved.application_id, resolved.job_interview_stage_id)
+        link = f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}/workflows/{workflow_id}"
+        what = f"the {resolved.stage_name}" + (f" for {resolved.job_name}" if resolved.job_name else "")
+        if resolved.action == "schedule":
+            running = await self._running(workflow_id)
+            if running is not None:
+                return MentionOutcome(
+                    reply=f"Scheduling of {what} is already under way ({_state_line(running)}). Progress: {link}",
+                    workflow_id=workflow_id,
+                )
+            await start_scheduling(
+                self.client,
+                self.settings,
+                resolved.application_id,
+                resolved.job_interview_stage_id,
+                requested_by_user_id=resolved.note.user_id,
+                source="mention",
+                recruiter_notes=resolved.recruiter_notes,
+            )
+            log.info("mention_started_request", workflow_id=workflow_id, note_id=resolved.note.note_id)
+            notes = f' Your notes are with the request: "{resolved.recruiter_notes}".' if resolved.recruiter_notes else ""
+            return MentionOutcome(
+                reply=(
+                    f"On it: I'm scheduling {what}. The candidate gets an email with live options to pick from; "
+                    f"I'll book the calendars and the interviews here and tell you if anything needs you.{notes} "
+                    f"Progress: {link}"
+                ),
+                workflow_id=workflow_id,
+            )
+        status = await self._running(workflow_id)
+        if status is None:
+            return MentionOutcome(
+                reply=(
+                    f"There is no scheduling request running for {what}, so there is nothing to "
+                    f"{resolved.action}. Mention me with `schedule` to start one."
+                )
+            )
+        handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
+        reason = resolved.recruiter_notes
+        if resolved.action == "status":
+            return MentionOutcome(reply=f"{what[0].upper()}{what[1:]}: {_state_line(status)}. {link}", workflow_id=workflow_id)
+        if resolved.action == "cancel":
+            await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="recruiter", reason=reason or "cancelled in Greenhouse"))
+            reply = f"Cancelling {what}: I'm removing the calendar events and interviews and telling everyone."
+        elif resolved.action == "reschedule":
+            await handle.signal(SchedulingWorkflow.request_reschedule, RescheduleInput(by="recruiter", reason=reason))
+            reply = f"Rescheduling {what}: the candidate gets new options; the current loop stays booked until they pick."
+        else:
+            command = "pause" if resolved.action == "pause" else "resume"
+            await handle.signal(
+                SchedulingWorkflow.recruiter_command,
+                RecruiterCommandInput(command=command, user_id=resolved.note.user_id, note=reason),
+            )
+            reply = (
+                f"Paused {what}: no reminders or emails until you say resume."
+                if command == "pause"
+                else f"Resumed {what}."
+            )
+        log.info("mention_messaged_request", workflow_id=workflow_id, action=resolved.action)
+        return MentionOutcome(reply=f"{reply} {link}", workflow_id=workflow_id)
+
+    async def _running(self, workflow_id: str) -> SchedulingStatusSnapshot | None:
+        handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
+        try:
+            described = await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return None
+        return await handle.query(SchedulingWorkflow.status)
+
+    # ---------------------------------------------------------------------------------------- mark
+
+    @activity.defn(name=names.MARK_MENTION_HANDLED)
+    async def mark_mention_handled(self, request: MarkMentionInput) -> None:
+        """Remember the note; a second attempt that finds it there already is fine."""
+        await asyncio.to_thread(self._mark, request)
+
+    def _mark(self, request: MarkMentionInput) -> None:
+        row = HandledMentionNote(
+            note_id=request.note_id,
+            action=request.action[:32],
+            workflow_id=request.workflow_id,
+            outcome=request.outcome[:500],
+        )
+        with Session(self.engine) as session:
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+
+
+def _state_line(status: SchedulingStatusSnapshot) -> str:
+    line = f"state {status.state.value}"
+    if status.paused:
+        line += ", paused"
+    if status.waiting_for:
+        line += f", waiting for {status.waiting_for}"
+    if status.deadline:
+        line += f" until {status.deadline:%Y-%m-%d %H:%M} UTC"
+    if status.booking:
+        first = min(s.start for s in status.booking.sessions)
+        line += f"; booked, first session {first:%Y-%m-%d %H:%M} UTC"
+    return line

@@ -1,0 +1,102 @@
+"""What crosses the MentionWatchWorkflow's boundary: its input, activity payloads, result and cursor.
+
+One pydantic model per message, every field defaulted where it can be, so that adding a field
+never breaks a payload already in a running history. The watcher runs from a Temporal Schedule; its
+result is the next run's `last completion result`, which is how the cursor crosses runs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from models.messages import TaskQueues
+
+MentionAction = Literal["schedule", "reschedule", "cancel", "status", "pause", "resume"]
+MENTION_ACTIONS: tuple[MentionAction, ...] = ("schedule", "reschedule", "cancel", "status", "pause", "resume")
+
+
+class MentionWatchInput(BaseModel):
+    """Set once on the schedule; every run gets the same input."""
+
+    lookback: timedelta = Field(
+        default=timedelta(hours=1), description="How far back the first run (no cursor yet) looks for notes."
+    )
+    overlap: timedelta = Field(
+        default=timedelta(minutes=2),
+        description="Each window starts this much before the last one ended: clock skew and late commits.",
+    )
+    max_failed_runs: int = Field(
+        default=5, ge=1, description="Runs a note may fail in before the watcher gives up on it and says so."
+    )
+    queues: TaskQueues = Field(default_factory=TaskQueues)
+
+
+class MentionNote(BaseModel):
+    """A note that @mentions Hireflow, as the list activity found it (the body is the recruiter's text)."""
+
+    note_id: int
+    created_at: AwareDatetime
+    candidate_id: int
+    application_id: int | None = None
+    user_id: int | None = None
+    text: str = Field(default="", description="The note with the mention itself taken out.")
+
+
+class ListMentionsInput(BaseModel):
+    since: AwareDatetime | None = None
+    lookback: timedelta = timedelta(hours=1)
+
+
+class ListMentionsResult(BaseModel):
+    notes: list[MentionNote] = Field(default_factory=list)
+    until: AwareDatetime
+    scanned: int = 0
+
+
+class ResolvedMention(BaseModel):
+    """A parsed command with the application and stage it is about, or `problem` for the reply."""
+
+    note: MentionNote
+    action: MentionAction | None = None
+    application_id: int | None = None
+    job_interview_stage_id: int | None = None
+    job_name: str = ""
+    stage_name: str = ""
+    recruiter_notes: str = ""
+    problem: str = Field(default="", description="What was wrong and how to say it right; empty when actionable.")
+
+
+class MentionOutcome(BaseModel):
+    reply: str
+    workflow_id: str | None = None
+
+
+class MarkMentionInput(BaseModel):
+    note_id: int
+    action: str = ""
+    workflow_id: str | None = None
+    outcome: str = ""
+
+
+class HandledMention(BaseModel):
+    note_id: int
+    action: str = ""
+    workflow_id: str | None = None
+    reply: str = ""
+
+
+class MentionCursor(BaseModel):
+    """Where the next run starts, and notes that failed in earlier runs (kept inside the window)."""
+
+    watermark: AwareDatetime | None = None
+    failed_runs: dict[int, int] = Field(default_factory=dict, description="note id -> runs it failed in")
+
+
+class MentionWatchResult(BaseModel):
+    cursor: MentionCursor = Field(default_factory=MentionCursor)
+    handled: list[HandledMention] = Field(default_factory=list)
+    failed: list[int] = Field(default_factory=list)
+    gave_up: list[int] = Field(default_factory=list)

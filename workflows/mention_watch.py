@@ -1,0 +1,172 @@
+"""MentionWatchWorkflow: one pass over new Greenhouse notes that @mention Hireflow.
+
+A Temporal Schedule runs it every 30 s by default. Each run lists notes over a two-sided
+`created_at` window that starts a little before the previous run's end (its cursor arrives as the
+previous run's completion result), answers every command with a reply note and records the note as
+handled, so the same note is never acted on twice. A note that fails keeps the window open at its
+timestamp, so the next runs try it again; after `max_failed_runs` the watcher gives up on it and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import names
+    from models.activity_io import NoteInput
+    from models.mentions import (
+        HandledMention,
+        ListMentionsInput,
+        ListMentionsResult,
+        MarkMentionInput,
+        MentionCursor,
+        MentionNote,
+        MentionOutcome,
+        MentionWatchInput,
+        MentionWatchResult,
+        ResolvedMention,
+    )
+
+TIMEOUT = timedelta(minutes=1)
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=20),
+    maximum_attempts=5,
+    non_retryable_error_types=["HarvestValidationError", "HarvestForbiddenError"],
+)
+
+
+@workflow.defn
+class MentionWatchWorkflow:
+    """Lists new mentions, acts on each, replies in Greenhouse; the result is the next run's cursor."""
+
+    def __init__(self) -> None:
+        self._handled: list[HandledMention] = []
+
+    @workflow.run
+    async def run(self, watch: MentionWatchInput) -> MentionWatchResult:
+        previous = (
+            workflow.get_last_completion_result(MentionWatchResult)
+            if workflow.has_last_completion_result()
+            else None
+        )
+        cursor = previous.cursor if previous else MentionCursor()
+        since = cursor.watermark - watch.overlap if cursor.watermark else None
+        listed = await workflow.execute_activity(
+            names.LIST_MENTIONS,
+            ListMentionsInput(since=since, lookback=watch.lookback),
+            result_type=ListMentionsResult,
+            task_queue=watch.queues.harvest,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary="list notes that mention Hireflow",
+        )
+        failed: list[MentionNote] = []
+        gave_up: list[int] = []
+        failed_runs: dict[int, int] = {}
+        self._render(listed, failed)
+        for note in listed.notes:
+            try:
+                await self._handle(note, watch)
+            except ActivityError as error:
+                runs = cursor.failed_runs.get(note.note_id, 0) + 1
+                workflow.logger.warning(
+                    "mention failed", extra={"note_id": note.note_id, "runs": runs, "error": str(error.cause)}
+                )
+                if runs < watch.max_failed_runs:
+                    failed.append(note)
+                    failed_runs[note.note_id] = runs
+                else:
+                    gave_up.append(note.note_id)
+                    await self._give_up(note, watch, str(error.cause or error))
+            self._render(listed, failed)
+        watermark = min([listed.until, *(n.created_at for n in failed)])
+        return MentionWatchResult(
+            cursor=MentionCursor(watermark=watermark, failed_runs=failed_runs),
+            handled=self._handled,
+            failed=[n.note_id for n in failed],
+            gave_up=gave_up,
+        )
+
+    async def _handle(self, note: MentionNote, watch: MentionWatchInput) -> None:
+        resolved = await workflow.execute_activity(
+            names.RESOLVE_MENTION,
+            note,
+            result_type=ResolvedMention,
+            task_queue=watch.queues.harvest,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"read note {note.note_id}",
+        )
+        outcome = MentionOutcome(reply=resolved.problem)
+        if not resolved.problem:
+            outcome = await workflow.execute_activity(
+                names.ACT_ON_MENTION,
+                resolved,
+                result_type=MentionOutcome,
+                start_to_close_timeout=TIMEOUT,
+                retry_policy=RETRY,
+                summary=f"{resolved.action} application {resolved.application_id}",
+            )
+        await self._reply(note, resolved.application_id, outcome.reply, watch)
+        action = resolved.action or "unknown"
+        await workflow.execute_activity(
+            names.MARK_MENTION_HANDLED,
+            MarkMentionInput(
+                note_id=note.note_id,
+                action=action if not resolved.problem else f"{action}:refused",
+                workflow_id=outcome.workflow_id,
+                outcome=outcome.reply,
+            ),
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"remember note {note.note_id}",
+        )
+        self._handled.append(
+            HandledMention(note_id=note.note_id, action=action, workflow_id=outcome.workflow_id, reply=outcome.reply)
+        )
+
+    async def _reply(self, note: MentionNote, application_id: int | None, body: str, watch: MentionWatchInput) -> None:
+        await workflow.execute_activity(
+            names.ADD_CANDIDATE_NOTE,
+            NoteInput(
+                key=f"mention-reply-{note.note_id}",
+                candidate_id=note.candidate_id,
+                application_id=application_id or note.application_id,
+                body=body,
+            ),
+            task_queue=watch.queues.harvest,
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+            summary=f"reply to note {note.note_id}",
+        )
+
+    async def _give_up(self, note: MentionNote, watch: MentionWatchInput, error: str) -> None:
+        """Tell the recruiter rather than drop the note silently; remember it so it is not retried forever."""
+        body = f"I could not act on this note after {watch.max_failed_runs} tries ({error}). Please write it again."
+        try:
+            await self._reply(note, None, body, watch)
+        except ActivityError:
+            pass  # Greenhouse is unreachable: the log and the run's result still say so
+        await workflow.execute_activity(
+            names.MARK_MENTION_HANDLED,
+            MarkMentionInput(note_id=note.note_id, action="failed", outcome=error),
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    def _render(self, listed: ListMentionsResult, failed: list[MentionNote]) -> None:
+        lines = [
+            "## Mention watch",
+            f"Window up to {listed.until:%Y-%m-%d %H:%M:%S} UTC; {listed.scanned} notes scanned, "
+            f"{len(listed.notes)} new mentions.",
+        ]
+        for handled in self._handled:
+            target = f" → `{handled.workflow_id}`" if handled.workflow_id else ""
+            lines.append(f"- note {handled.note_id}: **{handled.action}**{target}")
+        lines += [f"- note {n.note_id}: failed, retried next run" for n in failed]
+        workflow.set_current_details("\n".join(lines))
