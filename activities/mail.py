@@ -115,7 +115,7 @@ class MailActivities:
             case "interviewer_notice":
                 return mail.InterviewerNoticeContext(
                     **common,
-                    action="scheduled",
+                    action=request.notice_action,
                     candidate_name=context.candidate_first_name or "the candidate",
                     session=sessions[0],
                 )

@@ -158,6 +158,9 @@ class EmailInput(BaseModel):
     options: list[OfferedOption] = Field(default_factory=list)
     expires_at: AwareDatetime | None = None
     reason: str = ""
+    notice_action: Literal["scheduled", "rescheduled", "cancelled"] = Field(
+        default="scheduled", description="What an `interviewer_notice` tells the interviewer."
+    )
     reply_token_workflow_id: str | None = None
     ics_method: Literal["REQUEST", "CANCEL"] | None = None
     ics_uid: str | None = None

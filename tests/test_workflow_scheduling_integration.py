@@ -179,6 +179,12 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
     cancellation = _ics(mails[2])
     assert cancellation is not None and b"METHOD:CANCEL" in cancellation
     assert timedelta(0) < booking.end - booking.start <= timedelta(hours=8)
+    # Every interviewer hears of it by email too: CalDAV cancels an event without telling anyone.
+    seed = {p.id: p.email for p in stack.sandbox.seed.interviewers}
+    for session in booking.sessions:
+        for interviewer in session.interviewers:
+            notices = [m for m in _mails(stack.maildir, seed[interviewer]) if str(m["Subject"]).startswith("Cancelled: ")]
+            assert any(session.name in str(m["Subject"]) for m in notices), (interviewer, session.name)
 
 
 async def _candidate_address(settings: Settings, candidate_id: int) -> str:

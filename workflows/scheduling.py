@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -80,6 +80,9 @@ WRITE_RETRY = RetryPolicy(
     maximum_attempts=8,
     non_retryable_error_types=["HarvestValidationError", "HarvestForbiddenError", "CalendarPermissionError"],
 )
+
+
+PATCH_CANCEL_TELLS_INTERVIEWERS = "cancel-tells-interviewers"
 
 
 class BookingFailedError(Exception):
@@ -516,10 +519,28 @@ class SchedulingWorkflow:
                 sequence=self.s.bookings_made,
                 reason=reason,
             )
+        if self.s.booking is not None and workflow.patched(PATCH_CANCEL_TELLS_INTERVIEWERS):
+            await self._tell_interviewers_cancelled(self.s.booking, reason)
         await self._note("cancelled", f"Hireflow cancelled scheduling ({by}): {reason or 'no reason given'}.")
         self._record("cancelled", f"by {by}: {reason}")
         self._set_state(SchedulingState.CANCELLED)
         self._wake = True
+
+    async def _tell_interviewers_cancelled(self, booking: Booking, reason: str) -> None:
+        """Calendars alone may cancel silently (CalDAV sends no notices): each interviewer gets an email."""
+        for session in booking.sessions:
+            people = [*session.interviewers, *([session.trainee] if session.trainee else [])]
+            for user_id in people:
+                person = self._context.person(user_id)
+                if person and person.email:
+                    await self._email(
+                        "interviewer_notice",
+                        f"cancellation/{booking.booking_id}/{session.session_id}/{user_id}",
+                        person,
+                        sessions=[session],
+                        reason=reason,
+                        notice_action="cancelled",
+                    )
 
     # ------------------------------------------------------------------------------------- updates
 
@@ -952,6 +973,7 @@ class SchedulingWorkflow:
         ics_method: Any = None,
         sequence: int = 0,
         reason: str = "",
+        notice_action: Literal["scheduled", "rescheduled", "cancelled"] = "scheduled",
     ) -> None:
         offer = self.s.offer
         assert recipient.email is not None
@@ -969,6 +991,7 @@ class SchedulingWorkflow:
                 options=offer.options if offer and not sessions else [],
                 expires_at=offer.expires_at if offer else None,
                 reason=reason,
+                notice_action=notice_action,
                 reply_token_workflow_id=self._wid,
                 ics_method=ics_method,
                 ics_uid=f"{self._wid}-loop" if ics_method else None,
