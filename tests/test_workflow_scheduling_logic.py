@@ -197,7 +197,11 @@ async def test_taken_option_returns_fresh_options(harness: tuple[WorkflowEnviron
     assert final.state == SchedulingState.CANCELLED
     assert sorted(world.cancelled_events) == sorted(world.events)
     assert sorted(world.deleted_interviews) == sorted(world.interviews.values())
-    assert world.templates()[-1] == "cancellation" and world.emails[-1].ics_method == "CANCEL"
+    to_candidate = [e for e in world.emails if e.template != "interviewer_notice"]
+    assert to_candidate[-1].template == "cancellation" and to_candidate[-1].ics_method == "CANCEL"
+    booked_panel = {i for s in booked.booking.sessions for i in s.interviewers} if booked.booking else set()
+    told = {e.to[0] for e in world.emails if e.template == "interviewer_notice" and e.notice_action == "cancelled"}
+    assert booked_panel and len(told) == len(booked_panel), "every interviewer hears of the cancellation"
 
 
 async def test_greenhouse_failure_during_booking_is_retried_without_duplicates(
