@@ -467,15 +467,9 @@ class SchedulingWorkflow:
         self.s.booking = booking.model_copy(update={"sessions": updated_sessions, "sequence": sequence})
         self.s.replacements += 1
         for newcomer in newcomers:
-            person = self._context.person(newcomer)
-            if person and person.email:
-                await self._email(
-                    "interviewer_notice",
-                    f"replacement/{self.s.replacements}/{newcomer}",
-                    person,
-                    sessions=[replaced],
-                    reason=f"{who} can no longer attend",
-                )
+            await self._notify_interviewer(
+                newcomer, f"replacement/{self.s.replacements}/{newcomer}", replaced, f"{who} can no longer attend"
+            )
         await self._note(
             f"replacement/{self.s.replacements}",
             f"Hireflow replaced {who} on {session.name} with "
@@ -529,18 +523,24 @@ class SchedulingWorkflow:
     async def _tell_interviewers_cancelled(self, booking: Booking, reason: str) -> None:
         """Calendars alone may cancel silently (CalDAV sends no notices): each interviewer gets an email."""
         for session in booking.sessions:
-            people = [*session.interviewers, *([session.trainee] if session.trainee else [])]
-            for user_id in people:
-                person = self._context.person(user_id)
-                if person and person.email:
-                    await self._email(
-                        "interviewer_notice",
-                        f"cancellation/{booking.booking_id}/{session.session_id}/{user_id}",
-                        person,
-                        sessions=[session],
-                        reason=reason,
-                        notice_action="cancelled",
-                    )
+            for user_id in [*session.interviewers, *([session.trainee] if session.trainee else [])]:
+                key = f"cancellation/{booking.booking_id}/{session.session_id}/{user_id}"
+                await self._notify_interviewer(user_id, key, session, reason, "cancelled")
+
+    async def _notify_interviewer(
+        self,
+        user_id: int,
+        key: str,
+        session: BookedSession,
+        reason: str,
+        action: Literal["scheduled", "rescheduled", "cancelled"] = "scheduled",
+    ) -> None:
+        """An `interviewer_notice` about one session, when Greenhouse gave the person an email address."""
+        person = self._context.person(user_id)
+        if person and person.email:
+            await self._email(
+                "interviewer_notice", key, person, sessions=[session], reason=reason, notice_action=action
+            )
 
     # ------------------------------------------------------------------------------------- updates
 
