@@ -14,8 +14,8 @@ bootstrap:
 sync: bootstrap
 	$(UV) sync --frozen
 
-demo: sync  # the scheduling demo arrives with the web app; until then the embedded stack itself
-	$(RUN) hireflow dev
+demo: sync  # the narrated scheduling demo (hireflow demo --help: scenarios, --keep-running)
+	$(RUN) hireflow demo
 
 dev: sync
 	$(RUN) hireflow dev

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from integrations.calendar.timezones import use_pinned_tzdata
-from starters import dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
+from starters import demo_cmd, dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
 
 app = typer.Typer(
     name="hireflow",
@@ -21,7 +21,7 @@ def _root() -> None:
     """Hireflow: durable interview scheduling for Greenhouse, on Temporal."""
 
 
-for module in (dev_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cmd, web_cmd):
+for module in (dev_cmd, demo_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cmd, web_cmd):
     module.register(app)
 
 

@@ -1,0 +1,104 @@
+"""`hireflow demo`: the narrated end-to-end demo on the embedded stack (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from integrations.logs import configure_logging
+from starters.demo import DEFAULT_STATE_DIR, DemoError, DemoOptions, Timeline, prepare_state_dir, run_demo
+from starters.devstack import DevStackConfig
+from starters.ports import PortInUseError, ensure_ports_free
+from starters.processes import ProcessFailedError
+
+
+class ScenarioChoice(StrEnum):
+    book = "book"
+    reschedule = "reschedule"
+    decline = "decline"
+    escalate = "escalate"
+
+
+def log_to_file(path: Path) -> None:
+    """Send this process's logs (worker, web app, stack) to `path` as JSON lines, off the terminal."""
+    configure_logging(fmt="json")
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    if root.handlers:
+        handler.setFormatter(root.handlers[0].formatter)
+    root.handlers[:] = [handler]
+
+
+async def _run(options: DemoOptions) -> int:
+    timeline = Timeline(echo=typer.echo)
+    logs = options.stack.state_dir / "logs"
+    try:
+        await run_demo(options, timeline)
+    except DemoError as error:
+        typer.echo(f"\ndemo failed: {error}", err=True)
+        return 1
+    except PortInUseError as error:
+        typer.echo(f"\nerror: {error}", err=True)
+        return 1
+    except ProcessFailedError as error:
+        typer.echo(f"\nerror: {error} (logs in {logs}/)", err=True)
+        return 1
+    typer.echo(
+        "Stopped cleanly."
+        if options.keep_running
+        else "\nThe stack is stopped (--keep-running leaves it up)."
+    )
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add `hireflow demo`."""
+
+    @app.command("demo")
+    def demo(
+        scenario: ScenarioChoice = typer.Option(
+            ScenarioChoice.book,
+            "--scenario",
+            help="book: pick and book · reschedule: book, then move it · decline: an interviewer declines "
+            "and is replaced · escalate: the candidate never answers.",
+        ),
+        keep_running: bool = typer.Option(
+            False, "--keep-running", help="Leave the stack up after the timeline, until Ctrl-C."
+        ),
+        state_dir: Path = typer.Option(
+            DEFAULT_STATE_DIR, "--state-dir", help="Demo state directory, wiped at start (logs in logs/)."
+        ),
+        host: str = typer.Option("127.0.0.1", help="Loopback address to bind."),
+        temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
+        temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
+        greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
+        caldav_port: int = typer.Option(5232, help="CalDAV (Radicale) port."),
+        smtp_port: int = typer.Option(2525, help="SMTP sink port."),
+        web_port: int = typer.Option(8000, help="Web app port (candidate pages)."),
+        candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
+    ) -> None:
+        """Run the scheduling demo: a recruiter's @mention, the candidate on the real page, a narrated timeline."""
+        config = DevStackConfig(
+            state_dir=state_dir,
+            host=host,
+            temporal_port=temporal_port,
+            temporal_ui_port=temporal_ui_port,
+            greenhouse_port=greenhouse_port,
+            caldav_port=caldav_port,
+            smtp_port=smtp_port,
+            web_port=web_port,
+            candidates=candidates,
+        )
+        try:  # ports first: a demo still running with --keep-running must not lose its state dir
+            ensure_ports_free(config.ports(), host)
+            prepare_state_dir(state_dir)
+        except (DemoError, PortInUseError) as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from error
+        log_to_file(state_dir / "logs" / "hireflow.log")
+        options = DemoOptions(scenario=scenario.value, stack=config, keep_running=keep_running)
+        raise typer.Exit(asyncio.run(_run(options)))
