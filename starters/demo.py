@@ -1048,10 +1048,9 @@ class DemoRun:
                 people = ", ".join(self.who(i) for i in s.interviewers)
                 t.plain(f"  {s.name}: {format_range(s.start, s.end, zone)}")
                 t.plain(f"      with {people}")
-                t.plain(
-                    f"      room: {rooms.get(s.room, s.room) if s.room else '—'}"
-                    f" · video: {s.video_url or '—'}"
-                )
+                where = [f"room: {rooms.get(s.room, s.room)}"] if s.room else []
+                where += [f"video: {s.video_url}"] if s.video_url else []
+                t.plain(f"      {' · '.join(where) or 'no room or video link'}")
         t.plain()
         if result.interviews:
             t.plain(
