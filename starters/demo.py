@@ -496,6 +496,7 @@ class DemoRun:
         self._handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot] | None = None
         self._narrated: set[tuple[str, str, str]] = set()
         self._narrator: asyncio.Task[None] | None = None
+        self.confirmation: Mail | None = None
 
     # -------------------------------------------------------------------------------- helpers
 
@@ -713,7 +714,12 @@ class DemoRun:
         async def started() -> bool:
             return await self._taken(cast.workflow_id)
 
-        await self.wait(f"the workflow {cast.workflow_id} starting", started, 30)
+        await self.wait(
+            f"the workflow {cast.workflow_id} starting",
+            started,
+            30,
+            hint=f'Hireflow replied: "{_strip_ref(answer.body)}".',
+        )
         self.timeline.say(f"Workflow {cast.workflow_id} is running: {self.workflow_url(cast.workflow_id)}")
         self._narrator = asyncio.create_task(self._narrate())
         return note, answer
@@ -881,7 +887,11 @@ class DemoRun:
         if scenario == "decline":
             offer = (await self.status()).offer
             assert offer is not None
-            cutoff = datetime.now(UTC) + demo_policy().decline_replace_cutoff + timedelta(hours=2)
+            cutoff = (
+                datetime.now(UTC)
+                + self.settings.scheduling_policy.decline_replace_cutoff
+                + timedelta(hours=2)
+            )
             far = {o.option_id for o in offer.options if o.start > cutoff}
             if not far:
                 raise DemoError(
@@ -890,17 +900,18 @@ class DemoRun:
             choose = lambda options: next(o for o in options if o.option_id in far)  # noqa: E731
             self.timeline.detail(
                 f"(for the decline the candidate takes a time more than "
-                f"{demo_policy().decline_replace_cutoff.total_seconds() / 3600:g} h ahead, so the interviewer can be replaced)"
+                f"{self.settings.scheduling_policy.decline_replace_cutoff.total_seconds() / 3600:g} h ahead, so the interviewer can be replaced)"
             )
         _, option = await self.pick_on_page(browser, page, choose)
         result.picks.append(option.option_id)
-        await self.confirmed(cast)
+        self.confirmation = await self.confirmed(cast)
         status = await self.booked(1)
         assert status.booking is not None
         await self.show_calendars(status.booking)
 
     async def reschedule(self, cast: Cast, browser: CandidateBrowser, result: DemoResult) -> None:
-        confirmation = self.mailbox.taken[-1]
+        confirmation = self.confirmation
+        assert confirmation is not None
         links = [u for u in confirmation.links if self.link_purpose(u) == "reschedule"]
         if not links:
             raise DemoError("the confirmation email has no reschedule link." + self.where())
@@ -978,7 +989,7 @@ class DemoRun:
         await self.show_calendars(status.booking)
 
     async def escalate(self, cast: Cast, result: DemoResult) -> None:
-        policy = demo_policy()
+        policy = self.settings.scheduling_policy
         self.timeline.say(
             "The candidate does not open the link (compressed clocks: reminders after "
             + " and ".join(f"{r.total_seconds():g} s" for r in policy.reminder_after)

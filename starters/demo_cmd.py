@@ -101,4 +101,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from error
         log_to_file(state_dir / "logs" / "hireflow.log")
         options = DemoOptions(scenario=scenario.value, stack=config, keep_running=keep_running)
-        raise typer.Exit(asyncio.run(_run(options)))
+        try:
+            code = asyncio.run(_run(options))
+        except KeyboardInterrupt:
+            typer.echo("\nInterrupted; the stack is stopped.", err=True)
+            code = 130
+        raise typer.Exit(code)
