@@ -77,7 +77,9 @@ class MentionActivities:
         found: list[MentionNote] = []
         scanned = 0
         try:
-            async for note in self.harvest.list_notes(type="NOTE", created_at=TimeRange(gte=since, lte=until)):
+            async for note in self.harvest.list_notes(
+                type="NOTE", created_at=TimeRange(gte=since, lte=until)
+            ):
                 scanned += 1
                 if note.candidate_id is None or (me is not None and note.user_id == me):
                     continue  # Hireflow's own replies are never commands
@@ -97,7 +99,9 @@ class MentionActivities:
         except HarvestError as error:
             raise from_harvest(error) from error
         handled = await asyncio.to_thread(self._handled_ids, [n.note_id for n in found])
-        fresh = sorted((n for n in found if n.note_id not in handled), key=lambda n: (n.created_at, n.note_id))
+        fresh = sorted(
+            (n for n in found if n.note_id not in handled), key=lambda n: (n.created_at, n.note_id)
+        )
         log.info("mentions_listed", scanned=scanned, mentions=len(found), new=len(fresh))
         return ListMentionsResult(notes=fresh, until=until, scanned=scanned)
 
@@ -118,7 +122,9 @@ class MentionActivities:
         try:
             return await self._resolve(note)
         except NotFoundError:
-            return ResolvedMention(note=note, problem="I could not find this candidate's application any more.")
+            return ResolvedMention(
+                note=note, problem="I could not find this candidate's application any more."
+            )
         except HarvestError as error:
             raise from_harvest(error) from error
 
@@ -167,14 +173,18 @@ class MentionActivities:
             return active[0], ""
         if not active:
             return None, "This candidate has no active application, so there is nothing to schedule."
-        jobs = {a.job_id: (await self.harvest.get_job(a.job_id)).name or f"job {a.job_id}" for a in active if a.job_id}
+        jobs = {
+            a.job_id: (await self.harvest.get_job(a.job_id)).name or f"job {a.job_id}"
+            for a in active
+            if a.job_id
+        }
         named = jobs_named_in(note.text, [Named(job_id, name) for job_id, name in jobs.items()])
         if len(named) == 1:
             return next(a for a in active if a.job_id == named[0].id), ""
         listing = ", ".join(f'"{name}"' for name in sorted(jobs.values()))
         return None, (
             f"This candidate has {len(active)} active applications ({listing}). "
-            "Name the job in your note, for example \"schedule the onsite for <job name>\"."
+            'Name the job in your note, for example "schedule the onsite for <job name>".'
         )
 
     @staticmethod
@@ -190,9 +200,15 @@ class MentionActivities:
             return hits[0], ""
         names_list = ", ".join(f'"{s.name}"' for s in stages)
         if len(hits) > 1:
-            return None, f'"{argument}" matches several stages ({", ".join(h.name for h in hits)}); say which one.'
+            return (
+                None,
+                f'"{argument}" matches several stages ({", ".join(h.name for h in hits)}); say which one.',
+            )
         if action == "schedule" and meaningful_words(phrase):
-            return None, f'I did not recognise the stage "{argument}". The stages of this job are {names_list}.'
+            return (
+                None,
+                f'I did not recognise the stage "{argument}". The stages of this job are {names_list}.',
+            )
         if current is None:
             return None, f"I could not tell which stage this application is in; name one of {names_list}."
         return current, ""
@@ -223,7 +239,11 @@ class MentionActivities:
                 recruiter_notes=resolved.recruiter_notes,
             )
             log.info("mention_started_request", workflow_id=workflow_id, note_id=resolved.note.note_id)
-            notes = f' Your notes are with the request: "{resolved.recruiter_notes}".' if resolved.recruiter_notes else ""
+            notes = (
+                f' Your notes are with the request: "{resolved.recruiter_notes}".'
+                if resolved.recruiter_notes
+                else ""
+            )
             return MentionOutcome(
                 reply=(
                     f"On it: I'm scheduling {what}. The candidate gets an email with live options to pick from; "
@@ -243,12 +263,21 @@ class MentionActivities:
         handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
         reason = resolved.recruiter_notes
         if resolved.action == "status":
-            return MentionOutcome(reply=f"{what[0].upper()}{what[1:]}: {_state_line(status)}. {link}", workflow_id=workflow_id)
+            return MentionOutcome(
+                reply=f"{what[0].upper()}{what[1:]}: {_state_line(status)}. {link}", workflow_id=workflow_id
+            )
         if resolved.action == "cancel":
-            await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="recruiter", reason=reason or "cancelled in Greenhouse"))
-            reply = f"Cancelling {what}: I'm removing the calendar events and interviews and telling everyone."
+            await handle.signal(
+                SchedulingWorkflow.cancel,
+                CancelInput(by="recruiter", reason=reason or "cancelled in Greenhouse"),
+            )
+            reply = (
+                f"Cancelling {what}: I'm removing the calendar events and interviews and telling everyone."
+            )
         elif resolved.action == "reschedule":
-            await handle.signal(SchedulingWorkflow.request_reschedule, RescheduleInput(by="recruiter", reason=reason))
+            await handle.signal(
+                SchedulingWorkflow.request_reschedule, RescheduleInput(by="recruiter", reason=reason)
+            )
             reply = f"Rescheduling {what}: the candidate gets new options; the current loop stays booked until they pick."
         else:
             command = "pause" if resolved.action == "pause" else "resume"

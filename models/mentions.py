@@ -66,7 +66,9 @@ class ResolvedMention(BaseModel):
     job_name: str = ""
     stage_name: str = ""
     recruiter_notes: str = ""
-    problem: str = Field(default="", description="What was wrong and how to say it right; empty when actionable.")
+    problem: str = Field(
+        default="", description="What was wrong and how to say it right; empty when actionable."
+    )
 
 
 class MentionOutcome(BaseModel):

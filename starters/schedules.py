@@ -74,4 +74,6 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
 
 async def trigger_mention_watch(client: Client) -> None:
     """Run the watcher now instead of at its next tick; a run under way finishes first (never two at once)."""
-    await client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID).trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE)
+    await client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID).trigger(
+        overlap=ScheduleOverlapPolicy.BUFFER_ONE
+    )

@@ -58,7 +58,12 @@ def test_reschedule_is_not_read_as_schedule_and_no_command_says_so() -> None:
     assert parse_command("what a great candidate").action is None
 
 
-STAGES = [Named(1, "Application Review"), Named(2, "Phone Screen"), Named(3, "Onsite"), Named(4, "Technical Phone Screen")]
+STAGES = [
+    Named(1, "Application Review"),
+    Named(2, "Phone Screen"),
+    Named(3, "Onsite"),
+    Named(4, "Technical Phone Screen"),
+]
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,8 @@ class Watch:
     async def post(self, candidate_id: int, body: str, application_id: int | None = None) -> Note:
         async with HarvestClient.from_settings(self.settings) as gh:
             return await gh.add_note(
-                AddNote(candidate_id=candidate_id, application_id=application_id, body=body), as_user=self.recruiter
+                AddNote(candidate_id=candidate_id, application_id=application_id, body=body),
+                as_user=self.recruiter,
             )
 
     async def run_once(self) -> MentionWatchResult:
@@ -77,7 +78,9 @@ class Watch:
         async with HarvestClient.from_settings(self.settings) as gh:
             notes = [
                 n.body or ""
-                async for n in gh.list_notes(candidate_ids=[note.candidate_id or 0], user_ids=[self.sandbox.hireflow_user_id])
+                async for n in gh.list_notes(
+                    candidate_ids=[note.candidate_id or 0], user_ids=[self.sandbox.hireflow_user_id]
+                )
             ]
         return [body for body in notes if reference in body]
 
@@ -145,7 +148,9 @@ async def test_pause_and_resume_reach_the_running_request(watch: Watch) -> None:
     application_id, stage_id, candidate_id = await take_onsite_application(watch.settings)
     await watch.post(candidate_id, "@Hireflow schedule", application_id)
     await watch.run_once()
-    handle = watch.client.get_workflow_handle_for(SchedulingWorkflow.run, f"schedule-{application_id}-{stage_id}")
+    handle = watch.client.get_workflow_handle_for(
+        SchedulingWorkflow.run, f"schedule-{application_id}-{stage_id}"
+    )
     await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
 
     pause = await watch.post(candidate_id, "@Hireflow pause, candidate is travelling", application_id)
@@ -170,7 +175,11 @@ async def test_bad_notes_get_a_reply_that_says_how_to_say_it_right(watch: Watch)
 
     result = await watch.run_once()
 
-    assert {h.note_id: h.action for h in result.handled} == {vague.id: "unknown", typo.id: "schedule", nothing.id: "reschedule"}
+    assert {h.note_id: h.action for h in result.handled} == {
+        vague.id: "unknown",
+        typo.id: "schedule",
+        nothing.id: "reschedule",
+    }
     reply = await watch.reply_to(vague)
     assert reply.startswith("I did not find a command in this note.") and "`schedule [stage]`" in reply
     reply = await watch.reply_to(typo)
@@ -200,8 +209,12 @@ async def test_several_active_applications_need_the_job_named(watch: Watch) -> N
 
 async def test_a_failing_note_is_retried_by_the_next_scheduled_run_and_answered_once(watch: Watch) -> None:
     _, _, candidate_id = await take_onsite_application(watch.settings)
-    await ensure_schedules(watch.client, watch.settings.model_copy(update={"mention_watch_interval_seconds": 3600}))
-    await ensure_schedules(watch.client, watch.settings.model_copy(update={"mention_watch_interval_seconds": 3600}))
+    await ensure_schedules(
+        watch.client, watch.settings.model_copy(update={"mention_watch_interval_seconds": 3600})
+    )
+    await ensure_schedules(
+        watch.client, watch.settings.model_copy(update={"mention_watch_interval_seconds": 3600})
+    )
     schedule = watch.client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID)
     spec = (await schedule.describe()).schedule.spec
     assert [i.every for i in spec.intervals] == [timedelta(hours=1)], "ensure_schedules is idempotent"
@@ -228,14 +241,21 @@ async def test_a_failing_note_is_retried_by_the_next_scheduled_run_and_answered_
 async def _scheduled_run(watch: Watch) -> MentionWatchResult:
     """Trigger the schedule and wait for the run it starts."""
     schedule = watch.client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID)
-    before = {a.action.workflow_id for a in (await schedule.describe()).info.recent_actions if isinstance(a.action, ScheduleActionExecutionStartWorkflow)}
+    before = {
+        a.action.workflow_id
+        for a in (await schedule.describe()).info.recent_actions
+        if isinstance(a.action, ScheduleActionExecutionStartWorkflow)
+    }
     await asyncio.sleep(1.1)  # the schedule names runs by the second: two triggers in one second are one run
     await trigger_mention_watch(watch.client)
 
     async def started() -> str:
         while True:
             for action in (await schedule.describe()).info.recent_actions:
-                if isinstance(action.action, ScheduleActionExecutionStartWorkflow) and action.action.workflow_id not in before:
+                if (
+                    isinstance(action.action, ScheduleActionExecutionStartWorkflow)
+                    and action.action.workflow_id not in before
+                ):
                     return action.action.workflow_id
             await asyncio.sleep(0.2)
 

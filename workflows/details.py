@@ -6,6 +6,8 @@ workflow's metadata.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from models.messages import SchedulingStatusSnapshot
 
 _STATE_WORDS = {
@@ -24,6 +26,13 @@ _STATE_WORDS = {
 
 def _when(value: object) -> str:
     return value.strftime("%a %d %b %Y %H:%M UTC") if hasattr(value, "strftime") else "—"
+
+
+def _span(start: datetime, end: datetime) -> str:
+    """`Wed 02 Dec 2026 14:00-18:45 UTC`, or both full times when the span crosses midnight (UTC)."""
+    if start.astimezone(UTC).date() == end.astimezone(UTC).date():
+        return f"{start.astimezone(UTC):%a %d %b %Y %H:%M}\u2013{end.astimezone(UTC):%H:%M} UTC"
+    return f"{_when(start.astimezone(UTC))} \u2013 {_when(end.astimezone(UTC))}"
 
 
 def render_details(status: SchedulingStatusSnapshot) -> str:
@@ -50,24 +59,19 @@ def render_details(status: SchedulingStatusSnapshot) -> str:
             f"### Options offered (version {status.offer.version}, expire {_when(status.offer.expires_at)})",
             "",
         ]
-        lines += ["| # | start | end | sessions |", "|---|---|---|---|"]
-        for option in status.offer.options[:10]:
-            lines.append(
-                f"| {option.rank} | {_when(option.start)} | {_when(option.end)} | {len(option.placements)} |"
-            )
-    if status.booking:
         lines += [
-            "",
-            "### Booked",
-            "",
-            "| session | start | end | interviewers | Greenhouse interview |",
-            "|---|---|---|---|---|",
+            f"{option.rank}. {_span(option.start, option.end)}, {len(option.placements)} session(s)"
+            for option in status.offer.options[:10]
         ]
+    if status.booking:
+        lines += ["", "### Booked", ""]
         for session in status.booking.sessions:
-            lines.append(
-                f"| {session.name} | {_when(session.start)} | {_when(session.end)} | "
-                f"{', '.join(str(i) for i in session.interviewers)} | {session.greenhouse_interview_id or '—'} |"
-            )
+            panel = ", ".join(str(i) for i in session.interviewers)
+            extras = [f"interviewers {panel}"]
+            if session.room:
+                extras.append(f"room {session.room}")
+            extras.append(f"Greenhouse interview {session.greenhouse_interview_id or '—'}")
+            lines.append(f"- **{session.name}**: {_span(session.start, session.end)} · {' · '.join(extras)}")
     if status.history:
         lines += ["", "### Last events", ""]
         for entry in status.history[-8:]:

@@ -127,10 +127,14 @@ class MentionWatchWorkflow:
             summary=f"remember note {note.note_id}",
         )
         self._handled.append(
-            HandledMention(note_id=note.note_id, action=action, workflow_id=outcome.workflow_id, reply=outcome.reply)
+            HandledMention(
+                note_id=note.note_id, action=action, workflow_id=outcome.workflow_id, reply=outcome.reply
+            )
         )
 
-    async def _reply(self, note: MentionNote, application_id: int | None, body: str, watch: MentionWatchInput) -> None:
+    async def _reply(
+        self, note: MentionNote, application_id: int | None, body: str, watch: MentionWatchInput
+    ) -> None:
         await workflow.execute_activity(
             names.ADD_CANDIDATE_NOTE,
             NoteInput(

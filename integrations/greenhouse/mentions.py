@@ -15,15 +15,19 @@ from dataclasses import dataclass
 from models.mentions import MENTION_ACTIONS, MentionAction
 
 TAG = re.compile(r"@\[(?P<name>[^\]]+)\]\(user:(?P<id>\d+)\)")
-COMMAND = re.compile(r"\b(" + "|".join(sorted(MENTION_ACTIONS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
-CLAUSE_END = re.compile(r"[.;:!?,\n()]|\s[-\u2013\u2014]\s|\s(?:and|but|because|since|she|he|they)\s", re.IGNORECASE)
+COMMAND = re.compile(
+    r"\b(" + "|".join(sorted(MENTION_ACTIONS, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+CLAUSE_END = re.compile(
+    r"[.;:!?,\n()]|\s[-\u2013\u2014]\s|\s(?:and|but|because|since|she|he|they)\s", re.IGNORECASE
+)
 FILLER = frozenset(
     "a an the her his him them their this that candidate please pls now asap again for of stage stages "
     "interview interviews loop round rounds next one with me us it".split()
 )
 COMMANDS_HELP = (
     "Write a note that mentions {name} with one of: `schedule [stage]`, `reschedule`, `cancel`, "
-    "`status`, `pause`, `resume`. For example: \"@{name} schedule the onsite, she prefers mornings\"."
+    '`status`, `pause`, `resume`. For example: "@{name} schedule the onsite, she prefers mornings".'
 )
 
 
@@ -95,8 +99,8 @@ def match_named(phrase: str, choices: Sequence[Named]) -> list[Named]:
 
 def jobs_named_in(text: str, jobs: Sequence[Named]) -> list[Named]:
     """Jobs whose full name appears in the note (case-insensitive, on word boundaries), most specific only."""
-    lowered = f' {" ".join(_words(text))} '
-    hits = [(j, f' {" ".join(_words(j.name))} ') for j in jobs]
+    lowered = f" {' '.join(_words(text))} "
+    hits = [(j, f" {' '.join(_words(j.name))} ") for j in jobs]
     hits = [(j, name) for j, name in hits if name.strip() and name in lowered]
     # "Senior Backend Engineer" in the note also contains "Backend Engineer": the longer name is meant.
     return [j for j, name in hits if not any(name != other and name in other for _, other in hits)]
