@@ -31,7 +31,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import icalendar
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    ScheduleActionExecutionStartWorkflow,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from integrations.calendar.base import ResponseStatus
@@ -497,6 +502,7 @@ class DemoRun:
         self._narrated: set[tuple[str, str, str]] = set()
         self._narrator: asyncio.Task[None] | None = None
         self.confirmation: Mail | None = None
+        self.gh = HarvestClient.from_settings(settings)  # one client and token for the run
 
     # -------------------------------------------------------------------------------- helpers
 
@@ -508,7 +514,12 @@ class DemoRun:
         return f" Logs: {self.logs_dir}/ (hireflow.log: worker, web app, watcher).{wf}"
 
     async def wait(
-        self, what: str, check: Callable[[], Awaitable[T | None]], limit: float, hint: str = ""
+        self,
+        what: str,
+        check: Callable[[], Awaitable[T | None]],
+        limit: float,
+        hint: str = "",
+        every: float = 0.25,
     ) -> T:
         """Poll `check` until it returns something; a DemoError saying what did not happen otherwise."""
         deadline = time.monotonic() + limit
@@ -525,7 +536,7 @@ class DemoRun:
                 raise DemoError(
                     f"{what} did not happen within {limit:g} s.{state}{' ' + hint if hint else ''}{self.where()}"
                 )
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(every)
 
     async def _state_text(self) -> str:
         if self._handle is None:
@@ -619,29 +630,31 @@ class DemoRun:
     async def choose_cast(self, skip: set[int]) -> Cast:
         """An active, emailable application in an Onsite stage that no workflow has touched yet.
 
-        Candidates living in one of the offices' zones come first (their panels share working hours);
-        at most `CAST_SCAN` candidates are read, so the demo stays well inside the rate limit.
+        Candidates living in one of the offices' zones come first (their panels share working hours).
+        The first `CAST_SCAN` untouched applications are read with one candidates call, so the demo
+        leaves the Harvest rate limit to the worker.
         """
         seed = await self._seed()
         office_zones = {o.time_zone for o in seed.offices}
-        fallback: tuple[Application, Candidate] | None = None
-        scanned = 0
-        async with HarvestClient.from_settings(self.settings) as gh:
-            async for app in gh.list_applications(status="active", stage_name="Onsite"):
-                if app.id in skip or not (app.job_interview_stage_id and app.candidate_id and app.job_id):
-                    continue
-                if await self._taken(scheduling_workflow_id(app.id, app.job_interview_stage_id)):
-                    continue
-                candidate = await gh.get_candidate(app.candidate_id)
-                scanned += 1
-                if candidate.email_addresses and candidate.can_email:
-                    if to_iana(candidate.time_zone) in office_zones:
-                        return await self._cast(gh, seed, app, candidate)
-                    fallback = fallback or (app, candidate)
-                if scanned >= CAST_SCAN and fallback is not None:
-                    break
-            if fallback is not None:
-                return await self._cast(gh, seed, *fallback)
+        apps: list[Application] = []
+        gh = self.gh
+        async for app in gh.list_applications(status="active", stage_name="Onsite"):
+            if app.id in skip or not (app.job_interview_stage_id and app.candidate_id and app.job_id):
+                continue
+            if not await self._taken(scheduling_workflow_id(app.id, app.job_interview_stage_id)):
+                apps.append(app)
+            if len(apps) >= CAST_SCAN:
+                break
+        ids = [a.candidate_id for a in apps if a.candidate_id]
+        candidates = {c.id: c async for c in gh.list_candidates(ids=ids)} if ids else {}
+        emailable = [
+            (app, c)
+            for app in apps
+            if (c := candidates.get(app.candidate_id or 0)) and c.email_addresses and c.can_email
+        ]
+        emailable.sort(key=lambda pair: to_iana(pair[1].time_zone) not in office_zones)  # stable
+        if emailable:
+            return await self._cast(gh, seed, *emailable[0])
         raise DemoError(
             "the sandbox has no untouched, emailable application in an Onsite stage." + self.where()
         )
@@ -669,8 +682,7 @@ class DemoRun:
         )
 
     async def hireflow_notes(self, candidate_id: int) -> list[Note]:
-        async with HarvestClient.from_settings(self.settings) as gh:
-            notes = [n async for n in gh.list_notes(candidate_ids=[candidate_id])]
+        notes = [n async for n in self.gh.list_notes(candidate_ids=[candidate_id])]
         return sorted((n for n in notes if n.user_id == self.settings.greenhouse_user_id), key=lambda n: n.id)
 
     # ------------------------------------------------------------------------------- the scenes
@@ -680,14 +692,14 @@ class DemoRun:
         first = cast.candidate_name.split()[0]
         body = f"@{self.settings.mention_name} schedule the onsite, video is fine for {first}."
         before = {n.id for n in await self.hireflow_notes(cast.candidate_id)}
-        async with HarvestClient.from_settings(self.settings) as gh:
-            note = await gh.add_note(
-                AddNote(candidate_id=cast.candidate_id, application_id=cast.application_id, body=body),
-                as_user=cast.recruiter_id,
-            )
+        note = await self.gh.add_note(
+            AddNote(candidate_id=cast.candidate_id, application_id=cast.application_id, body=body),
+            as_user=cast.recruiter_id,
+        )
         self.timeline.say(
             f'{cast.recruiter_name} (recruiter) adds a note on {cast.candidate_name}\'s profile: "{body}"'
         )
+        await self._watch_idle()
         await trigger_mention_watch(self.client)
         self.timeline.say(
             f"Mention watch triggered now (schedule {MENTION_WATCH_SCHEDULE_ID}; "
@@ -707,6 +719,7 @@ class DemoRun:
             reply,
             45,
             hint=f"Look at the schedule {MENTION_WATCH_SCHEDULE_ID} and its MentionWatchWorkflow runs in the Temporal UI.",
+            every=1.0,  # each look is a Harvest call; the worker needs the rate limit more
         )
         self.timeline.say(f'Hireflow replies in Greenhouse: "{_strip_ref(answer.body)}"')
         self._handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, cast.workflow_id)
@@ -723,6 +736,30 @@ class DemoRun:
         self.timeline.say(f"Workflow {cast.workflow_id} is running: {self.workflow_url(cast.workflow_id)}")
         self._narrator = asyncio.create_task(self._narrate())
         return note, answer
+
+    async def _watch_idle(self, limit: float = 20) -> None:
+        """Wait (briefly) until no MentionWatch run is in flight, so the trigger starts a run now.
+
+        A trigger that arrives while a run is still going is buffered (`BUFFER_ONE`), and the buffered
+        start can wait for the schedule's next tick (seen: up to 26 s); after the previous scenario's
+        mention that run may still be finishing.
+        """
+        schedule = self.client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID)
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            running = (await schedule.describe()).info.running_actions
+            states = [
+                (
+                    await self.client.get_workflow_handle(
+                        r.workflow_id, run_id=r.first_execution_run_id
+                    ).describe()
+                ).status
+                for r in running
+                if isinstance(r, ScheduleActionExecutionStartWorkflow)
+            ]
+            if all(state != WorkflowExecutionStatus.RUNNING for state in states):
+                return
+            await asyncio.sleep(0.25)
 
     async def offered(self, cast: Cast) -> SchedulingStatusSnapshot:
         status = await self.until_state(SchedulingState.OFFERED, SchedulingState.ESCALATED, limit=120)
@@ -817,6 +854,14 @@ class DemoRun:
     # ------------------------------------------------------------------------------ scenarios
 
     async def play(self, scenario: Scenario) -> DemoResult:
+        """Run one scenario on an untouched Onsite application; the result feeds `summary`."""
+        try:
+            return await self._play(scenario)
+        finally:
+            await self.stop_narrator()
+            await self.gh.aclose()
+
+    async def _play(self, scenario: Scenario) -> DemoResult:
         started = time.monotonic()
         skip: set[int] = set()
         for _attempt in range(APPLICATION_ATTEMPTS):
@@ -1006,32 +1051,30 @@ class DemoRun:
             notes = await self.hireflow_notes(cast.candidate_id)
             return next((n for n in notes if n.body and "needs a recruiter" in n.body), None)
 
-        note = await self.wait("the escalation note in Greenhouse", escalation_note, 30)
+        note = await self.wait("the escalation note in Greenhouse", escalation_note, 30, every=1.0)
         self.timeline.say(f'Note in Greenhouse: "{_strip_ref(note.body)}"')
         if cast.recruiter_email:
             await self.mail(cast.recruiter_email, "the escalation email to the recruiter", lambda m: True)
 
     async def collect(self, cast: Cast, result: DemoResult) -> None:
         result.status = await self.status()
-        async with HarvestClient.from_settings(self.settings) as gh:
-            interviews = [
-                i
-                async for i in gh.list_interviews(application_ids=[cast.application_id])
-                if i.external_event_id and not i.external_event_id.startswith("seed-")
+        gh = self.gh
+        interviews = [
+            i
+            async for i in gh.list_interviews(application_ids=[cast.application_id])
+            if i.external_event_id and not i.external_event_id.startswith("seed-")
+        ]
+        booked_ids = {s.greenhouse_interview_id for s in (result.booking.sessions if result.booking else [])}
+        result.interviews = sorted(
+            (i for i in interviews if i.id in booked_ids),
+            key=lambda i: i.starts_at or datetime.min.replace(tzinfo=UTC),
+        )
+        for interview in result.interviews:
+            result.interview_panels[interview.id] = [
+                p.user_id
+                async for p in gh.list_interviewers(interview_ids=[interview.id])
+                if p.user_id is not None
             ]
-            booked_ids = {
-                s.greenhouse_interview_id for s in (result.booking.sessions if result.booking else [])
-            }
-            result.interviews = sorted(
-                (i for i in interviews if i.id in booked_ids),
-                key=lambda i: i.starts_at or datetime.min.replace(tzinfo=UTC),
-            )
-            for interview in result.interviews:
-                result.interview_panels[interview.id] = [
-                    p.user_id
-                    async for p in gh.list_interviewers(interview_ids=[interview.id])
-                    if p.user_id is not None
-                ]
         result.notes = await self.hireflow_notes(cast.candidate_id)
         result.people = list(self.context.people) if self.context else []
         maildir = self.mailbox.maildir

@@ -72,9 +72,12 @@ class Demo:
 
     async def play(self, scenario: str) -> tuple[DemoResult, list[str]]:
         lines: list[str] = []
-        run = DemoRun(
-            self.settings, self.client, Timeline(echo=lines.append), logs_dir=self.state_dir / "logs"
-        )
+
+        def echo(line: str) -> None:  # kept for the assertions, printed for a failure's report
+            lines.append(line)
+            print(line)
+
+        run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
         result = await run.play(scenario)  # type: ignore[arg-type]
         await run.summary(result)
         return result, lines
