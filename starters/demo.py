@@ -31,12 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import icalendar
-from temporalio.client import (
-    Client,
-    ScheduleActionExecutionStartWorkflow,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-)
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from integrations.calendar.base import ResponseStatus
@@ -699,7 +694,6 @@ class DemoRun:
         self.timeline.say(
             f'{cast.recruiter_name} (recruiter) adds a note on {cast.candidate_name}\'s profile: "{body}"'
         )
-        await self._watch_idle()
         await trigger_mention_watch(self.client)
         self.timeline.say(
             f"Mention watch triggered now (schedule {MENTION_WATCH_SCHEDULE_ID}; "
@@ -736,30 +730,6 @@ class DemoRun:
         self.timeline.say(f"Workflow {cast.workflow_id} is running: {self.workflow_url(cast.workflow_id)}")
         self._narrator = asyncio.create_task(self._narrate())
         return note, answer
-
-    async def _watch_idle(self, limit: float = 20) -> None:
-        """Wait (briefly) until no MentionWatch run is in flight, so the trigger starts a run now.
-
-        A trigger that arrives while a run is still going is buffered (`BUFFER_ONE`), and the buffered
-        start can wait for the schedule's next tick (seen: up to 26 s); after the previous scenario's
-        mention that run may still be finishing.
-        """
-        schedule = self.client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID)
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            running = (await schedule.describe()).info.running_actions
-            states = [
-                (
-                    await self.client.get_workflow_handle(
-                        r.workflow_id, run_id=r.first_execution_run_id
-                    ).describe()
-                ).status
-                for r in running
-                if isinstance(r, ScheduleActionExecutionStartWorkflow)
-            ]
-            if all(state != WorkflowExecutionStatus.RUNNING for state in states):
-                return
-            await asyncio.sleep(0.25)
 
     async def offered(self, cast: Cast) -> SchedulingStatusSnapshot:
         status = await self.until_state(SchedulingState.OFFERED, SchedulingState.ESCALATED, limit=120)
