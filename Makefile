@@ -35,6 +35,7 @@ typecheck: sync
 bench: sync
 	$(RUN) python benchmarks/harvest_throughput.py
 	$(RUN) python benchmarks/planner.py
+	$(RUN) python benchmarks/workflows.py
 
 clean:
 	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache
