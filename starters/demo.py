@@ -23,14 +23,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import urljoin, urlsplit
 
 import httpx
-import icalendar
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -38,7 +34,6 @@ from integrations.calendar.base import ResponseStatus
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
 from integrations.links import LinkTokenError, verify_link_token
-from integrations.mail.inbound import body_text
 from integrations.mail.timefmt import EN_DASH, format_range
 from models.greenhouse import AddNote, Application, Candidate, Interview, Note
 from models.messages import (
@@ -55,7 +50,9 @@ from models.settings import Settings
 from models.time_zones import to_iana
 from sandbox.calendars import default_rooms
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.maildir import list_messages, read_message
+from sandbox.mail.maildir import list_messages
+from starters.demo_browser import CandidateBrowser, DemoError, PageOption, ParsedPage
+from starters.demo_mailbox import Mail, Mailbox, read_mail
 from starters.devstack import DevStack, DevStackConfig
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, trigger_mention_watch
 from web.context_lookup import read_context
@@ -103,10 +100,6 @@ def clocks_line(policy: SchedulingPolicy) -> str:
     )
 
 
-class DemoError(RuntimeError):
-    """A step that did not happen in time: what, and where to look."""
-
-
 # ------------------------------------------------------------------------------------- timeline
 
 
@@ -148,259 +141,6 @@ class Timeline:
     def _out(self, line: str) -> None:
         self.lines.append(line)
         self.echo(line)
-
-
-# ----------------------------------------------------------------------------- the candidate's browser
-
-
-@dataclass
-class Form:
-    action: str
-    method: str
-    fields: dict[str, str] = field(default_factory=dict)
-    radios: dict[str, list[str]] = field(default_factory=dict)
-    buttons: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PageOption:
-    option_id: str
-    day: str = ""
-    when: str = ""
-
-
-@dataclass
-class Link:
-    href: str
-    text: str = ""
-
-
-@dataclass
-class ParsedPage:
-    """What a person sees and can do on one page."""
-
-    url: str
-    status: int
-    title: str = ""
-    heading: str = ""
-    notice: str = ""
-    message: str = ""
-    refresh: float | None = None
-    forms: list[Form] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
-    options: list[PageOption] = field(default_factory=list)
-    redirects: list[int] = field(default_factory=list)
-
-    def form(self, action_suffix: str) -> Form | None:
-        return next((f for f in self.forms if urlsplit(f.action).path.endswith(action_suffix)), None)
-
-    def link(self, text: str) -> Link | None:
-        return next((link for link in self.links if text.lower() in link.text.lower()), None)
-
-    def line(self) -> str:
-        hops = "".join(f"{code} → " for code in self.redirects)
-        return f'{hops}{self.status} "{self.heading or self.title}"'
-
-
-class _PageParser(HTMLParser):
-    CAPTURED = {"title", "h1", "a", "span", "div", "p", "button", "legend"}
-
-    def __init__(self, page: ParsedPage) -> None:
-        super().__init__(convert_charrefs=True)
-        self.page = page
-        self._open: list[tuple[str, str | None]] = []  # (tag, what its text is for)
-        self._text: dict[str, list[str]] = {}
-        self._day = ""  # the legend of the fieldset being read: the options' local day
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        page = self.page
-        classes = set(a.get("class", "").split())
-        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
-            try:
-                page.refresh = float(a.get("content", "0").split(";")[0])
-            except ValueError:
-                page.refresh = 1.0
-        elif tag == "form":
-            page.forms.append(Form(action=a.get("action", ""), method=a.get("method", "get").lower()))
-        elif tag == "input" and page.forms:
-            form, name, kind = page.forms[-1], a.get("name", ""), a.get("type", "text").lower()
-            if kind == "radio":
-                form.radios.setdefault(name, []).append(a.get("value", ""))
-                if name == "option_id":
-                    page.options.append(PageOption(a.get("value", ""), day=self._day))
-            elif name and kind not in ("submit", "button", "checkbox"):
-                form.fields[name] = a.get("value", "")
-        elif tag == "textarea" and page.forms and a.get("name"):
-            page.forms[-1].fields[a["name"]] = ""
-        if tag not in self.CAPTURED:
-            return
-        purpose: str | None = None
-        if tag in ("title", "h1", "button", "legend"):
-            purpose = tag
-        elif tag == "a":
-            page.links.append(Link(a.get("href", "")))
-            purpose = "a"
-        elif tag == "span" and "when" in classes and page.options:
-            purpose = "when"
-        elif tag == "div" and "notice" in classes:
-            purpose = "notice"
-        elif tag == "p" and "status" in classes:
-            purpose = "message"
-        self._open.append((tag, purpose))
-        if purpose:
-            self._text[purpose] = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self._open or self._open[-1][0] != tag:
-            return
-        _, purpose = self._open.pop()
-        if purpose is None:
-            return
-        text = " ".join("".join(self._text.pop(purpose, [])).split())
-        page = self.page
-        if purpose == "title":
-            page.title = text
-        elif purpose == "h1" and not page.heading:
-            page.heading = text
-        elif purpose == "a":
-            page.links[-1].text = text
-        elif purpose == "legend":
-            self._day = text
-        elif purpose == "when":
-            option = page.options[-1]
-            option.when = f"{option.day}, {text}" if option.day else text
-        elif purpose == "notice":
-            page.notice = text
-        elif purpose == "message":
-            page.message = text
-        elif purpose == "button" and page.forms:
-            page.forms[-1].buttons.append(text)
-
-    def handle_data(self, data: str) -> None:
-        for _, purpose in self._open:
-            if purpose:
-                self._text[purpose].append(data)
-
-
-def parse_page(response: httpx.Response) -> ParsedPage:
-    page = ParsedPage(
-        url=str(response.url),
-        status=response.status_code,
-        redirects=[r.status_code for r in response.history],
-    )
-    _PageParser(page).feed(response.text)
-    return page
-
-
-class CandidateBrowser:
-    """An HTTP client that behaves like the candidate's browser: cookies, forms, redirects, refreshes."""
-
-    def __init__(self) -> None:
-        self.http = httpx.AsyncClient(
-            follow_redirects=True, timeout=60, headers={"User-Agent": "hireflow-demo (the candidate)"}
-        )
-        self.visits: list[ParsedPage] = []
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def get(self, url: str) -> ParsedPage:
-        page = parse_page(await self.http.get(url))
-        self.visits.append(page)
-        return page
-
-    async def submit(self, page: ParsedPage, form: Form, **choices: str) -> ParsedPage:
-        """Submit `form` of `page` with its hidden fields plus `choices` (radio values, text)."""
-        data = {**form.fields, **choices}
-        target = urljoin(page.url, form.action)
-        if form.method == "post":
-            response = await self.http.post(target, data=data)
-        else:
-            response = await self.http.get(target, params=data)
-        result = parse_page(response)
-        self.visits.append(result)
-        return result
-
-    async def settle(
-        self, page: ParsedPage, ready: Callable[[ParsedPage], bool], what: str, limit: float
-    ) -> ParsedPage:
-        """Follow the page's own refresh (as a browser does) until `ready(page)`."""
-        deadline = time.monotonic() + limit
-        while not ready(page):
-            if page.refresh is None or time.monotonic() > deadline:
-                raise DemoError(
-                    f"the candidate's page did not show {what} within {limit:g} s; "
-                    f"it shows {page.line()}{': ' + page.message if page.message else ''} at {page.url}"
-                )
-            await asyncio.sleep(min(page.refresh, 2.0))
-            page = await self.get(page.url)
-        return page
-
-
-# --------------------------------------------------------------------------------------- mailbox
-
-
-@dataclass
-class Mail:
-    id: str
-    to: str
-    subject: str
-    text: str
-    ics: bytes | None
-    links: list[str]
-
-    def calendar(self) -> icalendar.Calendar | None:
-        return icalendar.Calendar.from_ical(self.ics) if self.ics else None
-
-    def ics_line(self) -> str:
-        calendar = self.calendar()
-        if calendar is None:
-            return ""
-        events = list(calendar.walk("VEVENT"))
-        sequence = max((int(e.get("sequence", 0)) for e in events), default=0)
-        count = "1 event" if len(events) == 1 else f"{len(events)} events"
-        return f"calendar invitation: {count}, METHOD:{calendar.get('method', '')}, SEQUENCE:{sequence}"
-
-
-def _mail(maildir: Path, ident: str) -> Mail:
-    msg: EmailMessage = read_message(maildir, ident)
-    text = body_text(msg)
-    ics = None
-    for part in msg.walk():
-        if part.get_content_type() == "text/calendar":
-            payload = part.get_payload(decode=True)
-            ics = payload if isinstance(payload, bytes) else None
-    links = re.findall(r"https?://[^\s<>\"']+/s/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", text)
-    return Mail(ident, str(msg.get("To", "")), str(msg.get("Subject", "")), text, ics, links)
-
-
-class Mailbox:
-    """The SMTP sink's Maildir, read as mail arrives; each message is handed out once."""
-
-    def __init__(self, maildir: Path) -> None:
-        self.maildir = maildir
-        self.seen: set[str] = set()
-        self.taken: list[Mail] = []
-
-    def arrived(self, to: str) -> list[Mail]:
-        try:
-            summaries = list_messages(self.maildir)
-        except FileNotFoundError:
-            return []
-        return [
-            _mail(self.maildir, m.id)
-            for m in summaries
-            if m.id not in self.seen and to.lower() in m.to.lower()
-        ]
-
-    def take(self, to: str, match: Callable[[Mail], bool]) -> Mail | None:
-        for mail in self.arrived(to):
-            if match(mail):
-                self.seen.add(mail.id)
-                self.taken.append(mail)
-                return mail
-        return None
 
 
 # ----------------------------------------------------------------------------------- the run itself
@@ -1048,7 +788,7 @@ class DemoRun:
         result.notes = await self.hireflow_notes(cast.candidate_id)
         result.people = list(self.context.people) if self.context else []
         maildir = self.mailbox.maildir
-        result.mails = [_mail(maildir, m.id) for m in list_messages(maildir)]
+        result.mails = [read_mail(maildir, m.id) for m in list_messages(maildir)]
 
     # ---------------------------------------------------------------------------------- summary
 
