@@ -239,11 +239,8 @@ class MentionActivities:
                 recruiter_notes=resolved.recruiter_notes,
             )
             log.info("mention_started_request", workflow_id=workflow_id, note_id=resolved.note.note_id)
-            notes = (
-                f' Your notes are with the request: "{resolved.recruiter_notes}".'
-                if resolved.recruiter_notes
-                else ""
-            )
+            kept = resolved.recruiter_notes.rstrip(". ")
+            notes = f' Your notes are with the request: "{kept}".' if kept else ""
             return MentionOutcome(
                 reply=(
                     f"On it: I'm scheduling {what}. The candidate gets an email with live options to pick from; "

@@ -85,3 +85,43 @@ def test_booked_sessions_list_times_panel_room_and_interview_and_spans_over_midn
         in page
     )
     assert "- Wed 02 Dec 2026 14:00 UTC — **booked** option 1" in page
+
+
+def test_the_booking_note_lists_sessions_in_time_order_in_utc_with_names() -> None:
+    from models.messages import Person, SchedulingContext
+    from workflows.scheduling import _booking_note
+
+    context = SchedulingContext(
+        application_id=1,
+        candidate_id=2,
+        job_id=3,
+        job_name="Backend",
+        job_interview_stage_id=4,
+        stage_name="Onsite",
+        people=[Person(user_id=11, name="Chen Suzuki"), Person(user_id=12, name="Mai Bakshi")],
+    )
+    later = BookedSession(
+        session_id="b",
+        job_interview_id=9,
+        name="Coding",
+        start=START + timedelta(hours=2),
+        end=START + timedelta(hours=3),
+        interviewers=[12],
+        event_key="k2",
+    )
+    first = BookedSession(
+        session_id="a",
+        job_interview_id=9,
+        name="Design",
+        start=START,
+        end=START + timedelta(hours=1),
+        interviewers=[11, 99],
+        event_key="k1",
+    )
+    note = _booking_note(context, Booking(booking_id="b1", sessions=[later, first], confirmed_at=START))
+
+    assert note.splitlines() == [
+        "Hireflow booked the Onsite loop:",
+        "- Wed 02 Dec 2026 14:00-15:00 UTC: Design with Chen Suzuki, 99",
+        "- Wed 02 Dec 2026 16:00-17:00 UTC: Coding with Mai Bakshi",
+    ]

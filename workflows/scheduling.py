@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -1029,10 +1029,10 @@ def _blocker_text(found: FindOptionsResult) -> str:
 
 
 def _booking_note(context: SchedulingContext, booking: Booking) -> str:
+    """The loop in time order, readable in Greenhouse's notes (times in UTC, the zone named)."""
     lines = [f"Hireflow booked the {context.stage_name} loop:"]
-    for session in booking.sessions:
+    for session in sorted(booking.sessions, key=lambda s: s.start):
         people = ", ".join(p.name if (p := context.person(i)) else str(i) for i in session.interviewers)
-        lines.append(
-            f"- {session.name}: {session.start.isoformat()} to {session.end.isoformat()} with {people}"
-        )
+        start, end = session.start.astimezone(UTC), session.end.astimezone(UTC)
+        lines.append(f"- {start:%a %d %b %Y %H:%M}-{end:%H:%M} UTC: {session.name} with {people}")
     return "\n".join(lines)
