@@ -8,14 +8,19 @@ failing note is kept for the next run, whose cursor comes from the schedule's la
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.greenhouse import note_reference
@@ -31,7 +36,13 @@ from sandbox.mail.smtp_sink import SmtpSink
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules, trigger_mention_watch
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
 from tests.support.histories import recording, save_history
-from tests.support.stack import seeded_store, stack_settings, take_onsite_application, wait_for_state
+from tests.support.stack import (
+    seeded_store,
+    settings_environment,
+    stack_settings,
+    take_onsite_application,
+    wait_for_state,
+)
 from workers.main import running_workers
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.scheduling import SchedulingWorkflow
@@ -275,3 +286,41 @@ async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30)
             await asyncio.sleep(0.2)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+async def test_worker_with_schedules_creates_the_schedule_and_stops_gracefully(
+    watch: Watch, tmp_path: Path
+) -> None:
+    settings = watch.settings.model_copy(
+        update={"temporal_address": watch.client.service_client.config.target_host}
+    )
+    env = {**os.environ, **settings_environment(settings), "HIREFLOW_LOG_FORMAT": "json"}
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "starters.cli",
+            "worker",
+            "--with-schedules",
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    schedule = watch.client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID)
+    try:
+
+        async def exists() -> bool:
+            try:
+                described = await schedule.describe()
+            except RPCError:
+                return False
+            return [i.every for i in described.schedule.spec.intervals] == [timedelta(seconds=30)]
+
+        await _eventually(exists, timeout=60)
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), 60) == 0, (tmp_path / "worker.log").read_text()[-2000:]
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+        await schedule.delete()
