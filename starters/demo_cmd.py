@@ -14,6 +14,17 @@ from starters.demo import DEFAULT_STATE_DIR, DemoError, DemoOptions, Timeline, p
 from starters.devstack import DevStackConfig
 from starters.ports import PortInUseError, ensure_ports_free
 from starters.processes import ProcessFailedError
+from starters.stack_options import (
+    DEFAULTS,
+    CaldavPort,
+    Candidates,
+    GreenhousePort,
+    Host,
+    SmtpPort,
+    TemporalPort,
+    TemporalUiPort,
+    WebPort,
+)
 
 
 class ScenarioChoice(StrEnum):
@@ -72,14 +83,14 @@ def register(app: typer.Typer) -> None:
         state_dir: Path = typer.Option(
             DEFAULT_STATE_DIR, "--state-dir", help="Demo state directory, wiped at start (logs in logs/)."
         ),
-        host: str = typer.Option("127.0.0.1", help="Loopback address to bind."),
-        temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
-        temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
-        greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
-        caldav_port: int = typer.Option(5232, help="CalDAV (Radicale) port."),
-        smtp_port: int = typer.Option(2525, help="SMTP sink port."),
-        web_port: int = typer.Option(8000, help="Web app port (candidate pages)."),
-        candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
+        host: Host = DEFAULTS.host,
+        temporal_port: TemporalPort = DEFAULTS.temporal_port,
+        temporal_ui_port: TemporalUiPort = DEFAULTS.temporal_ui_port,
+        greenhouse_port: GreenhousePort = DEFAULTS.greenhouse_port,
+        caldav_port: CaldavPort = DEFAULTS.caldav_port,
+        smtp_port: SmtpPort = DEFAULTS.smtp_port,
+        web_port: WebPort = DEFAULTS.web_port,
+        candidates: Candidates = DEFAULTS.candidates,
     ) -> None:
         """Run the scheduling demo: a recruiter's @mention, the candidate on the real page, a narrated timeline."""
         config = DevStackConfig(

@@ -11,6 +11,17 @@ from integrations.logs import configure_logging
 from starters.devstack import DevStack, DevStackConfig
 from starters.ports import PortInUseError
 from starters.processes import ProcessFailedError
+from starters.stack_options import (
+    DEFAULTS,
+    CaldavPort,
+    Candidates,
+    GreenhousePort,
+    Host,
+    SmtpPort,
+    TemporalPort,
+    TemporalUiPort,
+    WebPort,
+)
 
 
 async def _run(config: DevStackConfig) -> int:
@@ -42,15 +53,15 @@ def register(app: typer.Typer) -> None:
         state_dir: Path = typer.Option(
             Path(".hireflow"), "--state-dir", help="Where the stack keeps its data."
         ),
-        host: str = typer.Option("127.0.0.1", help="Loopback address to bind."),
-        temporal_port: int = typer.Option(7233, help="Temporal gRPC port."),
-        temporal_ui_port: int = typer.Option(8233, help="Temporal Web UI port."),
-        greenhouse_port: int = typer.Option(8700, help="Greenhouse sandbox port."),
-        caldav_port: int = typer.Option(5232, help="CalDAV (Radicale) port."),
-        smtp_port: int = typer.Option(2525, help="SMTP sink port."),
-        web_port: int = typer.Option(8000, help="Web app port (candidate pages, webhooks)."),
-        seed: int = typer.Option(7, help="Seed of the sandbox's organisation."),
-        candidates: int = typer.Option(200, help="Candidates in the sandbox's organisation."),
+        host: Host = DEFAULTS.host,
+        temporal_port: TemporalPort = DEFAULTS.temporal_port,
+        temporal_ui_port: TemporalUiPort = DEFAULTS.temporal_ui_port,
+        greenhouse_port: GreenhousePort = DEFAULTS.greenhouse_port,
+        caldav_port: CaldavPort = DEFAULTS.caldav_port,
+        smtp_port: SmtpPort = DEFAULTS.smtp_port,
+        web_port: WebPort = DEFAULTS.web_port,
+        seed: int = typer.Option(DEFAULTS.seed, help="Seed of the sandbox's organisation."),
+        candidates: Candidates = DEFAULTS.candidates,
     ) -> None:
         """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, web app, worker."""
         configure_logging()
