@@ -32,9 +32,12 @@ T = TypeVar("T")
 MAX_ALTERNATES = 12
 
 
+REFERENCE_PREFIX = "[hireflow ref "
+
+
 def note_reference(key: str) -> str:
     """The tag that makes a note findable again: `[hireflow ref <12 hex>]`."""
-    return f"[hireflow ref {hashlib.sha256(key.encode()).hexdigest()[:12]}]"
+    return f"{REFERENCE_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:12]}]"
 
 
 def _display_name(user: User) -> str:

@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import names
 from activities.errors import from_harvest
+from activities.greenhouse import REFERENCE_PREFIX
 from integrations.greenhouse.client import HarvestClient
 from integrations.greenhouse.errors import HarvestError, NotFoundError
 from integrations.greenhouse.mentions import (
@@ -83,6 +84,8 @@ class MentionActivities:
                 scanned += 1
                 if note.candidate_id is None or (me is not None and note.user_id == me):
                     continue  # Hireflow's own replies are never commands
+                if REFERENCE_PREFIX in (note.body or ""):
+                    continue  # nor is any note Hireflow wrote, whoever the token acted as
                 text = mention_text(note.body, note.body_with_tags, name, me)
                 if text is None:
                     continue

@@ -183,6 +183,12 @@ async def test_bad_notes_get_a_reply_that_says_how_to_say_it_right(watch: Watch)
     typo = await watch.post(candidate_id, "@Hireflow schedule the onsight", application_id)
     nothing = await watch.post(candidate_id, "@Hireflow reschedule", application_id)
     unmentioned = await watch.post(candidate_id, "a note that mentions nobody: schedule", application_id)
+    # Hireflow's own words (say, posted under another account's token) are never read as commands.
+    ours = await watch.post(
+        candidate_id,
+        "Reply in a note with '@Hireflow resume' once sorted.\n\n[hireflow ref 0123456789ab]",
+        application_id,
+    )
 
     result = await watch.run_once()
 
@@ -196,7 +202,7 @@ async def test_bad_notes_get_a_reply_that_says_how_to_say_it_right(watch: Watch)
     reply = await watch.reply_to(typo)
     assert reply.startswith('I did not recognise the stage "the onsight".') and '"Onsite"' in reply
     assert (await watch.reply_to(nothing)).startswith("There is no scheduling request running for the Onsite")
-    assert await watch.replies_to(unmentioned) == []
+    assert await watch.replies_to(unmentioned) == [] and await watch.replies_to(ours) == []
 
 
 async def test_several_active_applications_need_the_job_named(watch: Watch) -> None:
