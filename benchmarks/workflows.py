@@ -847,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calendar-weeks", type=int, default=3, help="weeks of seeded meetings (as hireflow dev)")
     ap.add_argument("--max-tries", type=int, default=3, help="applications tried per request when panels escalate")
     ap.add_argument("--timeout", type=float, default=180.0, help="per-step timeout of a simulated candidate (s)")
-    ap.add_argument("--fill-budget", type=float, default=360.0,
+    ap.add_argument("--fill-budget", type=float, default=2700.0,
                     help="stop starting requests for the memory figure after this many seconds")
     ap.add_argument("--plateau-cache", type=int, default=100,
                     help="plateau check: a worker with this sticky cache size (0: skip the check)")
