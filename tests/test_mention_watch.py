@@ -27,7 +27,7 @@ from activities.greenhouse import note_reference
 from integrations.calendar.radicale_server import RadicaleServer
 from integrations.greenhouse.client import HarvestClient
 from integrations.mail.reply_address import ReplyAddressCodec
-from models.greenhouse import AddNote, CreateApplication, Note
+from models.greenhouse import AddNote, Application, Note
 from models.mentions import MentionWatchInput, MentionWatchResult
 from models.messages import SchedulingState, TaskQueues
 from models.settings import Settings
@@ -206,22 +206,39 @@ async def test_bad_notes_get_a_reply_that_says_how_to_say_it_right(watch: Watch)
 
 
 async def test_several_active_applications_need_the_job_named(watch: Watch) -> None:
-    application_id, _, candidate_id = await take_onsite_application(watch.settings)
-    async with HarvestClient.from_settings(watch.settings) as gh:
-        first = await gh.get_application(application_id)
-        other_job = next(j for j in watch.sandbox.seed.job_ids if j != first.job_id)
-        await gh.create_application(CreateApplication(candidate_id=candidate_id, job_id=other_job))
-        job_name = (await gh.get_job(other_job)).name or ""
+    candidate_id, job_names = await _candidate_with_two_jobs(watch.settings)
 
     unclear = await watch.post(candidate_id, "@Hireflow status")  # on the candidate, not on an application
     await watch.run_once()
     reply = await watch.reply_to(unclear)
-    assert "has 2 active applications" in reply and "Name the job in your note" in reply and job_name in reply
+    assert f"has {len(job_names)} active applications" in reply and "Name the job in your note" in reply
+    assert all(f'"{name}"' in reply for name in job_names)
 
-    named = await watch.post(candidate_id, f"@Hireflow status of the {job_name} application")
+    named = await watch.post(candidate_id, f"@Hireflow status of the {job_names[0]} application")
     await watch.run_once()
     reply = await watch.reply_to(named)
-    assert reply.startswith("There is no scheduling request running for the ") and f"for {job_name}" in reply
+    assert (
+        reply.startswith("There is no scheduling request running for the ") and f"for {job_names[0]}" in reply
+    )
+
+
+async def _candidate_with_two_jobs(settings: Settings) -> tuple[int, list[str]]:
+    """A seeded candidate with active applications to jobs of different names, none of them in Onsite.
+
+    Taken from the seed rather than created, so the shared sandbox keeps the counts other tests rely on.
+    """
+    async with HarvestClient.from_settings(settings) as gh:
+        jobs = {j.id: j.name or "" async for j in gh.list_jobs()}
+        by_candidate: dict[int, list[Application]] = {}
+        async for app in gh.list_applications(status="active", prospect=False):
+            if app.candidate_id and app.job_id:
+                by_candidate.setdefault(app.candidate_id, []).append(app)
+    for candidate_id, apps in sorted(by_candidate.items()):
+        names = sorted({jobs[a.job_id] for a in apps if a.job_id})
+        distinct = len(names) == len(apps) >= 2 and not any(n in m for n in names for m in names if n != m)
+        if distinct and all(a.stage_name != "Onsite" for a in apps):
+            return candidate_id, names
+    raise AssertionError("the seed has no candidate with two active applications outside Onsite")
 
 
 async def test_a_failing_note_is_retried_by_the_next_scheduled_run_and_answered_once(watch: Watch) -> None:
