@@ -10,21 +10,11 @@ from pathlib import Path
 import typer
 
 from integrations.logs import configure_logging
+from starters import stack_options as opt
 from starters.demo import DEFAULT_STATE_DIR, DemoError, DemoOptions, Timeline, prepare_state_dir, run_demo
 from starters.devstack import DevStackConfig
 from starters.ports import PortInUseError, ensure_ports_free
 from starters.processes import ProcessFailedError
-from starters.stack_options import (
-    DEFAULTS,
-    CaldavPort,
-    Candidates,
-    GreenhousePort,
-    Host,
-    SmtpPort,
-    TemporalPort,
-    TemporalUiPort,
-    WebPort,
-)
 
 
 class ScenarioChoice(StrEnum):
@@ -83,14 +73,14 @@ def register(app: typer.Typer) -> None:
         state_dir: Path = typer.Option(
             DEFAULT_STATE_DIR, "--state-dir", help="Demo state directory, wiped at start (logs in logs/)."
         ),
-        host: Host = DEFAULTS.host,
-        temporal_port: TemporalPort = DEFAULTS.temporal_port,
-        temporal_ui_port: TemporalUiPort = DEFAULTS.temporal_ui_port,
-        greenhouse_port: GreenhousePort = DEFAULTS.greenhouse_port,
-        caldav_port: CaldavPort = DEFAULTS.caldav_port,
-        smtp_port: SmtpPort = DEFAULTS.smtp_port,
-        web_port: WebPort = DEFAULTS.web_port,
-        candidates: Candidates = DEFAULTS.candidates,
+        host: opt.Host = opt.DEFAULTS.host,
+        temporal_port: opt.TemporalPort = opt.DEFAULTS.temporal_port,
+        temporal_ui_port: opt.TemporalUiPort = opt.DEFAULTS.temporal_ui_port,
+        greenhouse_port: opt.GreenhousePort = opt.DEFAULTS.greenhouse_port,
+        caldav_port: opt.CaldavPort = opt.DEFAULTS.caldav_port,
+        smtp_port: opt.SmtpPort = opt.DEFAULTS.smtp_port,
+        web_port: opt.WebPort = opt.DEFAULTS.web_port,
+        candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
         """Run the scheduling demo: a recruiter's @mention, the candidate on the real page, a narrated timeline."""
         config = DevStackConfig(

@@ -8,20 +8,10 @@ from pathlib import Path
 import typer
 
 from integrations.logs import configure_logging
+from starters import stack_options as opt
 from starters.devstack import DevStack, DevStackConfig
 from starters.ports import PortInUseError
 from starters.processes import ProcessFailedError
-from starters.stack_options import (
-    DEFAULTS,
-    CaldavPort,
-    Candidates,
-    GreenhousePort,
-    Host,
-    SmtpPort,
-    TemporalPort,
-    TemporalUiPort,
-    WebPort,
-)
 
 
 async def _run(config: DevStackConfig) -> int:
@@ -53,15 +43,15 @@ def register(app: typer.Typer) -> None:
         state_dir: Path = typer.Option(
             Path(".hireflow"), "--state-dir", help="Where the stack keeps its data."
         ),
-        host: Host = DEFAULTS.host,
-        temporal_port: TemporalPort = DEFAULTS.temporal_port,
-        temporal_ui_port: TemporalUiPort = DEFAULTS.temporal_ui_port,
-        greenhouse_port: GreenhousePort = DEFAULTS.greenhouse_port,
-        caldav_port: CaldavPort = DEFAULTS.caldav_port,
-        smtp_port: SmtpPort = DEFAULTS.smtp_port,
-        web_port: WebPort = DEFAULTS.web_port,
-        seed: int = typer.Option(DEFAULTS.seed, help="Seed of the sandbox's organisation."),
-        candidates: Candidates = DEFAULTS.candidates,
+        host: opt.Host = opt.DEFAULTS.host,
+        temporal_port: opt.TemporalPort = opt.DEFAULTS.temporal_port,
+        temporal_ui_port: opt.TemporalUiPort = opt.DEFAULTS.temporal_ui_port,
+        greenhouse_port: opt.GreenhousePort = opt.DEFAULTS.greenhouse_port,
+        caldav_port: opt.CaldavPort = opt.DEFAULTS.caldav_port,
+        smtp_port: opt.SmtpPort = opt.DEFAULTS.smtp_port,
+        web_port: opt.WebPort = opt.DEFAULTS.web_port,
+        seed: int = typer.Option(opt.DEFAULTS.seed, help="Seed of the sandbox's organisation."),
+        candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
         """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, web app, worker."""
         configure_logging()
