@@ -164,9 +164,13 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
     vevent = next(c for c in calendar.walk("VEVENT"))
     assert vevent.decoded("DTSTART") == booking.start and vevent.decoded("DTEND") == booking.end
 
-    await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="recruiter", reason="position filled"))
+    # The candidate cancels (a recruiter's cancel by @mention is tests/test_mention_watch.py).
+    await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="candidate", reason="accepted another offer"))
     final = await asyncio.wait_for(handle.result(), 60)
     assert final.state == SchedulingState.CANCELLED
+    async with HarvestClient.from_settings(settings) as gh:
+        bodies = [n.body or "" async for n in gh.list_notes(candidate_ids=[candidate_id])]
+    assert any("Hireflow cancelled scheduling (candidate): accepted another offer." in b for b in bodies)
     async with HarvestClient.from_settings(settings) as gh:
         left = [i async for i in gh.list_interviews(application_ids=[application_id])]
         assert not {i.id for i in left} & {s.greenhouse_interview_id for s in booking.sessions}
