@@ -114,17 +114,13 @@ class MentionWatchWorkflow:
             )
         await self._reply(note, resolved.application_id, outcome.reply, watch)
         action = resolved.action or "unknown"
-        await workflow.execute_activity(
-            names.MARK_MENTION_HANDLED,
+        await self._mark(
             MarkMentionInput(
                 note_id=note.note_id,
                 action=action if not resolved.problem else f"{action}:refused",
                 workflow_id=outcome.workflow_id,
                 outcome=outcome.reply,
-            ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-            summary=f"remember note {note.note_id}",
+            )
         )
         self._handled.append(
             HandledMention(
@@ -156,11 +152,15 @@ class MentionWatchWorkflow:
             await self._reply(note, None, body, watch)
         except ActivityError:
             pass  # Greenhouse is unreachable: the log and the run's result still say so
+        await self._mark(MarkMentionInput(note_id=note.note_id, action="failed", outcome=error))
+
+    async def _mark(self, request: MarkMentionInput) -> None:
         await workflow.execute_activity(
             names.MARK_MENTION_HANDLED,
-            MarkMentionInput(note_id=note.note_id, action="failed", outcome=error),
+            request,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
+            summary=f"remember note {request.note_id}",
         )
 
     def _render(self, listed: ListMentionsResult, failed: list[MentionNote]) -> None:

@@ -108,6 +108,7 @@ async def take_onsite_application(settings: Settings) -> tuple[int, int, int]:
     """An Onsite application no other test in this process took: (application, stage, candidate)."""
     return await onsite_application(settings, nth=next(_next_application))
 
+
 STARTED: list[WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]] = []
 
 
@@ -120,7 +121,7 @@ async def start_offered(
     never share a workflow. Returns (handle, application id, candidate id).
     """
     for _ in range(attempts):
-        application_id, stage_id, candidate_id = await onsite_application(settings, nth=next(_next_application))
+        application_id, stage_id, candidate_id = await take_onsite_application(settings)
         handle = await start_scheduling(client, settings, application_id, stage_id, policy=policy)
         STARTED.append(handle)
         state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
