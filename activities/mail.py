@@ -127,8 +127,7 @@ class MailActivities:
                     details=[
                         f"Application {context.application_id}, {context.stage_name} for {context.job_name}"
                     ],
-                    workflow_url=f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}"
-                    f"/workflows/{workflow_id}",
+                    workflow_url=self.settings.workflow_ui_url(workflow_id),
                 )
         raise ApplicationError(
             f"no email template for {request.template!r}", type="MailTemplateError", non_retryable=True

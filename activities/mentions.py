@@ -223,7 +223,7 @@ class MentionActivities:
         """Start or message the request and say, in the reply note's words, what happened."""
         assert resolved.action and resolved.application_id and resolved.job_interview_stage_id
         workflow_id = scheduling_workflow_id(resolved.application_id, resolved.job_interview_stage_id)
-        link = f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}/workflows/{workflow_id}"
+        link = self.settings.workflow_ui_url(workflow_id)
         what = f"the {resolved.stage_name}" + (f" for {resolved.job_name}" if resolved.job_name else "")
         if resolved.action == "schedule":
             running = await self._running(workflow_id)

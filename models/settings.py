@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     zoom_client_id: str | None = None
     zoom_client_secret: SecretStr | None = None
 
+    def workflow_ui_url(self, workflow_id: str) -> str:
+        """The page of one workflow in the Temporal Web UI (printed by commands, written in notes and mail)."""
+        return f"{self.temporal_ui_url}/namespaces/{self.temporal_namespace}/workflows/{workflow_id}"
+
     def resolved_maildir(self) -> Path:
         """The sink's Maildir: the configured one or `.hireflow/mail`."""
         return self.mail_maildir if self.mail_maildir is not None else self.state_dir / "mail"

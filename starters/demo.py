@@ -242,7 +242,7 @@ class DemoRun:
     # -------------------------------------------------------------------------------- helpers
 
     def workflow_url(self, workflow_id: str) -> str:
-        return f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}/workflows/{workflow_id}"
+        return self.settings.workflow_ui_url(workflow_id)
 
     def where(self) -> str:
         wf = f" The workflow: {self.workflow_url(self._handle.id)}." if self._handle else ""

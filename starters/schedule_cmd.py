@@ -24,7 +24,7 @@ def _when(value: Any) -> str:
     return value.strftime("%a %d %b %Y %H:%M UTC") if value else "—"
 
 
-def render_status(status: SchedulingStatusSnapshot, ui_url: str) -> str:
+def render_status(status: SchedulingStatusSnapshot, workflow_url: str) -> str:
     """The status snapshot as a person reads it in a terminal."""
     lines = [
         f"{status.workflow_id}: {status.state.value}" + (" (paused)" if status.paused else ""),
@@ -56,7 +56,7 @@ def render_status(status: SchedulingStatusSnapshot, ui_url: str) -> str:
     )
     for entry in status.history[-5:]:
         lines.append(f"  {_when(entry.at)}  {entry.event}  {entry.detail}")
-    lines.append(f"  Temporal UI: {ui_url}/namespaces/default/workflows/{status.workflow_id}")
+    lines.append(f"  Temporal UI: {workflow_url}")
     return "\n".join(lines)
 
 
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"Scheduling {started['workflow_id']} (run {started['run_id']})")
             typer.echo(
-                f"  Temporal UI: {settings.temporal_ui_url}/namespaces/default/workflows/{started['workflow_id']}"
+                f"  Temporal UI: {settings.workflow_ui_url(started['workflow_id'])}"
             )
 
     @app.command("status")
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             snapshot.model_dump_json(indent=2)
             if as_json
-            else render_status(snapshot, settings.temporal_ui_url)
+            else render_status(snapshot, settings.workflow_ui_url(snapshot.workflow_id))
         )
 
     @app.command("cancel")
