@@ -30,6 +30,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.greenhouse import REFERENCE_PREFIX
 from integrations.calendar.base import ResponseStatus
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
@@ -204,7 +205,7 @@ def _strip_ref(body: str | None) -> str:
 
 
 def _note_lines(body: str | None) -> list[str]:
-    text = re.sub(r"\s*\[hireflow ref [0-9a-f]+\]", "", body or "")
+    text = re.sub(r"\s*" + re.escape(REFERENCE_PREFIX) + r"[0-9a-f]+\]", "", body or "")
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
