@@ -50,11 +50,20 @@ def _serve(candidates: int, rate_limit: int, window: float, conn: Connection) ->
     async def main() -> None:
         config = SandboxConfig(candidates=candidates, rate_limit=rate_limit, rate_window_seconds=window)
         async with SandboxServer(config, host="127.0.0.1", port=0) as server:
-            conn.send({"base_url": server.base_url, "token_url": server.token_url, "client_id": server.client_id,
-                       "client_secret": server.client_secret, "user_id": server.hireflow_user_id,
-                       "applications": server.seed.application_count})
+            conn.send(
+                {
+                    "base_url": server.base_url,
+                    "token_url": server.token_url,
+                    "client_id": server.client_id,
+                    "client_secret": server.client_secret,
+                    "user_id": server.hireflow_user_id,
+                    "applications": server.seed.application_count,
+                }
+            )
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, conn.recv_bytes)  # returns (or raises EOFError) when the parent is done
+            await loop.run_in_executor(
+                None, conn.recv_bytes
+            )  # returns (or raises EOFError) when the parent is done
 
     try:
         asyncio.run(main())
@@ -64,9 +73,14 @@ def _serve(candidates: int, rate_limit: int, window: float, conn: Connection) ->
 
 async def measure(info: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     limiter = RateLimiter()
-    async with HarvestClient(base_url=info["base_url"], token_url=info["token_url"], client_id=info["client_id"],
-                             client_secret=info["client_secret"], user_id=info["user_id"],
-                             rate_limiter=limiter) as gh:
+    async with HarvestClient(
+        base_url=info["base_url"],
+        token_url=info["token_url"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        user_id=info["user_id"],
+        rate_limiter=limiter,
+    ) as gh:
         await gh.tokens.get(gh.user_id)  # the token endpoint has its own limit; not part of the measurement
         started = time.monotonic()
         listing = gh.list_applications(per_page=args.per_page)
@@ -122,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(level="WARNING", fmt="console")
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(args.candidates, args.rate_limit, args.window, child), daemon=True)
+    server = ctx.Process(
+        target=_serve, args=(args.candidates, args.rate_limit, args.window, child), daemon=True
+    )
     server.start()
     child.close()
     try:

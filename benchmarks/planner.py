@@ -56,8 +56,9 @@ def _workdays(days: int) -> list[datetime]:
     return out
 
 
-def _person(rng: random.Random, pid: int, zone: str, days: list[datetime], busy: float,
-            limits: bool = True) -> dict[str, Any]:
+def _person(
+    rng: random.Random, pid: int, zone: str, days: list[datetime], busy: float, limits: bool = True
+) -> dict[str, Any]:
     """An interviewer whose 09-17 local working days are about `busy` covered by meetings."""
     tz = ZoneInfo(zone)
     events: list[dict[str, Any]] = []
@@ -74,8 +75,14 @@ def _person(rng: random.Random, pid: int, zone: str, days: list[datetime], busy:
                 else:
                     events.append({"start": _iso(t), "end": _iso(t + length), "soft": rng.random() < 0.1})
             t += length
-    person: dict[str, Any] = {"id": pid, "time_zone": zone, "busy": events, "existing_interviews": existing,
-                              "buffer_minutes": rng.choice([0, 0, 5, 10]), "weight": rng.choice([1.0, 1.0, 0.5, 2.0])}
+    person: dict[str, Any] = {
+        "id": pid,
+        "time_zone": zone,
+        "busy": events,
+        "existing_interviews": existing,
+        "buffer_minutes": rng.choice([0, 0, 5, 10]),
+        "weight": rng.choice([1.0, 1.0, 0.5, 2.0]),
+    }
     if limits:
         person["max_per_day"] = rng.choice([2, 3, None])
         person["max_per_week"] = rng.choice([6, 8, None])
@@ -103,9 +110,17 @@ def generate(family: str, seed: int) -> Problem:
     rng = random.Random(f"{family}-{seed}")
     if family == "S":
         days = _workdays(10)
-        people = [_person(rng, 100 + i, rng.choice([ONSITE_ZONE, *REMOTE_ZONES[:3]]), days, 0.5) for i in range(10)]
-        sessions = [{"id": "screen", "name": "Phone screen", "duration_minutes": 45,
-                     "interviewers": {"pool": [p["id"] for p in people], "count": 1}}]
+        people = [
+            _person(rng, 100 + i, rng.choice([ONSITE_ZONE, *REMOTE_ZONES[:3]]), days, 0.5) for i in range(10)
+        ]
+        sessions = [
+            {
+                "id": "screen",
+                "name": "Phone screen",
+                "duration_minutes": 45,
+                "interviewers": {"pool": [p["id"] for p in people], "count": 1},
+            }
+        ]
         return _problem(days, 14, 15, sessions, people, [], rng, same_day=True)
     if family in ("M", "T"):
         tight = family == "T"
@@ -118,9 +133,15 @@ def generate(family: str, seed: int) -> Problem:
             pool = rng.sample(ids, rng.randint(4, 6) if tight else rng.randint(6, 10))
             count = rng.choice([1, 1, 2])
             required = [pool.pop()] if rng.random() < 0.3 else []
-            sessions.append({"id": f"s{s}", "name": f"Onsite {s + 1}", "duration_minutes": rng.choice([30, 45, 60]),
-                             "interviewers": {"required": required, "pool": pool, "count": count + len(required)},
-                             "room": {"required": True}})
+            sessions.append(
+                {
+                    "id": f"s{s}",
+                    "name": f"Onsite {s + 1}",
+                    "duration_minutes": rng.choice([30, 45, 60]),
+                    "interviewers": {"required": required, "pool": pool, "count": count + len(required)},
+                    "room": {"required": True},
+                }
+            )
         rooms = _rooms(rng, 8, days, 0.5 if tight else 0.4)
         avail = _windows(rng, days, 5) if tight else None
         return _problem(days, 14, 5, sessions, people, rooms, rng, same_day=True, availability=avail)
@@ -133,9 +154,16 @@ def generate(family: str, seed: int) -> Problem:
         for s in range(6):
             pool = rng.sample(ids, rng.randint(6, 12))
             trainees = rng.sample([i for i in ids if i not in pool], rng.randint(2, 4))
-            sessions.append({"id": f"s{s}", "name": f"Loop {s + 1}", "duration_minutes": rng.choice([45, 60]),
-                             "interviewers": {"pool": pool, "count": rng.choice([1, 2])},
-                             "trainee": {"pool": trainees}, "room": {"required": True}})
+            sessions.append(
+                {
+                    "id": f"s{s}",
+                    "name": f"Loop {s + 1}",
+                    "duration_minutes": rng.choice([45, 60]),
+                    "interviewers": {"pool": pool, "count": rng.choice([1, 2])},
+                    "trainee": {"pool": trainees},
+                    "room": {"required": True},
+                }
+            )
         rooms = _rooms(rng, 10, days, 0.4)
         return _problem(days, 21, 15, sessions, people, rooms, rng, same_day=False, max_days=2)
     raise ValueError(f"unknown family {family!r} (use S, M, L or T)")
@@ -150,17 +178,34 @@ def _windows(rng: random.Random, days: list[datetime], n: int) -> list[dict[str,
     return out
 
 
-def _problem(days: list[datetime], calendar_days: int, grid: int, sessions: list[dict[str, Any]],
-             people: list[dict[str, Any]], rooms: list[dict[str, Any]], rng: random.Random, *,
-             same_day: bool, max_days: int = 1, availability: list[dict[str, str]] | None = None) -> Problem:
+def _problem(
+    days: list[datetime],
+    calendar_days: int,
+    grid: int,
+    sessions: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+    rooms: list[dict[str, Any]],
+    rng: random.Random,
+    *,
+    same_day: bool,
+    max_days: int = 1,
+    availability: list[dict[str, str]] | None = None,
+) -> Problem:
     data: dict[str, Any] = {
         "format": "hireflow.problem/v1",
         "horizon": {"start": _iso(START), "end": _iso(START + timedelta(days=calendar_days))},
         "granularity_minutes": grid,
-        "candidate": {"time_zone": ONSITE_ZONE, "hours": {"start": "08:00", "end": "19:00"},
-                      "availability": availability, "busy": []},
+        "candidate": {
+            "time_zone": ONSITE_ZONE,
+            "hours": {"start": "08:00", "end": "19:00"},
+            "availability": availability,
+            "busy": [],
+        },
         "loop": {"same_day": same_day, "max_days": max_days, "min_gap_minutes": 0, "max_gap_minutes": 30},
-        "sessions": sessions, "interviewers": people, "rooms": rooms, "options": 10,
+        "sessions": sessions,
+        "interviewers": people,
+        "rooms": rooms,
+        "options": 10,
         "objective": rng.choice(["earliest", "earliest", "balanced"]),
     }
     return Problem.model_validate(data)
@@ -173,7 +218,9 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)
 
 
-def run_instance(family: str, seed: int, *, time_limit: float, workers: int, truth_limit: float) -> dict[str, Any]:
+def run_instance(
+    family: str, seed: int, *, time_limit: float, workers: int, truth_limit: float
+) -> dict[str, Any]:
     problem = generate(family, seed)
     c0, t0 = time.process_time(), time.perf_counter()
     first = plan(problem, options=1, time_limit=time_limit, workers=workers)
@@ -184,26 +231,40 @@ def run_instance(family: str, seed: int, *, time_limit: float, workers: int, tru
     t3 = time.perf_counter()
     violations = validate(problem, ten) + validate(problem.model_copy(update={"options": 1}), first)
     row: dict[str, Any] = {
-        "family": family, "seed": seed, "objective": problem.objective,
-        "first_ms": round((t1 - t0) * 1000, 1), "ten_ms": round((t2 - t1) * 1000, 1),
+        "family": family,
+        "seed": seed,
+        "objective": problem.objective,
+        "first_ms": round((t1 - t0) * 1000, 1),
+        "ten_ms": round((t2 - t1) * 1000, 1),
         "greedy_ms": round((t3 - t2) * 1000, 1),
         # CPU time of this process (all solver threads): close to wall time on a quiet machine with 1 worker
-        "first_cpu_ms": round((c1 - c0) * 1000, 1), "ten_cpu_ms": round((c2 - c1) * 1000, 1),
-        "status": ten.status, "options": len(ten.options), "variables": ten.stats.variables,
-        "greedy_options": len(greedy.options), "violations": [str(v) for v in violations],
+        "first_cpu_ms": round((c1 - c0) * 1000, 1),
+        "ten_cpu_ms": round((c2 - c1) * 1000, 1),
+        "status": ten.status,
+        "options": len(ten.options),
+        "variables": ten.stats.variables,
+        "greedy_options": len(greedy.options),
+        "violations": [str(v) for v in violations],
         "blockers": [b.kind for b in ten.blockers],
         "best": ten.options[0].score.total if ten.options else None,
         "greedy_best": min((o.score.total for o in greedy.options), default=None),
         # hours the planner's best loop starts before greedy's first (same objective scale otherwise)
         "start_gain_h": round((greedy.options[0].start - ten.options[0].start).total_seconds() / 3600, 2)
-        if ten.options and greedy.options else None,
+        if ten.options and greedy.options
+        else None,
         "size": sum(len(s.interviewers.pool) + len(s.interviewers.required) for s in problem.sessions)
         * len(problem.sessions),
     }
     if family == "T":
         # does a loop exist? one long solve over the whole horizon (no date decomposition, no early stop)
-        truth = plan(problem, options=1, time_limit=truth_limit, workers=max(workers, 2), decompose=False,
-                     explain_blockers=False)
+        truth = plan(
+            problem,
+            options=1,
+            time_limit=truth_limit,
+            workers=max(workers, 2),
+            decompose=False,
+            explain_blockers=False,
+        )
         row["exists"] = {"optimal": True, "feasible": True, "infeasible": False}.get(truth.status)
     return row
 
@@ -214,14 +275,26 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     earliest = [r["start_gain_h"] for r in both if r["objective"] == "earliest"]
     out: dict[str, Any] = {
         "instances": len(rows),
-        "first_ms": {"median": _pct([r["first_ms"] for r in rows], 0.5), "p95": _pct([r["first_ms"] for r in rows], 0.95)},
-        "ten_ms": {"median": _pct([r["ten_ms"] for r in rows], 0.5), "p95": _pct([r["ten_ms"] for r in rows], 0.95)},
-        "first_cpu_ms": {"median": _pct([r["first_cpu_ms"] for r in rows], 0.5),
-                         "p95": _pct([r["first_cpu_ms"] for r in rows], 0.95)},
-        "ten_cpu_ms": {"median": _pct([r["ten_cpu_ms"] for r in rows], 0.5),
-                       "p95": _pct([r["ten_cpu_ms"] for r in rows], 0.95)},
+        "first_ms": {
+            "median": _pct([r["first_ms"] for r in rows], 0.5),
+            "p95": _pct([r["first_ms"] for r in rows], 0.95),
+        },
+        "ten_ms": {
+            "median": _pct([r["ten_ms"] for r in rows], 0.5),
+            "p95": _pct([r["ten_ms"] for r in rows], 0.95),
+        },
+        "first_cpu_ms": {
+            "median": _pct([r["first_cpu_ms"] for r in rows], 0.5),
+            "p95": _pct([r["first_cpu_ms"] for r in rows], 0.95),
+        },
+        "ten_cpu_ms": {
+            "median": _pct([r["ten_cpu_ms"] for r in rows], 0.5),
+            "p95": _pct([r["ten_cpu_ms"] for r in rows], 0.95),
+        },
         "solved_share": round(len(solved) / len(rows), 3) if rows else None,
-        "greedy_solved_share": round(sum(1 for r in rows if r["greedy_options"]) / len(rows), 3) if rows else None,
+        "greedy_solved_share": round(sum(1 for r in rows if r["greedy_options"]) / len(rows), 3)
+        if rows
+        else None,
         "mean_options": round(statistics.mean(r["options"] for r in rows), 2) if rows else None,
         "objective_vs_greedy": {
             "compared": len(both),
@@ -253,10 +326,20 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     for family, marker in (("S", "o"), ("M", "s"), ("L", "^"), ("T", "x")):
         pts = [r for r in rows if r["family"] == family]
         if pts:
-            ax.scatter([r["variables"] for r in pts], [r["first_ms"] for r in pts], marker=marker,
-                       label=f"{family} first option", alpha=0.7)
-            ax.scatter([r["variables"] for r in pts], [r["ten_ms"] for r in pts], marker=marker,
-                       label=f"{family} 10 options", alpha=0.4)
+            ax.scatter(
+                [r["variables"] for r in pts],
+                [r["first_ms"] for r in pts],
+                marker=marker,
+                label=f"{family} first option",
+                alpha=0.7,
+            )
+            ax.scatter(
+                [r["variables"] for r in pts],
+                [r["ten_ms"] for r in pts],
+                marker=marker,
+                label=f"{family} 10 options",
+                alpha=0.4,
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("CP-SAT variables built (all windows)")
@@ -275,25 +358,48 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/planner.json"))
     ap.add_argument("--time-limit", type=float, default=10.0, help="planner time limit per call (s)")
     ap.add_argument("--workers", type=int, default=1, help="CP-SAT workers per solve")
-    ap.add_argument("--truth-limit", type=float, default=60.0, help="T: time limit of the existence check (s)")
+    ap.add_argument(
+        "--truth-limit", type=float, default=60.0, help="T: time limit of the existence check (s)"
+    )
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
     families = [f.strip().upper() for f in args.families.split(",") if f.strip()]
     rows: list[dict[str, Any]] = []
     result: dict[str, Any] = {
-        "generated": datetime.now(UTC).isoformat(), "machine": platform.platform(),
-        "python": platform.python_version(), "workers": args.workers, "time_limit": args.time_limit,
+        "generated": datetime.now(UTC).isoformat(),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "workers": args.workers,
+        "time_limit": args.time_limit,
         "targets": {"M_first_p95_ms": 300, "M_ten_p95_ms": 1500, "L_ten_p95_ms": 5000},
         "families": {},
     }
     for family in families:
         fam_rows = []
         for seed in range(args.instances):
-            row = run_instance(family, seed, time_limit=args.time_limit, workers=args.workers,
-                               truth_limit=args.truth_limit)
+            row = run_instance(
+                family, seed, time_limit=args.time_limit, workers=args.workers, truth_limit=args.truth_limit
+            )
             fam_rows.append(row)
-            print(json.dumps({k: row[k] for k in ("family", "seed", "first_ms", "ten_ms", "first_cpu_ms", "ten_cpu_ms",
-                                                   "status", "options", "greedy_options")}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        k: row[k]
+                        for k in (
+                            "family",
+                            "seed",
+                            "first_ms",
+                            "ten_ms",
+                            "first_cpu_ms",
+                            "ten_cpu_ms",
+                            "status",
+                            "options",
+                            "greedy_options",
+                        )
+                    }
+                ),
+                flush=True,
+            )
         result["families"][family] = summarise(fam_rows)
         rows += fam_rows
     result["instances"] = rows

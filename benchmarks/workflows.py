@@ -119,8 +119,9 @@ def _sandbox_child(argv: list[str]) -> None:
     ap.add_argument("--rate-window", type=float, required=True)
     args = ap.parse_args(argv)
     use_pinned_tzdata()
-    config = SandboxConfig(candidates=args.candidates, rate_limit=args.rate_limit,
-                           rate_window_seconds=args.rate_window)
+    config = SandboxConfig(
+        candidates=args.candidates, rate_limit=args.rate_limit, rate_window_seconds=args.rate_window
+    )
     asyncio.run(serve(config, host=HOST, port=args.port, log_level="info"))
 
 
@@ -137,7 +138,8 @@ def _worker_child() -> None:
 
     if cached := os.environ.get("BENCH_MAX_CACHED"):
         workers.main.Worker = functools.partial(  # type: ignore[misc,assignment]
-            workers.main.Worker, max_cached_workflows=int(cached))
+            workers.main.Worker, max_cached_workflows=int(cached)
+        )
     use_pinned_tzdata()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -161,7 +163,9 @@ class Stack:
     seeding_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _sandbox_process(state: Path, port: int, candidates: int, rate_limit: int, window: float) -> ManagedProcess:
+def _sandbox_process(
+    state: Path, port: int, candidates: int, rate_limit: int, window: float
+) -> ManagedProcess:
     base_url = f"http://{HOST}:{port}"
 
     async def ready() -> bool:
@@ -171,10 +175,29 @@ def _sandbox_process(state: Path, port: int, candidates: int, rate_limit: int, w
         except httpx.HTTPError:
             return False
 
-    argv = [sys.executable, "-m", "benchmarks.workflows", "_sandbox", "--port", str(port),
-            "--candidates", str(candidates), "--rate-limit", str(rate_limit), "--rate-window", str(window)]
-    return ManagedProcess("greenhouse-sandbox", argv, state / "logs" / "greenhouse.log", ready,
-                          env=child_python_env(state), cwd=ROOT, startup_timeout=300)
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.workflows",
+        "_sandbox",
+        "--port",
+        str(port),
+        "--candidates",
+        str(candidates),
+        "--rate-limit",
+        str(rate_limit),
+        "--rate-window",
+        str(window),
+    ]
+    return ManagedProcess(
+        "greenhouse-sandbox",
+        argv,
+        state / "logs" / "greenhouse.log",
+        ready,
+        env=child_python_env(state),
+        cwd=ROOT,
+        startup_timeout=300,
+    )
 
 
 def child_python_env(state: Path) -> dict[str, str]:
@@ -183,20 +206,27 @@ def child_python_env(state: Path) -> dict[str, str]:
     With PYTHONDONTWRITEBYTECODE set (as on this machine) every workflow run's sandbox recompiles
     workflows/scheduling.py and its non-passthrough imports from source: ~60 ms of worker CPU per workflow.
     """
-    return {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(state / "pycache")}
+    return {
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPYCACHEPREFIX": str(state / "pycache"),
+    }
 
 
 @asynccontextmanager
-async def benchmark_stack(state: Path, *, candidates: int, rate_limit: int, rate_window: float,
-                          calendar_weeks: int = 3) -> AsyncIterator[Stack]:
+async def benchmark_stack(
+    state: Path, *, candidates: int, rate_limit: int, rate_window: float, calendar_weeks: int = 3
+) -> AsyncIterator[Stack]:
     """Temporal, the sandbox, Radicale (seeded) and the SMTP sink; stopped in reverse order on exit."""
     async with AsyncExitStack() as stack:
         t0 = time.perf_counter()
         temporal = await stack.enter_async_context(
-            temporal_dev_server(state, HOST, free_port(HOST), free_port(HOST)))
+            temporal_dev_server(state, HOST, free_port(HOST), free_port(HOST))
+        )
         sandbox_port = free_port(HOST)
         sandbox = await stack.enter_async_context(
-            _sandbox_process(state, sandbox_port, candidates, rate_limit, rate_window))
+            _sandbox_process(state, sandbox_port, candidates, rate_limit, rate_window)
+        )
         t1 = time.perf_counter()
         radicale = await stack.enter_async_context(RadicaleServer(state / "radicale", HOST, 0))
         base_url = f"http://{HOST}:{sandbox_port}"
@@ -227,8 +257,13 @@ async def benchmark_stack(state: Path, *, candidates: int, rate_limit: int, rate
         rooms = default_rooms(seed.offices)
         today = date.today()
         async with CalDAVCalendar(radicale.url) as caldav:
-            await seed_calendars(caldav, seed.interviewers, rooms,
-                                 start=today - timedelta(days=today.weekday()), weeks=calendar_weeks)
+            await seed_calendars(
+                caldav,
+                seed.interviewers,
+                rooms,
+                start=today - timedelta(days=today.weekday()),
+                weeks=calendar_weeks,
+            )
         engine = create_engine_for(settings.resolved_database_url())
         init_db(engine)
         await asyncio.to_thread(OrgConfigStore(engine).save, org_config_rows(seed, rooms))
@@ -238,9 +273,19 @@ async def benchmark_stack(state: Path, *, candidates: int, rate_limit: int, rate
         sink = await stack.enter_async_context(SmtpSink(state / "mail", HOST, 0, codec=codec))
         settings = settings.model_copy(update={"smtp_port": sink.port})
         client = await connect(settings)
-        yield Stack(state=state, settings=settings, client=client, seed=seed, temporal=temporal, sandbox=sandbox,
-                    maildir=state / "mail",
-                    seeding_seconds={"temporal_and_sandbox": round(t1 - t0, 1), "calendars_and_org": round(t2 - t1, 1)})
+        yield Stack(
+            state=state,
+            settings=settings,
+            client=client,
+            seed=seed,
+            temporal=temporal,
+            sandbox=sandbox,
+            maildir=state / "mail",
+            seeding_seconds={
+                "temporal_and_sandbox": round(t1 - t0, 1),
+                "calendars_and_org": round(t2 - t1, 1),
+            },
+        )
 
 
 def temporal_address(temporal: ManagedProcess) -> str:
@@ -250,17 +295,41 @@ def temporal_address(temporal: ManagedProcess) -> str:
 
 def phase_settings(stack: Stack, phase: str) -> Settings:
     """Each phase gets its own task queues, so a phase's worker only ever sees its own workflows."""
-    return stack.settings.model_copy(update={
-        "task_queue": f"bench-{phase}-main", "harvest_task_queue": f"bench-{phase}-harvest",
-        "planner_task_queue": f"bench-{phase}-planner"})
+    return stack.settings.model_copy(
+        update={
+            "task_queue": f"bench-{phase}-main",
+            "harvest_task_queue": f"bench-{phase}-harvest",
+            "planner_task_queue": f"bench-{phase}-planner",
+        }
+    )
 
 
 _CHILD_SETTINGS = (
-    "state_dir", "log_format", "log_level", "temporal_address", "temporal_namespace", "task_queue",
-    "harvest_task_queue", "planner_task_queue", "greenhouse_base_url", "greenhouse_token_url",
-    "greenhouse_client_id", "greenhouse_client_secret", "greenhouse_user_id", "greenhouse_rate_limit",
-    "caldav_url", "smtp_host", "smtp_port", "smtp_starttls", "smtp_ssl", "database_url", "signing_secret",
-    "reply_domain", "web_base_url", "mail_maildir", "calendar_organizer",
+    "state_dir",
+    "log_format",
+    "log_level",
+    "temporal_address",
+    "temporal_namespace",
+    "task_queue",
+    "harvest_task_queue",
+    "planner_task_queue",
+    "greenhouse_base_url",
+    "greenhouse_token_url",
+    "greenhouse_client_id",
+    "greenhouse_client_secret",
+    "greenhouse_user_id",
+    "greenhouse_rate_limit",
+    "caldav_url",
+    "smtp_host",
+    "smtp_port",
+    "smtp_starttls",
+    "smtp_ssl",
+    "database_url",
+    "signing_secret",
+    "reply_domain",
+    "web_base_url",
+    "mail_maildir",
+    "calendar_organizer",
 )
 
 
@@ -278,17 +347,24 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 
 async def _has_pollers(client: Client, queue: str, kind: TaskQueueType.ValueType) -> bool:
-    response = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=client.namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind))
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind
+        )
+    )
     return bool(response.pollers)
 
 
-def worker_process(stack: Stack, settings: Settings, name: str, max_cached: int | None = None) -> ManagedProcess:
+def worker_process(
+    stack: Stack, settings: Settings, name: str, max_cached: int | None = None
+) -> ManagedProcess:
     """The worker as its own OS process; ready once all three task queues have pollers."""
-    queues = [(settings.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-              (settings.task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-              (settings.harvest_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
-              (settings.planner_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]
+    queues = [
+        (settings.task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+        (settings.task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+        (settings.harvest_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+        (settings.planner_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+    ]
 
     async def ready() -> bool:
         try:
@@ -299,9 +375,16 @@ def worker_process(stack: Stack, settings: Settings, name: str, max_cached: int 
     env = {**child_environment(settings), **child_python_env(stack.state)}
     if max_cached is not None:
         env["BENCH_MAX_CACHED"] = str(max_cached)
-    return ManagedProcess(name, [sys.executable, "-m", "benchmarks.workflows", "_worker"],
-                          stack.state / "logs" / f"{name}.log", ready, env=env, cwd=ROOT, startup_timeout=120,
-                          stop_timeout=45)
+    return ManagedProcess(
+        name,
+        [sys.executable, "-m", "benchmarks.workflows", "_worker"],
+        stack.state / "logs" / f"{name}.log",
+        ready,
+        env=env,
+        cwd=ROOT,
+        startup_timeout=120,
+        stop_timeout=45,
+    )
 
 
 def memory_mb(pid: int | None) -> dict[str, float]:
@@ -341,8 +424,13 @@ class CpuMeter:
     """CPU seconds each process of the stack used since the meter was made."""
 
     def __init__(self, stack: Stack, worker: ManagedProcess) -> None:
-        self.pids = {"worker": worker.pid, "temporal": stack.temporal.pid, "greenhouse_sandbox": stack.sandbox.pid,
-                     "radicale": _radicale_pid(), "driver_and_smtp_sink": os.getpid()}
+        self.pids = {
+            "worker": worker.pid,
+            "temporal": stack.temporal.pid,
+            "greenhouse_sandbox": stack.sandbox.pid,
+            "radicale": _radicale_pid(),
+            "driver_and_smtp_sink": os.getpid(),
+        }
         self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
 
     def used(self) -> dict[str, float]:
@@ -398,23 +486,42 @@ async def onsite_applications(settings: Settings, seed: SeedSummary) -> list[App
     now = datetime.now(UTC)
     office_zone = {office.id: office.time_zone for office in seed.offices}
     async with HarvestClient.from_settings(settings) as gh:
-        apps = [a async for a in gh.list_applications(status="active", stage_name="Onsite", per_page=500)
-                if a.job_interview_stage_id and a.candidate_id and a.job_id]
+        apps = [
+            a
+            async for a in gh.list_applications(status="active", stage_name="Onsite", per_page=500)
+            if a.job_interview_stage_id and a.candidate_id and a.job_id
+        ]
         candidate_ids = sorted({a.candidate_id for a in apps if a.candidate_id})
         candidates = {c.id: c async for c in gh.list_candidates(ids=candidate_ids, per_page=500)}
-        jobs = {j.id: j async for j in gh.list_jobs(ids=sorted({a.job_id for a in apps if a.job_id}), per_page=500)}
+        jobs = {
+            j.id: j
+            async for j in gh.list_jobs(ids=sorted({a.job_id for a in apps if a.job_id}), per_page=500)
+        }
     out = []
     for app in apps:
         candidate = candidates.get(app.candidate_id or -1)
         job = jobs.get(app.job_id or -1)
-        if not (candidate and job and candidate.can_email and candidate.email_addresses and app.job_interview_stage_id):
+        if not (
+            candidate
+            and job
+            and candidate.can_email
+            and candidate.email_addresses
+            and app.job_interview_stage_id
+        ):
             continue
         zone = to_iana(candidate.time_zone)
         mine = _offset_hours(zone, now) if zone else None
         offices = [_offset_hours(office_zone[o], now) for o in job.office_ids or [] if o in office_zone]
         local = mine is None or any(h is not None and abs(h - mine) <= LOCAL_HOURS for h in offices)
-        out.append(Application(app.id, app.job_interview_stage_id, candidate.id,
-                               candidate.email_addresses[0].value.lower(), local))
+        out.append(
+            Application(
+                app.id,
+                app.job_interview_stage_id,
+                candidate.id,
+                candidate.email_addresses[0].value.lower(),
+                local,
+            )
+        )
     return sorted(out, key=lambda a: not a.local)
 
 
@@ -432,8 +539,9 @@ class RequestRun:
     result: SelectOptionResult | None = None
 
 
-async def wait_for_state(handle: Handle, *states: SchedulingState, within: float, poll: float = 0.05
-                         ) -> SchedulingStatusSnapshot:
+async def wait_for_state(
+    handle: Handle, *states: SchedulingState, within: float, poll: float = 0.05
+) -> SchedulingStatusSnapshot:
     """Poll the status query until the workflow is in one of `states` (as tests/support/stack.py does)."""
     deadline = time.monotonic() + within
     while True:
@@ -445,15 +553,19 @@ async def wait_for_state(handle: Handle, *states: SchedulingState, within: float
         await asyncio.sleep(poll)
 
 
-async def simulated_candidate(client: Client, settings: Settings, policy: SchedulingPolicy, app: Application,
-                              within: float) -> RequestRun:
+async def simulated_candidate(
+    client: Client, settings: Settings, policy: SchedulingPolicy, app: Application, within: float
+) -> RequestRun:
     """Start the request, wait for the invitation, pick the first option; pick again if it was taken."""
     run = RequestRun(app)
     try:
         t0 = time.perf_counter()
-        handle = await start_scheduling(client, settings, app.application_id, app.stage_id, policy=policy,
-                                        source="api")
-        status = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED, within=within)
+        handle = await start_scheduling(
+            client, settings, app.application_id, app.stage_id, policy=policy, source="api"
+        )
+        status = await wait_for_state(
+            handle, SchedulingState.OFFERED, SchedulingState.ESCALATED, within=within
+        )
         run.start_to_offered_s = time.perf_counter() - t0
         if status.state == SchedulingState.ESCALATED or status.offer is None or not status.offer.options:
             run.outcome, run.error = "escalated", status.escalation_reason[:200]
@@ -462,9 +574,13 @@ async def simulated_candidate(client: Client, settings: Settings, policy: Schedu
         options, version = status.offer.options, status.offer.version
         t1 = time.perf_counter()
         for _ in range(4):
-            result = await asyncio.wait_for(handle.execute_update(
-                SchedulingWorkflow.select_option,
-                SelectOptionInput(option_id=options[0].option_id, offer_version=version)), within)
+            result = await asyncio.wait_for(
+                handle.execute_update(
+                    SchedulingWorkflow.select_option,
+                    SelectOptionInput(option_id=options[0].option_id, offer_version=version),
+                ),
+                within,
+            )
             if result.outcome == "booked":
                 run.pick_to_booked_s = time.perf_counter() - t1
                 run.outcome, run.result = "booked", result
@@ -487,8 +603,11 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def _summary(values: list[float]) -> dict[str, float | None]:
-    return {"median": round(statistics.median(values), 3) if values else None, "p95": _pct(values, 0.95),
-            "max": round(max(values), 3) if values else None}
+    return {
+        "median": round(statistics.median(values), 3) if values else None,
+        "p95": _pct(values, 0.95),
+        "max": round(max(values), 3) if values else None,
+    }
 
 
 async def verify_bookings(stack: Stack, settings: Settings, runs: list[RequestRun]) -> dict[str, Any]:
@@ -496,10 +615,26 @@ async def verify_bookings(stack: Stack, settings: Settings, runs: list[RequestRu
     booked = [r for r in runs if r.outcome == "booked" and r.result and r.result.booking]
     sessions = [(r, s) for r in booked for s in r.result.booking.sessions]  # type: ignore[union-attr]
     async with HarvestClient.from_settings(settings) as gh:
-        interviews = [i async for i in gh.list_interviews(
-            application_ids=[r.application.application_id for r in booked], per_page=500)] if booked else []
-        notes = [n async for n in gh.list_notes(
-            candidate_ids=[r.application.candidate_id for r in booked], per_page=500)] if booked else []
+        interviews = (
+            [
+                i
+                async for i in gh.list_interviews(
+                    application_ids=[r.application.application_id for r in booked], per_page=500
+                )
+            ]
+            if booked
+            else []
+        )
+        notes = (
+            [
+                n
+                async for n in gh.list_notes(
+                    candidate_ids=[r.application.candidate_id for r in booked], per_page=500
+                )
+            ]
+            if booked
+            else []
+        )
     by_event = Counter(i.external_event_id for i in interviews if i.external_event_id)
     events = 0
     async with CalDAVCalendar(settings.caldav_url) as caldav:
@@ -515,18 +650,30 @@ async def verify_bookings(stack: Stack, settings: Settings, runs: list[RequestRu
     return {
         "sessions_booked": len(sessions),
         "greenhouse_interviews": sum(1 for _, s in sessions if by_event.get(s.calendar_event_id or "") == 1),
-        "greenhouse_interview_duplicates": sum(1 for _, s in sessions if by_event.get(s.calendar_event_id or "", 0) > 1),
+        "greenhouse_interview_duplicates": sum(
+            1 for _, s in sessions if by_event.get(s.calendar_event_id or "", 0) > 1
+        ),
         "calendar_events": events,
-        "confirmation_emails": sum(1 for r in booked if sum(
-            n for to, n in confirmations.items() if r.application.email in to) == 1),
-        "booking_notes": sum(1 for r in booked if sum(
-            1 for n in notes if n.candidate_id == r.application.candidate_id and "Hireflow booked" in (n.body or "")) == 1),
+        "confirmation_emails": sum(
+            1 for r in booked if sum(n for to, n in confirmations.items() if r.application.email in to) == 1
+        ),
+        "booking_notes": sum(
+            1
+            for r in booked
+            if sum(
+                1
+                for n in notes
+                if n.candidate_id == r.application.candidate_id and "Hireflow booked" in (n.body or "")
+            )
+            == 1
+        ),
         "bookings": len(booked),
     }
 
 
-async def measure_throughput(stack: Stack, apps: Iterator[Application], args: argparse.Namespace,
-                             policy: SchedulingPolicy) -> dict[str, Any]:
+async def measure_throughput(
+    stack: Stack, apps: Iterator[Application], args: argparse.Namespace, policy: SchedulingPolicy
+) -> dict[str, Any]:
     settings = phase_settings(stack, "throughput")
     access = AccessLog(stack.sandbox.log_path)
     runs: list[RequestRun] = []
@@ -560,16 +707,22 @@ async def measure_throughput(stack: Stack, apps: Iterator[Application], args: ar
         "booked": len(booked),
         "escalated_replaced": sum(1 for r in runs if r.outcome == "escalated"),
         "failed": sum(1 for r in runs if r.outcome == "failed"),
-        "failures": [f"{r.application.application_id}: {r.error}" for r in runs if r.outcome == "failed"][:10],
+        "failures": [f"{r.application.application_id}: {r.error}" for r in runs if r.outcome == "failed"][
+            :10
+        ],
         "options_taken_then_repicked": sum(r.taken for r in booked),
         "elapsed_seconds": round(elapsed, 2),
         "requests_per_second": round(len(booked) / elapsed, 3) if elapsed else None,
-        "start_to_offered_s": _summary([r.start_to_offered_s for r in runs if r.start_to_offered_s is not None]),
+        "start_to_offered_s": _summary(
+            [r.start_to_offered_s for r in runs if r.start_to_offered_s is not None]
+        ),
         "pick_to_booked_s": _summary([r.pick_to_booked_s for r in booked if r.pick_to_booked_s is not None]),
         "latency_note": "start→offered polls the status query every 50 ms; pick→booked is the select_option "
-                        "update's round trip (all picks of a request when one was taken)",
+        "update's round trip (all picks of a request when one was taken)",
         "verified": checks,
-        "cpu_seconds_per_booked_request": {k: round(v / len(booked), 3) for k, v in cpu_used.items()} if booked else {},
+        "cpu_seconds_per_booked_request": {k: round(v / len(booked), 3) for k, v in cpu_used.items()}
+        if booked
+        else {},
         "harvest_requests": requests_total,
         "harvest_requests_per_booked_request": round(per_request, 1) if per_request else None,
         "harvest_requests_by_endpoint": dict(harvest.most_common()),
@@ -579,8 +732,8 @@ async def measure_throughput(stack: Stack, apps: Iterator[Application], args: ar
             "max_requests_per_second": round(default_rps / per_request, 3) if per_request else None,
             "max_requests_per_hour": round(3600 * default_rps / per_request) if per_request else None,
             "note": "Harvest requests per booked request (gathering, interviews, note; escalated and retried "
-                    "requests included) against 2.5 requests/s; the worker's harvest queue would also cap "
-                    "Harvest activities at 2.5/s (workers/main.py)",
+            "requests included) against 2.5 requests/s; the worker's harvest queue would also cap "
+            "Harvest activities at 2.5/s (workers/main.py)",
         },
     }
 
@@ -589,14 +742,18 @@ async def measure_throughput(stack: Stack, apps: Iterator[Application], args: ar
 
 
 async def running_in_state(client: Client, queue: str, state: str) -> list[str]:
-    query = (f"WorkflowType = 'SchedulingWorkflow' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Running' "
-             f"AND SchedulingStatus = '{state}'")
+    query = (
+        f"WorkflowType = 'SchedulingWorkflow' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Running' "
+        f"AND SchedulingStatus = '{state}'"
+    )
     return [wf.id async for wf in client.list_workflows(query)]
 
 
 async def count_in_state(client: Client, queue: str, state: str) -> int:
-    query = (f"WorkflowType = 'SchedulingWorkflow' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Running' "
-             f"AND SchedulingStatus = '{state}'")
+    query = (
+        f"WorkflowType = 'SchedulingWorkflow' AND TaskQueue = '{queue}' AND ExecutionStatus = 'Running' "
+        f"AND SchedulingStatus = '{state}'"
+    )
     return (await client.count_workflows(query)).count
 
 
@@ -609,9 +766,17 @@ def _slope_kb(samples: list[dict[str, Any]], low: int, high: int) -> float | Non
     return round(fit.slope * 1024, 1)
 
 
-async def measure_memory(stack: Stack, pool: Iterator[Application], args: argparse.Namespace,
-                         policy: SchedulingPolicy, *, phase: str, target: int, fill_budget: float,
-                         max_cached: int | None = None) -> dict[str, Any]:
+async def measure_memory(
+    stack: Stack,
+    pool: Iterator[Application],
+    args: argparse.Namespace,
+    policy: SchedulingPolicy,
+    *,
+    phase: str,
+    target: int,
+    fill_budget: float,
+    max_cached: int | None = None,
+) -> dict[str, Any]:
     """Fill a fresh worker with `target` waiting requests (escalated ones are cancelled, as a recruiter
     would) within `fill_budget` seconds, sampling its memory; then read it with everything waiting."""
     settings = phase_settings(stack, phase)
@@ -635,18 +800,32 @@ async def measure_memory(stack: Stack, pool: Iterator[Application], args: argpar
                 if workflow_id not in escalated:
                     escalated.add(workflow_id)
                     await stack.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id).signal(
-                        SchedulingWorkflow.cancel, CancelInput(reason="benchmark: the panel cannot meet"))
+                        SchedulingWorkflow.cancel, CancelInput(reason="benchmark: the panel cannot meet")
+                    )
             in_flight = started - offered - len(escalated)
             now = time.perf_counter()
             want = min(args.in_flight - in_flight, target - offered - max(in_flight, 0))
             batch = [] if now >= budget_end or exhausted else list(itertools.islice(pool, max(want, 0)))
             exhausted = exhausted or (want > 0 and not batch and now < budget_end)
-            await asyncio.gather(*(start_scheduling(stack.client, settings, a.application_id, a.stage_id,
-                                                    policy=policy, source="api") for a in batch))
+            await asyncio.gather(
+                *(
+                    start_scheduling(
+                        stack.client, settings, a.application_id, a.stage_id, policy=policy, source="api"
+                    )
+                    for a in batch
+                )
+            )
             started += len(batch)
             if now >= next_sample:
-                samples.append({"t": round(now - t0, 1), "started": started, "offered": offered,
-                                "escalated_cancelled": len(escalated), **memory_mb(worker.pid)})
+                samples.append(
+                    {
+                        "t": round(now - t0, 1),
+                        "started": started,
+                        "offered": offered,
+                        "escalated_cancelled": len(escalated),
+                        **memory_mb(worker.pid),
+                    }
+                )
                 print(json.dumps(samples[-1]), flush=True)
                 next_sample = now + args.sample_every
             if in_flight <= 0 and not batch and (offered >= target or now >= budget_end or exhausted):
@@ -661,8 +840,15 @@ async def measure_memory(stack: Stack, pool: Iterator[Application], args: argpar
         cpu_seconds = cpu.used()
         temporal_memory = memory_mb(stack.temporal.pid)
         harvest = access.count()
-        samples.append({"t": round(time.perf_counter() - t0, 1), "started": started, "offered": offered,
-                        "escalated_cancelled": len(escalated), **waiting})
+        samples.append(
+            {
+                "t": round(time.perf_counter() - t0, 1),
+                "started": started,
+                "offered": offered,
+                "escalated_cancelled": len(escalated),
+                **waiting,
+            }
+        )
     cache = max_cached or SDK_DEFAULT_MAX_CACHED
     growth = waiting.get("VmRSS", 0) - idle.get("VmRSS", 0)
     # The first requests also warm up what every activity needs once (clients, CP-SAT, templates); the slope
@@ -681,7 +867,9 @@ async def measure_memory(stack: Stack, pool: Iterator[Application], args: argpar
         "fill_seconds": round(fill_seconds, 1),
         "offered_per_second": round(offered / fill_seconds, 2) if fill_seconds else None,
         "max_cached_workflows": cache,
-        "max_cached_workflows_source": "set for this check" if max_cached else "SDK default (workers/main.py)",
+        "max_cached_workflows_source": "set for this check"
+        if max_cached
+        else "SDK default (workers/main.py)",
         "worker_rss_idle_mb": idle.get("VmRSS"),
         "worker_rss_all_waiting_mb": waiting.get("VmRSS"),
         "worker_peak_rss_mb": waiting.get("VmHWM"),
@@ -690,12 +878,20 @@ async def measure_memory(stack: Stack, pool: Iterator[Application], args: argpar
         "rss_slope_kb_per_cached_workflow": slope,
         "rss_growth_past_cache_kb_per_workflow": flat,
         "temporal_server_rss_mb": temporal_memory.get("VmRSS"),
-        "cpu_seconds_per_started_request": {k: round(v / started, 3) for k, v in cpu_seconds.items()} if started else {},
+        "cpu_seconds_per_started_request": {k: round(v / started, 3) for k, v in cpu_seconds.items()}
+        if started
+        else {},
         "harvest_requests": sum(harvest.values()),
-        "harvest_requests_per_started_request": round(sum(harvest.values()) / started, 1) if started else None,
+        "harvest_requests_per_started_request": round(sum(harvest.values()) / started, 1)
+        if started
+        else None,
         "default_rate_limit_fill_hours_for_requested": round(
-            target * (sum(harvest.values()) / started if started else 0)
-            / (DEFAULT_RATE_LIMIT / DEFAULT_RATE_WINDOW) / 3600, 2),
+            target
+            * (sum(harvest.values()) / started if started else 0)
+            / (DEFAULT_RATE_LIMIT / DEFAULT_RATE_WINDOW)
+            / 3600,
+            2,
+        ),
         "samples": samples,
     }
 
@@ -717,8 +913,8 @@ def projection(memory: dict[str, Any], plateau: dict[str, Any] | None) -> dict[s
         "rss_mb": round(at_cache + beyond, 1),
         "rss_when_cache_full_mb": round(at_cache, 1) if target >= cache else None,
         "method": "RSS measured with all waiting + rss_slope_kb_per_cached_workflow for each workflow short of "
-                  "min(requested, max_cached_workflows) + the plateau check's rss_growth_past_cache_kb_per_workflow "
-                  "for each one beyond the cache" + ("" if past is not None else " (no plateau check: taken as 0)"),
+        "min(requested, max_cached_workflows) + the plateau check's rss_growth_past_cache_kb_per_workflow "
+        "for each one beyond the cache" + ("" if past is not None else " (no plateau check: taken as 0)"),
         "measured": offered >= target,
     }
 
@@ -734,31 +930,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hireflow-bench-") as tmp:
         state = args.state_dir or Path(tmp)
         state.mkdir(parents=True, exist_ok=True)
-        async with benchmark_stack(state, candidates=candidates, rate_limit=args.rate_limit,
-                                   rate_window=args.rate_window, calendar_weeks=args.calendar_weeks) as stack:
+        async with benchmark_stack(
+            state,
+            candidates=candidates,
+            rate_limit=args.rate_limit,
+            rate_window=args.rate_window,
+            calendar_weeks=args.calendar_weeks,
+        ) as stack:
             apps = await onsite_applications(stack.settings, stack.seed)
             local = sum(1 for a in apps if a.local)
             result: dict[str, Any] = {
                 "benchmark": "workflows",
                 "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                            "processor": platform.processor() or platform.machine(),
-                            "load_average_1m_before": round(load_before[0], 2)},
+                "machine": {
+                    "platform": platform.platform(),
+                    "cpus": os.cpu_count(),
+                    "processor": platform.processor() or platform.machine(),
+                    "load_average_1m_before": round(load_before[0], 2),
+                },
                 "python": platform.python_version(),
                 "parameters": {
-                    "requests": args.requests, "concurrency": args.concurrency, "waiting": args.waiting,
-                    "fill_budget_seconds": args.fill_budget, "in_flight": args.in_flight,
-                    "candidates_seeded": candidates, "onsite_applications": len(apps),
+                    "requests": args.requests,
+                    "concurrency": args.concurrency,
+                    "waiting": args.waiting,
+                    "fill_budget_seconds": args.fill_budget,
+                    "in_flight": args.in_flight,
+                    "candidates_seeded": candidates,
+                    "onsite_applications": len(apps),
                     "local_onsite_applications": local,
                     "policy": "SchedulingPolicy() defaults: 10 options, 14-day horizon, 15-minute grid, video",
-                    "calendar_weeks": args.calendar_weeks, "interviewers": len(stack.seed.interviewers)},
+                    "calendar_weeks": args.calendar_weeks,
+                    "interviewers": len(stack.seed.interviewers),
+                },
                 "rate_limit": {
                     "sandbox": f"{args.rate_limit} requests / {args.rate_window:g} s per credential",
                     "worker_greenhouse_rate_limit": stack.settings.greenhouse_rate_limit,
-                    "raised": (args.rate_limit / args.rate_window) > (DEFAULT_RATE_LIMIT / DEFAULT_RATE_WINDOW),
+                    "raised": (args.rate_limit / args.rate_window)
+                    > (DEFAULT_RATE_LIMIT / DEFAULT_RATE_WINDOW),
                     "default": f"{DEFAULT_RATE_LIMIT} requests / {DEFAULT_RATE_WINDOW:g} s",
                     "why": "at the default limit Greenhouse would set both figures; see "
-                           "throughput.default_rate_limit_implies and memory.default_rate_limit_fill_hours_for_requested",
+                    "throughput.default_rate_limit_implies and memory.default_rate_limit_fill_hours_for_requested",
                 },
                 "setup_seconds": stack.seeding_seconds,
             }
@@ -767,14 +978,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 result["throughput"] = await measure_throughput(stack, iter(apps[:first]), args, policy)
             pool = iter(apps[first:])
             if args.waiting:
-                result["memory"] = await measure_memory(stack, pool, args, policy, phase="memory",
-                                                        target=args.waiting, fill_budget=args.fill_budget)
+                result["memory"] = await measure_memory(
+                    stack,
+                    pool,
+                    args,
+                    policy,
+                    phase="memory",
+                    target=args.waiting,
+                    fill_budget=args.fill_budget,
+                )
             if args.plateau_cache and args.plateau_waiting:
                 result["memory_plateau_check"] = await measure_memory(
-                    stack, pool, args, policy, phase="plateau", target=args.plateau_waiting,
-                    fill_budget=args.fill_budget, max_cached=args.plateau_cache)
+                    stack,
+                    pool,
+                    args,
+                    policy,
+                    phase="plateau",
+                    target=args.plateau_waiting,
+                    fill_budget=args.fill_budget,
+                    max_cached=args.plateau_cache,
+                )
             if args.waiting:
-                result["memory"]["projected"] = projection(result["memory"], result.get("memory_plateau_check"))
+                result["memory"]["projected"] = projection(
+                    result["memory"], result.get("memory_plateau_check")
+                )
     result["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     result["notes"] = notes(result)
     return result
@@ -789,42 +1016,56 @@ def notes(result: dict[str, Any]) -> list[str]:
         "with its own task queues; CP-SAT gets one planner slot per core.",
     ]
     params = result["parameters"]
-    out.append(f"Simulated candidates are local where the seed allows: applications whose candidate's zone is within "
-               f"{LOCAL_HOURS} h of one of the job's offices come first ({params['local_onsite_applications']} of "
-               f"{params['onsite_applications']} Onsite applications); the seed scatters candidates over the "
-               "world's zones, and a candidate whose 08:00-19:00 never meets the panel's hours escalates.")
+    out.append(
+        f"Simulated candidates are local where the seed allows: applications whose candidate's zone is within "
+        f"{LOCAL_HOURS} h of one of the job's offices come first ({params['local_onsite_applications']} of "
+        f"{params['onsite_applications']} Onsite applications); the seed scatters candidates over the "
+        "world's zones, and a candidate whose 08:00-19:00 never meets the panel's hours escalates."
+    )
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        out.append("This machine sets PYTHONDONTWRITEBYTECODE; the children write bytecode caches under the "
-                   "benchmark's temporary directory (PYTHONPYCACHEPREFIX) as a deployed image has them. Without "
-                   "them the workflow sandbox recompiles workflows/scheduling.py and its imports for every "
-                   "workflow run: about 60 ms of worker CPU each (cProfile, 100 requests).")
+        out.append(
+            "This machine sets PYTHONDONTWRITEBYTECODE; the children write bytecode caches under the "
+            "benchmark's temporary directory (PYTHONPYCACHEPREFIX) as a deployed image has them. Without "
+            "them the workflow sandbox recompiles workflows/scheduling.py and its imports for every "
+            "workflow run: about 60 ms of worker CPU each (cProfile, 100 requests)."
+        )
     if result["rate_limit"]["raised"]:
-        out.append(f"The sandbox rate limit was raised to {result['rate_limit']['sandbox']} (and the worker's "
-                   "fleet cap with it); at Greenhouse's 75/30 s the limit, not Hireflow, sets the pace.")
+        out.append(
+            f"The sandbox rate limit was raised to {result['rate_limit']['sandbox']} (and the worker's "
+            "fleet cap with it); at Greenhouse's 75/30 s the limit, not Hireflow, sets the pace."
+        )
     memory = result.get("memory")
     if memory:
         n = memory["waiting_offered"]
-        out.append(f"{n} real SchedulingWorkflows waited at once in `offered` (each gathered from the sandbox, "
-                   "planned with CP-SAT against Radicale's calendars, invitation mailed to the sink); "
-                   f"{memory['escalated_cancelled']} more escalated (the planner found no loop for the panel in "
-                   "the candidate's hours) and were cancelled, so only requests waiting for their candidate remain.")
+        out.append(
+            f"{n} real SchedulingWorkflows waited at once in `offered` (each gathered from the sandbox, "
+            "planned with CP-SAT against Radicale's calendars, invitation mailed to the sink); "
+            f"{memory['escalated_cancelled']} more escalated (the planner found no loop for the panel in "
+            "the candidate's hours) and were cancelled, so only requests waiting for their candidate remain."
+        )
         if not memory["reached"]:
-            out.append(f"{memory['requested']} waiting were asked for, but real requests fill at about "
-                       f"{memory['offered_per_second']}/s on this machine (CPU per request in "
-                       "memory.cpu_seconds_per_started_request), so the fill stopped after its "
-                       f"{memory['fill_budget_seconds']:g} s budget; memory.projected extrapolates to "
-                       f"{memory['requested']} from the measured slopes: {memory['projected']['rss_mb']} MiB.")
-        out.append(f"The SDK keeps at most max_cached_workflows={SDK_DEFAULT_MAX_CACHED} workflows in a worker's "
-                   "sticky cache (workers/main.py keeps the default); past that, waiting workflows should cost the "
-                   "worker no more memory, only a replay from history on their next task (a pick, the 24 h "
-                   "reminder). memory_plateau_check tests that claim with a small cache.")
+            out.append(
+                f"{memory['requested']} waiting were asked for, but real requests fill at about "
+                f"{memory['offered_per_second']}/s on this machine (CPU per request in "
+                "memory.cpu_seconds_per_started_request), so the fill stopped after its "
+                f"{memory['fill_budget_seconds']:g} s budget; memory.projected extrapolates to "
+                f"{memory['requested']} from the measured slopes: {memory['projected']['rss_mb']} MiB."
+            )
+        out.append(
+            f"The SDK keeps at most max_cached_workflows={SDK_DEFAULT_MAX_CACHED} workflows in a worker's "
+            "sticky cache (workers/main.py keeps the default); past that, waiting workflows should cost the "
+            "worker no more memory, only a replay from history on their next task (a pick, the 24 h "
+            "reminder). memory_plateau_check tests that claim with a small cache."
+        )
     plateau = result.get("memory_plateau_check")
     if plateau:
-        out.append(f"Plateau check: a worker with max_cached_workflows={plateau['max_cached_workflows']} and "
-                   f"{plateau['waiting_offered']} waiting grew {plateau['rss_growth_past_cache_kb_per_workflow']} "
-                   "KiB per waiting workflow once its cache was full, against "
-                   f"{memory['rss_slope_kb_per_cached_workflow'] if memory else '?'} KiB per workflow while the "
-                   "default cache still had room.")
+        out.append(
+            f"Plateau check: a worker with max_cached_workflows={plateau['max_cached_workflows']} and "
+            f"{plateau['waiting_offered']} waiting grew {plateau['rss_growth_past_cache_kb_per_workflow']} "
+            "KiB per waiting workflow once its cache was full, against "
+            f"{memory['rss_slope_kb_per_cached_workflow'] if memory else '?'} KiB per workflow while the "
+            "default cache still had room."
+        )
     out.append("The machine is shared: load_average_1m_before/after in `machine` says how busy it was.")
     return out
 
@@ -841,22 +1082,48 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=20, help="scheduling requests driven end to end")
     ap.add_argument("--concurrency", type=int, default=4, help="simulated candidates at a time")
-    ap.add_argument("--waiting", type=int, default=5000, help="requests waiting at once for the memory figure")
+    ap.add_argument(
+        "--waiting", type=int, default=5000, help="requests waiting at once for the memory figure"
+    )
     ap.add_argument("--rate-limit", type=int, default=100_000, help="sandbox Harvest requests per window")
     ap.add_argument("--rate-window", type=float, default=30.0, help="sandbox rate-limit window (s)")
-    ap.add_argument("--calendar-weeks", type=int, default=3, help="weeks of seeded meetings (as hireflow dev)")
-    ap.add_argument("--max-tries", type=int, default=3, help="applications tried per request when panels escalate")
-    ap.add_argument("--timeout", type=float, default=180.0, help="per-step timeout of a simulated candidate (s)")
-    ap.add_argument("--fill-budget", type=float, default=2700.0,
-                    help="stop starting requests for the memory figure after this many seconds")
-    ap.add_argument("--plateau-cache", type=int, default=100,
-                    help="plateau check: a worker with this sticky cache size (0: skip the check)")
-    ap.add_argument("--plateau-waiting", type=int, default=300, help="plateau check: requests waiting at once")
-    ap.add_argument("--in-flight", type=int, default=48, help="requests gathering or planning at a time while filling")
-    ap.add_argument("--sample-every", type=float, default=3.0, help="memory sample interval while filling (s)")
-    ap.add_argument("--settle", type=float, default=3.0, help="pause before idle and final memory readings (s)")
+    ap.add_argument(
+        "--calendar-weeks", type=int, default=3, help="weeks of seeded meetings (as hireflow dev)"
+    )
+    ap.add_argument(
+        "--max-tries", type=int, default=3, help="applications tried per request when panels escalate"
+    )
+    ap.add_argument(
+        "--timeout", type=float, default=180.0, help="per-step timeout of a simulated candidate (s)"
+    )
+    ap.add_argument(
+        "--fill-budget",
+        type=float,
+        default=2700.0,
+        help="stop starting requests for the memory figure after this many seconds",
+    )
+    ap.add_argument(
+        "--plateau-cache",
+        type=int,
+        default=100,
+        help="plateau check: a worker with this sticky cache size (0: skip the check)",
+    )
+    ap.add_argument(
+        "--plateau-waiting", type=int, default=300, help="plateau check: requests waiting at once"
+    )
+    ap.add_argument(
+        "--in-flight", type=int, default=48, help="requests gathering or planning at a time while filling"
+    )
+    ap.add_argument(
+        "--sample-every", type=float, default=3.0, help="memory sample interval while filling (s)"
+    )
+    ap.add_argument(
+        "--settle", type=float, default=3.0, help="pause before idle and final memory readings (s)"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--state-dir", type=Path, default=None, help="keep services' data and logs here (default: temp)")
+    ap.add_argument(
+        "--state-dir", type=Path, default=None, help="keep services' data and logs here (default: temp)"
+    )
     args = ap.parse_args(argv)
     if args.requests < 0 or args.waiting < 0 or args.concurrency < 1:
         ap.error("--requests and --waiting must be >= 0, --concurrency >= 1")
@@ -873,11 +1140,22 @@ def main(argv: list[str] | None = None) -> int:
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if t := result.get("throughput"):
-        out["throughput"] = {k: t[k] for k in ("booked", "failed", "escalated_replaced", "requests_per_second",
-                                               "start_to_offered_s", "pick_to_booked_s",
-                                               "harvest_requests_per_booked_request")}
+        out["throughput"] = {
+            k: t[k]
+            for k in (
+                "booked",
+                "failed",
+                "escalated_replaced",
+                "requests_per_second",
+                "start_to_offered_s",
+                "pick_to_booked_s",
+                "harvest_requests_per_booked_request",
+            )
+        }
         out["throughput"]["verified"] = t["verified"]
-        out["throughput"]["at_default_rate_limit_rps"] = t["default_rate_limit_implies"]["max_requests_per_second"]
+        out["throughput"]["at_default_rate_limit_rps"] = t["default_rate_limit_implies"][
+            "max_requests_per_second"
+        ]
     for phase in ("memory", "memory_plateau_check"):
         if m := result.get(phase):
             out[phase] = {k: v for k, v in m.items() if k != "samples"}

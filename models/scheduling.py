@@ -157,8 +157,13 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def _default_working_hours() -> dict[Weekday, list[tuple[str, str]]]:
-    return {"mon": [("09:00", "17:00")], "tue": [("09:00", "17:00")], "wed": [("09:00", "17:00")],
-            "thu": [("09:00", "17:00")], "fri": [("09:00", "17:00")]}
+    return {
+        "mon": [("09:00", "17:00")],
+        "tue": [("09:00", "17:00")],
+        "wed": [("09:00", "17:00")],
+        "thu": [("09:00", "17:00")],
+        "fri": [("09:00", "17:00")],
+    }
 
 
 class Interviewer(_Model):

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     greenhouse_rate_limit: int = Field(default=75, description="Requests per window the fleet may use.")
     greenhouse_webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
     mention_name: str = Field(
-        default="Hireflow", description="Display name recruiters @mention; matched in `body` and `body_with_tags`."
+        default="Hireflow",
+        description="Display name recruiters @mention; matched in `body` and `body_with_tags`.",
     )
     mention_watch_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often the MentionWatch schedule lists new notes."

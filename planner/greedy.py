@@ -52,8 +52,11 @@ def _loop_from(prep: Prepared, k0: int) -> list[Seat] | None:
             end = prev.slot * g + prep.sessions[prev.session].duration
             lo = -(-(end + loop.min_gap_minutes) // g)
             hi = (end + loop.max_gap_minutes) // g
-            candidates = [j for j in range(lo, min(hi, prep.grid.slots - 1) + 1)
-                          if prep.cand_day[j] == prep.cand_day[k0]]
+            candidates = [
+                j
+                for j in range(lo, min(hi, prep.grid.slots - 1) + 1)
+                if prep.cand_day[j] == prep.cand_day[k0]
+            ]
         seat = None
         for k in candidates:
             seat = _seat(prep, ss, k, used)

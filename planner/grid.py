@@ -116,14 +116,18 @@ class Grid:
         starts = np.arange(self.slots, dtype=np.int64) * self.g
         return np.searchsorted(marks, starts, side="right") - 1
 
-    def local_ranges(self, zone_name: str, per_weekday: dict[int, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    def local_ranges(
+        self, zone_name: str, per_weekday: dict[int, list[tuple[int, int]]]
+    ) -> list[tuple[int, int]]:
         """Wall-clock ranges (minutes of day, keyed by weekday 0=Mon) as horizon minutes, date by date."""
         zone = ZoneInfo(zone_name)
         _, days = self.local_days(zone_name)
         out = []
         for d in days:
             for a, b in per_weekday.get(d.weekday(), []):
-                out.append((self.minute(local_instant(d, a, zone), up=True), self.minute(local_instant(d, b, zone))))
+                out.append(
+                    (self.minute(local_instant(d, a, zone), up=True), self.minute(local_instant(d, b, zone)))
+                )
         return out
 
 

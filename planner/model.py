@@ -102,7 +102,6 @@ class LoopModel:
                 cp_model.Domain.from_intervals([[slot - spread + 1, slot + spread - 1]]).complement(),
             )
 
-
     def exclude_start_all(self, slots: list[int], spread: int) -> None:
         for slot in slots:
             self.exclude_start(slot, spread)
@@ -132,9 +131,7 @@ def build(prep: Prepared, window: Mask, anchor: Mask | None = None) -> LoopModel
 
     starts = [m.new_int_var_from_domain(dom(a), f"k{i}") for i, a in enumerate(allowed)]
     durations = [ss.duration for ss in prep.sessions]
-    intervals = [
-        m.new_fixed_size_interval_var(g * starts[i], durations[i], f"iv{i}") for i in range(n)
-    ]
+    intervals = [m.new_fixed_size_interval_var(g * starts[i], durations[i], f"iv{i}") for i in range(n)]
     m.add_no_overlap(intervals)
     lo = min(int(np.flatnonzero(a)[0]) for a in allowed)
     hi = max(int(np.flatnonzero(a)[-1]) for a in allowed)
@@ -248,8 +245,10 @@ def _break_symmetry(prep: Prepared, lm: LoopModel, allowed: list[Mask]) -> None:
     for members in groups.values():
         members.sort()
         for first, second in itertools.pairwise(members):
-            value = [cp_model.LinearExpr.weighted_sum([v for _, v in seats[p]], [c for c, _ in seats[p]])
-                     for p in (first, second)]
+            value = [
+                cp_model.LinearExpr.weighted_sum([v for _, v in seats[p]], [c for c, _ in seats[p]])
+                for p in (first, second)
+            ]
             lm.model.add(value[0] >= value[1])
 
 
@@ -289,7 +288,9 @@ def _sequence(prep: Prepared, lm: LoopModel, allowed: list[Mask]) -> cp_model.Li
             on_day = {}
             for d in np.unique(prep.cand_day[a]):
                 b = m.new_bool_var(f"b{i}_{d}")
-                m.add_linear_expression_in_domain(lm.start[i], domain(a & (prep.cand_day == d), lm.span)).only_enforce_if(b)
+                m.add_linear_expression_in_domain(
+                    lm.start[i], domain(a & (prep.cand_day == d), lm.span)
+                ).only_enforce_if(b)
                 m.add_implication(b, used[int(d)])
                 on_day[int(d)] = b
             m.add_exactly_one(on_day.values())

@@ -78,7 +78,8 @@ class _Calendar:
 
 def _calendar(grid: Grid, who: Interviewer) -> _Calendar:
     per_weekday = {
-        _WEEKDAY[day]: [(parse_hhmm(a), parse_hhmm(b)) for a, b in ranges] for day, ranges in who.working_hours.items()
+        _WEEKDAY[day]: [(parse_hhmm(a), parse_hhmm(b)) for a, b in ranges]
+        for day, ranges in who.working_hours.items()
     }
     hard = [b for b in who.busy if not b.soft] + list(who.existing_interviews)
     return _Calendar(
@@ -117,7 +118,9 @@ def candidate_mask(grid: Grid, problem: Problem, duration: int) -> Mask:
         mask &= grid.starts_within(grid.window_minutes(cand.availability), duration)
     if cand.hours is not None:
         span = (parse_hhmm(cand.hours.start), parse_hhmm(cand.hours.end))
-        mask &= grid.starts_within(grid.local_ranges(cand.time_zone, {key: [span] for key in range(7)}), duration)
+        mask &= grid.starts_within(
+            grid.local_ranges(cand.time_zone, {key: [span] for key in range(7)}), duration
+        )
     if cand.busy:
         mask &= ~grid.starts_touching(grid.busy_minutes(cand.busy), duration)
     return mask
@@ -148,7 +151,9 @@ def prepare(problem: Problem) -> Prepared:
             exact = grid.minute(s.pinned.start, up=True) == minute
             if exact and minute % grid.g == 0 and 0 <= minute // grid.g < grid.slots:
                 pinned[minute // grid.g] = True
-        required = list(dict.fromkeys(s.interviewers.required + list((s.pinned.interviewers or []) if s.pinned else [])))
+        required = list(
+            dict.fromkeys(s.interviewers.required + list((s.pinned.interviewers or []) if s.pinned else []))
+        )
         need = max(0, s.interviewers.total - len(required))
         pool = [p for p in dict.fromkeys(s.interviewers.pool) if p not in excluded and p not in required]
         trainees = [p for p in dict.fromkeys(s.trainee.pool if s.trainee else []) if p not in excluded]
@@ -166,12 +171,24 @@ def prepare(problem: Problem) -> Prepared:
             person(pid, d)
         sessions.append(
             SessionSlots(
-                index=index, session=s, duration=d, candidate=candidate_mask(grid, problem, d), pinned=pinned,
-                required=required, pool=pool, need=need, trainees=trainees, rooms=rooms, room_free=room_free,
+                index=index,
+                session=s,
+                duration=d,
+                candidate=candidate_mask(grid, problem, d),
+                pinned=pinned,
+                required=required,
+                pool=pool,
+                need=need,
+                trainees=trainees,
+                rooms=rooms,
+                room_free=room_free,
             )
         )
     prepared = Prepared(
-        problem=problem, grid=grid, sessions=sessions, people=people,
+        problem=problem,
+        grid=grid,
+        sessions=sessions,
+        people=people,
         cand_day=grid.day_index(problem.candidate.time_zone),
         load={p.id: len(p.existing_interviews) for p in problem.interviewers},
     )

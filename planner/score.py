@@ -36,10 +36,16 @@ def make_option(prep: Prepared, seats: list[Seat]) -> tuple[Option, int]:
         cost += sum(load_cost(prep, pid) for pid in seat.interviewers)
         loads += [prep.load.get(pid, 0) + 1 for pid in seat.interviewers]
         begin = seat.slot * grid.g
-        placements.append(Placement(
-            session=ss.session.id, start=p.at(begin), end=p.at(begin + ss.duration),
-            interviewers=list(seat.interviewers), trainee=seat.trainee, room=seat.room,
-        ))
+        placements.append(
+            Placement(
+                session=ss.session.id,
+                start=p.at(begin),
+                end=p.at(begin + ss.duration),
+                interviewers=list(seat.interviewers),
+                trainee=seat.trainee,
+                room=seat.room,
+            )
+        )
     order = sorted(seats, key=lambda s: s.slot)
     idle = 0
     for a, b in itertools.pairwise(order):
@@ -47,10 +53,18 @@ def make_option(prep: Prepared, seats: list[Seat]) -> tuple[Option, int]:
             idle += b.slot * grid.g - (a.slot * grid.g + prep.sessions[a.session].duration)
     loop_start = order[0].slot
     max_load = max(loads or [0])
-    total = (w.soft * soft + w.start * loop_start + w.idle * idle + w.trainee * missing + w.load * cost
-             + w.max_load * max_load)
+    total = (
+        w.soft * soft
+        + w.start * loop_start
+        + w.idle * idle
+        + w.trainee * missing
+        + w.load * cost
+        + w.max_load * max_load
+    )
     option = Option(
-        rank=1, start=min(pl.start for pl in placements), end=max(pl.end for pl in placements),
+        rank=1,
+        start=min(pl.start for pl in placements),
+        end=max(pl.end for pl in placements),
         placements=placements,
         score=Score(total=total, soft_conflicts=soft, idle_minutes=idle, max_interviewer_load=max_load),
     )

@@ -45,8 +45,15 @@ class Window:
     proven: bool = True  # its first solve ended OPTIMAL or INFEASIBLE
 
 
-def plan(problem: Problem, *, options: int | None = None, time_limit: float = 10.0, workers: int = 1,
-         explain_blockers: bool = True, decompose: bool = True) -> Plan:
+def plan(
+    problem: Problem,
+    *,
+    options: int | None = None,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    explain_blockers: bool = True,
+    decompose: bool = True,
+) -> Plan:
     """Find up to `options` (default: `problem.options`) ranked loop options, or explain why none exist.
 
     `decompose=False` solves one model over the whole horizon (slower; used to cross-check).
@@ -121,8 +128,10 @@ def plan(problem: Problem, *, options: int | None = None, time_limit: float = 10
     # round 1: best loop per window
     scanned = 0
     for win in windows:
-        if len(found) >= want and problem.objective == "earliest" and all(
-            f.option.score.soft_conflicts == 0 for f in found
+        if (
+            len(found) >= want
+            and problem.objective == "earliest"
+            and all(f.option.score.soft_conflicts == 0 for f in found)
         ):
             break
         scanned += 1
@@ -132,7 +141,9 @@ def plan(problem: Problem, *, options: int | None = None, time_limit: float = 10
             found.append(hit)
     fallback_needed = not found and windows and not all(w.complete for w in windows[:scanned])
     if fallback_needed and remaining() > 0:
-        full = Window(index=len(windows), mask=np.ones(prep.grid.slots, dtype=bool), anchor=None, complete=True)
+        full = Window(
+            index=len(windows), mask=np.ones(prep.grid.slots, dtype=bool), anchor=None, complete=True
+        )
         windows.append(full)
         hit = run(full, 1)
         if hit:
@@ -178,8 +189,9 @@ def plan(problem: Problem, *, options: int | None = None, time_limit: float = 10
         status = "unknown" if incomplete else "infeasible"
     blockers = []
     if explain_blockers:
-        blockers = explain(prep, found=len(found), want=want, exhausted=not incomplete and all_scanned,
-                           deadline=deadline)
+        blockers = explain(
+            prep, found=len(found), want=want, exhausted=not incomplete and all_scanned, deadline=deadline
+        )
     stats.wall_ms = int((time.perf_counter() - began) * 1000)
     return Plan(status=status, options=[f.option for f in found], blockers=blockers, stats=stats)
 
@@ -225,11 +237,14 @@ def _extract(prep: Prepared, lm: LoopModel, solver: cp_model.CpSolver) -> tuple[
     seats = []
     for ss in prep.sessions:
         i = ss.index
-        seats.append(Seat(
-            session=i,
-            slot=solver.value(lm.start[i]),
-            interviewers=list(ss.required) + [pid for (j, pid), y in lm.pool.items() if j == i and solver.value(y)],
-            trainee=next((pid for (j, pid), t in lm.trainee.items() if j == i and solver.value(t)), None),
-            room=next((rid for (j, rid), z in lm.room.items() if j == i and solver.value(z)), None),
-        ))
+        seats.append(
+            Seat(
+                session=i,
+                slot=solver.value(lm.start[i]),
+                interviewers=list(ss.required)
+                + [pid for (j, pid), y in lm.pool.items() if j == i and solver.value(y)],
+                trainee=next((pid for (j, pid), t in lm.trainee.items() if j == i and solver.value(t)), None),
+                room=next((rid for (j, rid), z in lm.room.items() if j == i and solver.value(z)), None),
+            )
+        )
     return make_option(prep, seats)

@@ -93,7 +93,10 @@ def validate_option(problem: Problem, option: Option) -> list[Violation]:
             bad("candidate_window", "not inside one of the candidate's availability windows", sid)
         if cand.hours is not None:
             day = pl.start.astimezone(czone).date()
-            if not (_wall(day, cand.hours.start, czone) <= pl.start and pl.end <= _wall(day, cand.hours.end, czone)):
+            if not (
+                _wall(day, cand.hours.start, czone) <= pl.start
+                and pl.end <= _wall(day, cand.hours.end, czone)
+            ):
                 bad("candidate_hours", "outside the candidate's local hours", sid)
         if any(_overlaps(pl.start, pl.end, b.start, b.end) for b in cand.busy):
             bad("candidate_busy", "overlaps the candidate's busy time", sid)
@@ -141,7 +144,10 @@ def validate_option(problem: Problem, option: Option) -> list[Violation]:
             if who.max_per_day is not None and sum(d == day for d in existing) + 1 > who.max_per_day:
                 bad("load_limit", f"interviewer {pid} over max_per_day on {day}", sid)
             week = day.isocalendar()[:2]
-            if who.max_per_week is not None and sum(d.isocalendar()[:2] == week for d in existing) + 1 > who.max_per_week:
+            if (
+                who.max_per_week is not None
+                and sum(d.isocalendar()[:2] == week for d in existing) + 1 > who.max_per_week
+            ):
                 bad("load_limit", f"interviewer {pid} over max_per_week in week {week}", sid)
         # room
         if s.room.required and pl.room is None:
@@ -177,9 +183,13 @@ def _loop_rules(problem: Problem, option: Option) -> list[Violation]:
     loop = problem.loop
     limit = 1 if loop.same_day else loop.max_days
     if len(set(dates)) > limit:
-        out.append(Violation("same_day", f"spans {len(set(dates))} candidate-local dates, limit {limit}", rank))
+        out.append(
+            Violation("same_day", f"spans {len(set(dates))} candidate-local dates, limit {limit}", rank)
+        )
     idle = 0
-    for (a, da), (b, db) in zip(zip(pls, dates, strict=True), list(zip(pls, dates, strict=True))[1:], strict=False):
+    for (a, da), (b, db) in zip(
+        zip(pls, dates, strict=True), list(zip(pls, dates, strict=True))[1:], strict=False
+    ):
         if da != db:
             continue
         gap = int((b.start - a.end).total_seconds() // 60)
@@ -204,7 +214,9 @@ def _loop_rules(problem: Problem, option: Option) -> list[Violation]:
             pad = timedelta(minutes=who.buffer_minutes)
             soft += any(b.soft and _overlaps(pl.start - pad, pl.end + pad, b.start, b.end) for b in who.busy)
     if option.score.soft_conflicts != soft:
-        out.append(Violation("score", f"soft_conflicts {option.score.soft_conflicts}, recomputed {soft}", rank))
+        out.append(
+            Violation("score", f"soft_conflicts {option.score.soft_conflicts}, recomputed {soft}", rank)
+        )
     return out
 
 

@@ -204,7 +204,9 @@ class DevStack:
             web_url = await self._stack.enter_async_context(
                 serving_web(self.settings, client, config.host, config.web_port)
             )
-            self.endpoints.append(Endpoint("Web app", web_url, "candidate pages, /webhooks/greenhouse, /healthz"))
+            self.endpoints.append(
+                Endpoint("Web app", web_url, "candidate pages, /webhooks/greenhouse, /healthz")
+            )
             await self._stack.enter_async_context(running_workers(client, self.settings))
             self.endpoints.append(
                 Endpoint("Worker", self.settings.task_queue, "plus Harvest and planner task queues")

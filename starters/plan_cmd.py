@@ -51,7 +51,9 @@ def register(app: typer.Typer) -> None:
             None, "--options", min=1, max=100, help="Override problem.options."
         ),
         time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Solver time limit, seconds."),
-        workers: int = typer.Option(1, "--workers", min=1, max=64, help="CP-SAT worker threads (1 is deterministic)."),
+        workers: int = typer.Option(
+            1, "--workers", min=1, max=64, help="CP-SAT worker threads (1 is deterministic)."
+        ),
         schema: bool = typer.Option(False, "--schema", help="Print the problem's JSON Schema and exit."),
         plan_schema: bool = typer.Option(
             False, "--plan-schema", help="Print the plan's JSON Schema and exit."

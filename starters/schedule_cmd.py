@@ -96,9 +96,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(started))
         else:
             typer.echo(f"Scheduling {started['workflow_id']} (run {started['run_id']})")
-            typer.echo(
-                f"  Temporal UI: {settings.workflow_ui_url(started['workflow_id'])}"
-            )
+            typer.echo(f"  Temporal UI: {settings.workflow_ui_url(started['workflow_id'])}")
 
     @app.command("status")
     def status(

@@ -33,7 +33,10 @@ def test_compose_has_the_production_services_and_no_auto_setup() -> None:
     } <= set(services)
     images = [service.get("image", "") for service in services.values()]
     assert not any("auto-setup" in image for image in images)
-    assert services["temporal"]["depends_on"]["temporal-admin-tools"]["condition"] == "service_completed_successfully"
+    assert (
+        services["temporal"]["depends_on"]["temporal-admin-tools"]["condition"]
+        == "service_completed_successfully"
+    )
     for name in ("hireflow-worker", "hireflow-web"):
         assert services[name]["depends_on"]["temporal-create-namespace"]["condition"] == (
             "service_completed_successfully"

@@ -46,17 +46,40 @@ from sandbox.greenhouse.server import SandboxServer
 pytestmark = pytest.mark.integration
 
 LIST_METHODS = [
-    "candidates", "applications", "application_stages", "jobs", "job_interview_stages", "job_interviews",
-    "interview_kits", "default_interviewers", "interviews", "interviewers", "users", "offices", "departments",
-    "notes", "scorecards", "offers", "sources", "job_posts", "custom_fields", "email_templates",
-    "user_job_permissions", "rejection_reasons", "attachments",
+    "candidates",
+    "applications",
+    "application_stages",
+    "jobs",
+    "job_interview_stages",
+    "job_interviews",
+    "interview_kits",
+    "default_interviewers",
+    "interviews",
+    "interviewers",
+    "users",
+    "offices",
+    "departments",
+    "notes",
+    "scorecards",
+    "offers",
+    "sources",
+    "job_posts",
+    "custom_fields",
+    "email_templates",
+    "user_job_permissions",
+    "rejection_reasons",
+    "attachments",
 ]
 
 
 def client_for(server: SandboxServer, **kwargs: Any) -> HarvestClient:
     values: dict[str, Any] = {
-        "base_url": server.base_url, "token_url": server.token_url, "client_id": server.client_id,
-        "client_secret": server.client_secret, "user_id": server.hireflow_user_id, **kwargs,
+        "base_url": server.base_url,
+        "token_url": server.token_url,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "user_id": server.hireflow_user_id,
+        **kwargs,
     }
     return HarvestClient(**values)
 
@@ -95,15 +118,18 @@ async def test_filters_chunks_and_projection(greenhouse_sandbox: SandboxServer) 
         assert chunked.requests_planned == math.ceil(len(ids) / 50)
         assert sorted(c.id for c in await chunked.collect()) == sorted(ids)
 
-        apps = await gh.list_applications(job_ids=[greenhouse_sandbox.seed.job_ids[0]],
-                                          fields=["job_id", "candidate_id"]).collect()
+        apps = await gh.list_applications(
+            job_ids=[greenhouse_sandbox.seed.job_ids[0]], fields=["job_id", "candidate_id"]
+        ).collect()
         assert apps and {a.job_id for a in apps} == {greenhouse_sandbox.seed.job_ids[0]}
         assert all(a.stage_name is None for a in apps)  # projected out
 
         newest = max(c.created_at for c in candidates if c.created_at)
         window = TimeRange(gte=newest - timedelta(seconds=1), lte=newest + timedelta(seconds=1))
         recent = await gh.list_candidates(created_at=window).collect()
-        assert recent and all(c.created_at and abs(c.created_at - newest) <= timedelta(seconds=1) for c in recent)
+        assert recent and all(
+            c.created_at and abs(c.created_at - newest) <= timedelta(seconds=1) for c in recent
+        )
 
         assert await gh.list_applications(status="active", prospect=False, per_page=50).collect()
 
@@ -173,7 +199,9 @@ async def test_server_errors_retried_for_reads_not_writes(sandbox_factory: Any) 
         await server.add_fault("/v3/notes", status=500, count=1, method="POST")
         with pytest.raises(ServerError):
             await gh.add_note(AddNote(candidate_id=candidate.id, body="only once"))
-        assert not [n for n in await gh.list_notes(candidate_ids=[candidate.id]).collect() if n.body == "only once"]
+        assert not [
+            n for n in await gh.list_notes(candidate_ids=[candidate.id]).collect() if n.body == "only once"
+        ]
 
 
 async def test_429_recovery_with_nothing_lost(sandbox_factory: Any) -> None:
@@ -194,8 +222,9 @@ async def test_429_recovery_with_nothing_lost(sandbox_factory: Any) -> None:
         # With the limit known, two concurrent listings sharing the credential's pacing meet no 429.
         async with harvest(server, rate_limiter=RateLimiter()) as gh:
             await gh.list_offices().collect()
-            apps, cands = await asyncio.gather(gh.list_applications(per_page=40).collect(),
-                                               gh.list_candidates(per_page=40).collect())
+            apps, cands = await asyncio.gather(
+                gh.list_applications(per_page=40).collect(), gh.list_candidates(per_page=40).collect()
+            )
             assert gh.limiter.stats.throttled == 0
             assert gh.limiter.stats.requests >= 10
         assert len({a.id for a in apps}) == len(apps) == expected
@@ -207,33 +236,55 @@ async def test_writes_round_trip(sandbox_factory: Any) -> None:
         seed = server.seed
         job_id = seed.job_ids[0]
         recruiter = seed.recruiter_ids[0]
-        stages = sorted(await gh.list_job_interview_stages(job_ids=[job_id]).collect(), key=lambda s: s.sort_order)
+        stages = sorted(
+            await gh.list_job_interview_stages(job_ids=[job_id]).collect(), key=lambda s: s.sort_order
+        )
 
-        created = await gh.create_candidate(CreateCandidate(
-            first_name="Test", last_name="Writer", company="Northwind",
-            email_addresses=[EmailAddressInput(value="test.writer@example.com")],
-            application=FirstApplication(job_id=job_id, recruiter_id=recruiter),
-        ), as_user=recruiter)
+        created = await gh.create_candidate(
+            CreateCandidate(
+                first_name="Test",
+                last_name="Writer",
+                company="Northwind",
+                email_addresses=[EmailAddressInput(value="test.writer@example.com")],
+                application=FirstApplication(job_id=job_id, recruiter_id=recruiter),
+            ),
+            as_user=recruiter,
+        )
         assert (await gh.get_candidate(created.id)).last_name == "Writer"
         [app] = await gh.list_applications(candidate_ids=[created.id]).collect()
         assert app.job_id == job_id and app.job_interview_stage_id == stages[0].id
 
-        updated = await gh.update_candidate(created.id, UpdateCandidate(title="Staff Engineer", tags=["hireflow"]))
+        updated = await gh.update_candidate(
+            created.id, UpdateCandidate(title="Staff Engineer", tags=["hireflow"])
+        )
         assert (updated.title, updated.tags) == ("Staff Engineer", ["hireflow"])
 
-        second = await gh.create_application(CreateApplication(candidate_id=created.id, job_id=seed.job_ids[1]))
+        second = await gh.create_application(
+            CreateApplication(candidate_id=created.id, job_id=seed.job_ids[1])
+        )
         assert isinstance(second, Application) and second.candidate_id == created.id
 
-        attachment = await gh.add_attachment(AddAttachment.from_bytes(
-            application_id=app.id, filename="cv.pdf", data=b"%PDF-1.4 test", type="resume"))
+        attachment = await gh.add_attachment(
+            AddAttachment.from_bytes(
+                application_id=app.id, filename="cv.pdf", data=b"%PDF-1.4 test", type="resume"
+            )
+        )
         assert attachment.filename == "cv.pdf" and attachment.url
 
-        note = await gh.add_note(AddNote(candidate_id=created.id, application_id=app.id, body="@Hireflow status"),
-                                 as_user=recruiter)
+        note = await gh.add_note(
+            AddNote(candidate_id=created.id, application_id=app.id, body="@Hireflow status"),
+            as_user=recruiter,
+        )
         assert (note.type, note.user_id, note.visibility) == ("NOTE", recruiter, "publicly_visible")
-        email = await gh.add_note(AddNote.email(candidate_id=created.id, subject="Next steps", body="Hi",
-                                                email_from="scheduling@acme.example",
-                                                email_to=["test.writer@example.com"]))
+        email = await gh.add_note(
+            AddNote.email(
+                candidate_id=created.id,
+                subject="Next steps",
+                body="Hi",
+                email_from="scheduling@acme.example",
+                email_to=["test.writer@example.com"],
+            )
+        )
         assert email.type == "EMAIL" and email.subject == "Next steps"
 
         await gh.advance_application(app.id, from_stage_id=stages[0].id)
@@ -241,24 +292,37 @@ async def test_writes_round_trip(sandbox_factory: Any) -> None:
         assert moved.job_interview_stage_id == stages[1].id
         with pytest.raises(ValidationError):  # compare-and-swap: the old stage is no longer current
             await gh.advance_application(app.id, from_stage_id=stages[0].id)
-        await gh.move_application(app.id, MoveApplication(from_stage_id=stages[1].id, to_stage_id=stages[2].id))
+        await gh.move_application(
+            app.id, MoveApplication(from_stage_id=stages[1].id, to_stage_id=stages[2].id)
+        )
         assert (await gh.get_application(app.id)).job_interview_stage_id == stages[2].id
 
         [job_interview, *_] = await gh.list_job_interviews(job_interview_stage_ids=[stages[2].id]).collect()
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
         interviewer = seed.interviewers[0].id
-        interview = await gh.create_interview(CreateInterview(
-            application_id=app.id, job_interview_id=job_interview.id,
-            interviewers=[InterviewerInput(user_id=interviewer)], starts_at=start,
-            ends_at=start + timedelta(hours=1), external_event_id="hireflow-test-evt-1"))
+        interview = await gh.create_interview(
+            CreateInterview(
+                application_id=app.id,
+                job_interview_id=job_interview.id,
+                interviewers=[InterviewerInput(user_id=interviewer)],
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                external_event_id="hireflow-test-evt-1",
+            )
+        )
         assert interview.starts_at == start and interview.external_event_id == "hireflow-test-evt-1"
         panel = await gh.list_interviewers(interview_ids=[interview.id]).collect()
         assert [p.user_id for p in panel] == [interviewer]
 
         other = seed.interviewers[1].id
-        changed = await gh.update_interview(interview.id, UpdateInterview(
-            starts_at=start + timedelta(hours=2), ends_at=start + timedelta(hours=3),
-            interviewers=[InterviewerInput(user_id=other, response_status="accepted")]))
+        changed = await gh.update_interview(
+            interview.id,
+            UpdateInterview(
+                starts_at=start + timedelta(hours=2),
+                ends_at=start + timedelta(hours=3),
+                interviewers=[InterviewerInput(user_id=other, response_status="accepted")],
+            ),
+        )
         assert changed.starts_at == start + timedelta(hours=2)
         panel = await gh.list_interviewers(interview_ids=[interview.id]).collect()
         assert [(p.user_id, p.response_status) for p in panel] == [(other, "accepted")]
@@ -279,8 +343,11 @@ async def test_prospects_created_through_the_client(sandbox_factory: Any) -> Non
     """`create_candidate` as a prospect, and `create_application` making an existing candidate a prospect."""
     async with sandbox_factory(candidates=5) as server, harvest(server) as gh:
         job_id = server.seed.job_ids[0]
-        created = await gh.create_candidate(CreateCandidate(
-            first_name="Pia", last_name="Lund", application=ProspectApplication(job_ids=[job_id])))
+        created = await gh.create_candidate(
+            CreateCandidate(
+                first_name="Pia", last_name="Lund", application=ProspectApplication(job_ids=[job_id])
+            )
+        )
         [prospect] = await gh.list_applications(candidate_ids=[created.id]).collect()
         assert (prospect.prospect, prospect.job_id, prospect.prospective_job_ids) == (True, None, [job_id])
         assert prospect.stage_id is None

@@ -80,8 +80,14 @@ class FakeHarvest:
 def make_client(fake: FakeHarvest, clock: FakeClock | None = None, **kwargs: Any) -> HarvestClient:
     clock = clock or FakeClock()
     client = HarvestClient(
-        base_url=BASE, token_url=TOKEN_URL, client_id="cid", client_secret="secret", user_id=99,
-        transport=httpx.MockTransport(fake), rate_limiter=RateLimiter(clock=clock, sleep=clock.sleep), **kwargs,
+        base_url=BASE,
+        token_url=TOKEN_URL,
+        client_id="cid",
+        client_secret="secret",
+        user_id=99,
+        transport=httpx.MockTransport(fake),
+        rate_limiter=RateLimiter(clock=clock, sleep=clock.sleep),
+        **kwargs,
     )
     client.transport._sleep = clock.sleep  # no real backoff sleeps in unit tests
     return client
@@ -109,7 +115,10 @@ def page(items: list[dict[str, Any]], next_url: str | None = None, status: int =
         ({"expires_at": "soon"}, 3600.0),
         ({"expires_at": "2020-01-01T00:00:00Z", "expires_in": 1200}, 1200.0),  # clock skew
         ({"expires_at": "2020-01-01T00:00:00Z"}, 3600.0),
-        ({"expires_at": "2027-01-15T09:00:00.000Z", "expires_in": 5}, datetime(2027, 1, 15, 9, tzinfo=UTC).timestamp() - NOW),
+        (
+            {"expires_at": "2027-01-15T09:00:00.000Z", "expires_in": 5},
+            datetime(2027, 1, 15, 9, tzinfo=UTC).timestamp() - NOW,
+        ),
     ],
 )
 def test_token_lifetime_variants(body: dict[str, Any], expected: float) -> None:
@@ -128,12 +137,16 @@ def test_token_response_without_access_token_is_an_auth_error() -> None:
 async def test_token_minted_once_under_concurrency_per_sub() -> None:
     async def handler(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(0.02)
-        return httpx.Response(200, json={"access_token": f"t-{parse_qs(request.content.decode()).get('sub')}",
-                                         "expires_in": 3600})
+        return httpx.Response(
+            200,
+            json={"access_token": f"t-{parse_qs(request.content.decode()).get('sub')}", "expires_in": 3600},
+        )
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         cache = TokenCache(http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"))
-        tokens = await asyncio.gather(*(cache.get(7) for _ in range(20)), *(cache.get(None) for _ in range(5)))
+        tokens = await asyncio.gather(
+            *(cache.get(7) for _ in range(20)), *(cache.get(None) for _ in range(5))
+        )
     assert cache.mint_count == 2
     assert {t.value for t in tokens[:20]} == {"t-['7']"}
     assert {t.value for t in tokens[20:]} == {"t-None"}
@@ -143,8 +156,9 @@ async def test_token_form_and_refresh_before_expiry() -> None:
     clock = FakeClock()
     fake = FakeHarvest(lambda r: page([]))
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
-        cache = TokenCache(http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"),
-                           clock=clock)
+        cache = TokenCache(
+            http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"), clock=clock
+        )
         first = await cache.get(42)
         assert fake.token_forms == [{"grant_type": ["client_credentials"], "sub": ["42"]}]
         clock.now += 3600 - 61
@@ -160,8 +174,9 @@ async def test_short_lived_tokens_are_still_used() -> None:
     clock = FakeClock()
     fake = FakeHarvest(lambda r: page([]), token_body=lambda n: {"access_token": f"t{n}", "expires_in": 30})
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake)) as http:
-        cache = TokenCache(http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"),
-                           clock=clock)
+        cache = TokenCache(
+            http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"), clock=clock
+        )
         token = await cache.get(1)
         clock.now += 10
         assert await cache.get(1) is token
@@ -173,8 +188,14 @@ async def test_token_endpoint_refusal_is_auth_error_without_secret() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "invalid_client"})
 
-    async with HarvestClient(base_url=BASE, token_url=TOKEN_URL, client_id="cid", client_secret="topsecret",
-                             transport=httpx.MockTransport(handler), rate_limiter=RateLimiter()) as gh:
+    async with HarvestClient(
+        base_url=BASE,
+        token_url=TOKEN_URL,
+        client_id="cid",
+        client_secret="topsecret",
+        transport=httpx.MockTransport(handler),
+        rate_limiter=RateLimiter(),
+    ) as gh:
         with pytest.raises(AuthError, match="invalid_client") as info:
             await gh.list_jobs().collect()
     assert "topsecret" not in str(info.value)
@@ -183,7 +204,9 @@ async def test_token_endpoint_refusal_is_auth_error_without_secret() -> None:
 async def test_401_remints_once_and_retries_once() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         if request.headers["Authorization"] == "Bearer tok-1":
-            return httpx.Response(401, json={"message": "Unauthorized", "errors": ["Token could not be decoded."]})
+            return httpx.Response(
+                401, json={"message": "Unauthorized", "errors": ["Token could not be decoded."]}
+            )
         return page([{"id": 1}])
 
     fake = FakeHarvest(api)
@@ -228,8 +251,12 @@ async def test_follows_link_verbatim_and_sends_per_page_only_first() -> None:
 
 
 @pytest.mark.parametrize(
-    "link", ["https://evil.test/v3/jobs?cursor=x", "http://harvest.test/v3/jobs?cursor=x",
-             "https://harvest.test:8443/v3/jobs?cursor=x"],
+    "link",
+    [
+        "https://evil.test/v3/jobs?cursor=x",
+        "http://harvest.test/v3/jobs?cursor=x",
+        "https://harvest.test:8443/v3/jobs?cursor=x",
+    ],
 )
 async def test_off_origin_next_link_is_refused(link: str) -> None:
     fake = FakeHarvest(lambda r: page([{"id": 1}], link))
@@ -288,9 +315,13 @@ def test_filter_formatting() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"gte": datetime(2026, 1, 1)}, {"gte": datetime(2026, 1, 1, tzinfo=UTC), "gt": datetime(2026, 1, 1, tzinfo=UTC)},
-     {}, {"gte": datetime(2026, 2, 1, tzinfo=UTC), "lte": datetime(2026, 1, 1, tzinfo=UTC)},
-     {"gte": date(2026, 1, 1), "lte": datetime(2026, 1, 2, tzinfo=UTC)}],
+    [
+        {"gte": datetime(2026, 1, 1)},
+        {"gte": datetime(2026, 1, 1, tzinfo=UTC), "gt": datetime(2026, 1, 1, tzinfo=UTC)},
+        {},
+        {"gte": datetime(2026, 2, 1, tzinfo=UTC), "lte": datetime(2026, 1, 1, tzinfo=UTC)},
+        {"gte": date(2026, 1, 1), "lte": datetime(2026, 1, 2, tzinfo=UTC)},
+    ],
 )
 def test_bad_time_ranges_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(PydanticValidationError):
@@ -314,8 +345,10 @@ def test_bad_list_arguments_are_refused() -> None:
 
 
 def test_rate_headers_accept_epoch_or_delta() -> None:
-    seen = parse_rate_headers({"X-RateLimit-Limit": "75", "X-RateLimit-Remaining": "3",
-                               "X-RateLimit-Reset": str(int(NOW) + 20)}, NOW)
+    seen = parse_rate_headers(
+        {"X-RateLimit-Limit": "75", "X-RateLimit-Remaining": "3", "X-RateLimit-Reset": str(int(NOW) + 20)},
+        NOW,
+    )
     assert seen is not None and (seen.limit, seen.remaining, seen.reset_at) == (75, 3, NOW + 20)
     delta = parse_rate_headers({"X-RateLimit-Reset": "12.5"}, NOW)
     assert delta is not None and delta.reset_at == NOW + 12.5
@@ -328,8 +361,12 @@ def test_window_state_pacing_maths() -> None:
     state.in_flight = 1
     assert state.delay(NOW, 0.05) is None  # others wait to learn the limit
     state.in_flight = 0
-    state.observe(parse_rate_headers({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
-                                      "X-RateLimit-Reset": str(NOW + 10)}, NOW), NOW)  # type: ignore[arg-type]
+    state.observe(
+        parse_rate_headers(
+            {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 10)}, NOW
+        ),
+        NOW,
+    )  # type: ignore[arg-type]
     assert (state.limit, state.remaining, state.reset_at) == (5, 4, NOW + 10)
     state.remaining = 0
     assert state.delay(NOW + 4, 0.05) == pytest.approx(6.05)
@@ -340,13 +377,17 @@ def test_window_state_pacing_maths() -> None:
     assert (state.remaining, state.reset_at) == (4, None)
     state.in_flight, state.remaining = 0, 5
     # a stale response from the finished window must not lower the new window's budget
-    state.observe(parse_rate_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(NOW + 10)},
-                                     NOW + 10.1), NOW + 10.1)  # type: ignore[arg-type]
+    state.observe(
+        parse_rate_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(NOW + 10)}, NOW + 10.1),
+        NOW + 10.1,
+    )  # type: ignore[arg-type]
     assert state.remaining == 5
     # a new window: requests still in flight are charged to it
     state.in_flight = 2
-    state.observe(parse_rate_headers({"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 20)},
-                                     NOW + 10.2), NOW + 10.2)  # type: ignore[arg-type]
+    state.observe(
+        parse_rate_headers({"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 20)}, NOW + 10.2),
+        NOW + 10.2,
+    )  # type: ignore[arg-type]
     assert (state.remaining, state.reset_at) == (2, NOW + 20)
     # 429 blocks until Retry-After passed
     assert state.throttled(NOW + 11, 3.0, 1.0) == 3.0
@@ -362,9 +403,15 @@ async def test_limiter_spends_the_window_then_waits_for_reset() -> None:
             window["reset"], window["used"] = clock.now + 10, 0
         window["used"] += 1
         assert window["used"] <= 5, "client exceeded the window"
-        return httpx.Response(200, json=[{"id": 1}], headers={
-            "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": str(5 - window["used"]),
-            "X-RateLimit-Reset": str(window["reset"])})
+        return httpx.Response(
+            200,
+            json=[{"id": 1}],
+            headers={
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": str(5 - window["used"]),
+                "X-RateLimit-Reset": str(window["reset"]),
+            },
+        )
 
     async with make_client(FakeHarvest(api), clock) as gh:
         await asyncio.gather(*(gh.list_jobs().collect() for _ in range(12)))
@@ -407,8 +454,14 @@ async def test_429_beyond_the_wait_budget_raises() -> None:
     [
         (403, {"message": "Forbidden"}, ForbiddenError),
         (404, {"message": "Resource not found"}, NotFoundError),
-        (422, {"message": "Unprocessable Content", "errors": [{"per_page": "`600` number is greater than: 500"}]},
-         ValidationError),
+        (
+            422,
+            {
+                "message": "Unprocessable Content",
+                "errors": [{"per_page": "`600` number is greater than: 500"}],
+            },
+            ValidationError,
+        ),
     ],
 )
 async def test_error_mapping(status: int, body: dict[str, Any], error: type[Exception]) -> None:
@@ -472,22 +525,42 @@ async def test_writes_send_json_as_the_acting_user() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/move"):
             return httpx.Response(204)
-        return httpx.Response(201, json={"id": 5, "application_id": 2, "job_interview_id": 3,
-                                         "starts_at": "2026-12-01T15:00:00.000Z", "status": "scheduled"})
+        return httpx.Response(
+            201,
+            json={
+                "id": 5,
+                "application_id": 2,
+                "job_interview_id": 3,
+                "starts_at": "2026-12-01T15:00:00.000Z",
+                "status": "scheduled",
+            },
+        )
 
     fake = FakeHarvest(api, token_body=lambda n: {"access_token": f"tok-{n}", "expires_in": 3600})
     start = datetime(2026, 12, 1, 15, tzinfo=UTC)
     async with make_client(fake) as gh:
-        interview = await gh.create_interview(CreateInterview(
-            application_id=2, job_interview_id=3, interviewers=[{"user_id": 8}],
-            starts_at=start, ends_at=start + timedelta(hours=1), external_event_id="evt-1"), as_user=123)
+        interview = await gh.create_interview(
+            CreateInterview(
+                application_id=2,
+                job_interview_id=3,
+                interviewers=[{"user_id": 8}],
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                external_event_id="evt-1",
+            ),
+            as_user=123,
+        )
         await gh.advance_application(2, from_stage_id=40)
     assert interview.id == 5 and interview.starts_at == start
     create, move = fake.api_requests
     assert json.loads(create.content) == {
-        "application_id": 2, "job_interview_id": 3,
+        "application_id": 2,
+        "job_interview_id": 3,
         "interviewers": [{"user_id": 8, "response_status": "needs_action"}],
-        "starts_at": "2026-12-01T15:00:00Z", "ends_at": "2026-12-01T16:00:00Z", "external_event_id": "evt-1"}
+        "starts_at": "2026-12-01T15:00:00Z",
+        "ends_at": "2026-12-01T16:00:00Z",
+        "external_event_id": "evt-1",
+    }
     assert json.loads(move.content) == {"from_stage_id": 40}
     assert [f.get("sub") for f in fake.token_forms] == [["123"], ["99"]]
 
@@ -496,8 +569,15 @@ async def test_writes_send_json_as_the_acting_user() -> None:
 
 
 def test_models_ignore_unknown_fields_and_accept_projections() -> None:
-    app = Application.model_validate({"id": 1, "job_interview_stage_id": 9, "brand_new_field": {"x": 1},
-                                      "created_at": "2026-09-30T16:20:12.003Z", "status": "paused"})
+    app = Application.model_validate(
+        {
+            "id": 1,
+            "job_interview_stage_id": 9,
+            "brand_new_field": {"x": 1},
+            "created_at": "2026-09-30T16:20:12.003Z",
+            "status": "paused",
+        }
+    )
     assert app.job_interview_stage_id == 9 and app.status == "paused" and app.created_at is not None
 
 
@@ -508,8 +588,13 @@ def test_write_inputs_refuse_bad_input() -> None:
         AddNote(candidate_id=1, body="x", subject="hi")
     with pytest.raises(PydanticValidationError):
         AddNote(candidate_id=1, body="x", visibility="publicly_visible")
-    email = AddNote.email(candidate_id=1, subject="Next steps", body="b", email_from="r@acme.example",
-                          email_to=["c@example.com"])
+    email = AddNote.email(
+        candidate_id=1,
+        subject="Next steps",
+        body="b",
+        email_from="r@acme.example",
+        email_to=["c@example.com"],
+    )
     assert email.json_body()["email_cc"] == []
     with pytest.raises(PydanticValidationError, match="not both"):
         MoveApplication(from_stage_id=1, to_stage_id=2, to_job_id=3)
@@ -518,11 +603,23 @@ def test_write_inputs_refuse_bad_input() -> None:
     assert UpdateCandidate(title=None).json_body() == {"title": None}
     start = datetime(2026, 12, 1, 15, tzinfo=UTC)
     with pytest.raises(PydanticValidationError, match="after starts_at"):
-        CreateInterview(application_id=1, job_interview_id=1, interviewers=[{"user_id": 1}],
-                        starts_at=start, ends_at=start, external_event_id="e")
+        CreateInterview(
+            application_id=1,
+            job_interview_id=1,
+            interviewers=[{"user_id": 1}],
+            starts_at=start,
+            ends_at=start,
+            external_event_id="e",
+        )
     with pytest.raises(PydanticValidationError):
-        CreateInterview(application_id=1, job_interview_id=1, interviewers=[{"user_id": 1}],
-                        starts_at=datetime(2026, 12, 1), ends_at=datetime(2026, 12, 2), external_event_id="e")
+        CreateInterview(
+            application_id=1,
+            job_interview_id=1,
+            interviewers=[{"user_id": 1}],
+            starts_at=datetime(2026, 12, 1),
+            ends_at=datetime(2026, 12, 2),
+            external_event_id="e",
+        )
 
 
 async def test_stopping_early_cancels_the_prefetch_and_frees_the_limiter() -> None:
@@ -532,8 +629,14 @@ async def test_stopping_early_cancels_the_prefetch_and_frees_the_limiter() -> No
         return page([{"id": 2}, {"id": 1}], f"{BASE}/v3/jobs?cursor=n")
 
     fake = FakeHarvest(api)  # type: ignore[arg-type]
-    async with HarvestClient(base_url=BASE, token_url=TOKEN_URL, client_id="cid", client_secret="secret",
-                             transport=httpx.MockTransport(fake), rate_limiter=RateLimiter()) as gh:
+    async with HarvestClient(
+        base_url=BASE,
+        token_url=TOKEN_URL,
+        client_id="cid",
+        client_secret="secret",
+        transport=httpx.MockTransport(fake),
+        rate_limiter=RateLimiter(),
+    ) as gh:
         pages = gh.list_jobs().__aiter__()
         assert (await anext(pages)).id == 2
         await asyncio.sleep(0.05)  # the prefetch is now in flight
@@ -548,24 +651,49 @@ async def test_stopping_early_cancels_the_prefetch_and_frees_the_limiter() -> No
 
 async def test_token_endpoint_429_and_5xx_are_waited_out() -> None:
     clock = FakeClock()
-    answers = iter([httpx.Response(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "20"}),
-                    httpx.Response(503, text="unavailable"),
-                    httpx.Response(200, json={"access_token": "t", "expires_in": 3600})])
+    answers = iter(
+        [
+            httpx.Response(429, json={"message": "Too Many Requests"}, headers={"Retry-After": "20"}),
+            httpx.Response(503, text="unavailable"),
+            httpx.Response(200, json={"access_token": "t", "expires_in": 3600}),
+        ]
+    )
     async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: next(answers))) as http:
-        cache = TokenCache(http, token_url=TOKEN_URL, client_id="cid", client_secret=SecretStr("secret"),
-                           clock=clock, sleep=clock.sleep)
+        cache = TokenCache(
+            http,
+            token_url=TOKEN_URL,
+            client_id="cid",
+            client_secret=SecretStr("secret"),
+            clock=clock,
+            sleep=clock.sleep,
+        )
         assert (await cache.get(1)).value == "t"
     assert clock.slept == [20.0, 0.5]
 
 
 SCHEMA_MODELS = {
-    "candidates": "Candidate", "applications": "Application", "application_stages": "ApplicationStage",
-    "jobs": "Job", "job_interview_stages": "JobInterviewStage", "job_interviews": "JobInterview",
-    "interview_kits": "InterviewKit", "default_interviewers": "DefaultInterviewer", "interviews": "Interview",
-    "interviewers": "Interviewer", "users": "User", "offices": "Office", "departments": "Department",
-    "notes": "Note", "scorecards": "Scorecard", "offers": "Offer", "sources": "Source", "job_posts": "JobPost",
-    "custom_fields": "CustomField", "email_templates": "EmailTemplate",
-    "user_job_permissions": "UserJobPermission", "rejection_reasons": "RejectionReason",
+    "candidates": "Candidate",
+    "applications": "Application",
+    "application_stages": "ApplicationStage",
+    "jobs": "Job",
+    "job_interview_stages": "JobInterviewStage",
+    "job_interviews": "JobInterview",
+    "interview_kits": "InterviewKit",
+    "default_interviewers": "DefaultInterviewer",
+    "interviews": "Interview",
+    "interviewers": "Interviewer",
+    "users": "User",
+    "offices": "Office",
+    "departments": "Department",
+    "notes": "Note",
+    "scorecards": "Scorecard",
+    "offers": "Offer",
+    "sources": "Source",
+    "job_posts": "JobPost",
+    "custom_fields": "CustomField",
+    "email_templates": "EmailTemplate",
+    "user_job_permissions": "UserJobPermission",
+    "rejection_reasons": "RejectionReason",
     "attachments": "Attachment",
 }
 
@@ -583,12 +711,17 @@ def test_models_cover_every_schema_field(schema: str, model_name: str) -> None:
 async def test_from_settings_uses_greenhouse_settings() -> None:
     from models.settings import Settings
 
-    settings = Settings(greenhouse_base_url="https://gh.example", greenhouse_token_url=TOKEN_URL,
-                        greenhouse_client_id="cid", greenhouse_client_secret=SecretStr("secret"),
-                        greenhouse_user_id=4242)
+    settings = Settings(
+        greenhouse_base_url="https://gh.example",
+        greenhouse_token_url=TOKEN_URL,
+        greenhouse_client_id="cid",
+        greenhouse_client_secret=SecretStr("secret"),
+        greenhouse_user_id=4242,
+    )
     fake = FakeHarvest(lambda r: page([{"id": 1}]))
-    async with HarvestClient.from_settings(settings, transport=httpx.MockTransport(fake),
-                                           rate_limiter=RateLimiter()) as gh:
+    async with HarvestClient.from_settings(
+        settings, transport=httpx.MockTransport(fake), rate_limiter=RateLimiter()
+    ) as gh:
         assert gh.user_id == 4242
         await gh.list_offices().collect()
     assert fake.api_requests[0].url.host == "gh.example"

@@ -182,7 +182,13 @@ async def test_implicit_tls_with_private_ca_and_auth(tmp_path: Path) -> None:
     port = server.sockets[0].getsockname()[1]
     try:
         secure = SmtpConfig(
-            host="127.0.0.1", port=port, username="hireflow", password="s3cret", ssl=True, ca_file=cert, timeout=5
+            host="127.0.0.1",
+            port=port,
+            username="hireflow",
+            password="s3cret",
+            ssl=True,
+            ca_file=cert,
+            timeout=5,
         )
         await SmtpTransport(secure).deliver(RAW, sender="a@x.test", recipients=["b@x.test"])
         assert len(handler.received) == 1 and handler.received[0].rcpt_tos == ["b@x.test"]

@@ -52,7 +52,22 @@ def test_runs_as_a_script_from_the_project_root(tmp_path: Path) -> None:
     where the file would shadow the `planner` package unless it steps aside."""
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / "planner.json"
-    done = subprocess.run([sys.executable, "benchmarks/planner.py", "--instances", "1", "--families", "S",
-                           "--out", str(out), "--no-plot"], cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/planner.py",
+            "--instances",
+            "1",
+            "--families",
+            "S",
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["families"]["S"]["invalid_options"] == 0

@@ -17,8 +17,9 @@ PROBLEM: dict[str, Any] = {
     "format": "hireflow.problem/v1",
     "horizon": {"start": "2026-12-07T00:00:00Z", "end": "2026-12-09T00:00:00Z"},
     "candidate": {"time_zone": "Europe/London"},
-    "sessions": [{"id": "s1", "name": "Screen", "duration_minutes": 45,
-                  "interviewers": {"pool": [1, 2], "count": 1}}],
+    "sessions": [
+        {"id": "s1", "name": "Screen", "duration_minutes": 45, "interviewers": {"pool": [1, 2], "count": 1}}
+    ],
     "interviewers": [{"id": 1, "time_zone": "America/New_York"}, {"id": 2, "time_zone": "Asia/Kolkata"}],
 }
 
@@ -32,8 +33,19 @@ def write(tmp_path: Path, content: str) -> str:
 
 
 def test_plan_prints_a_valid_plan(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["plan", write(tmp_path, json.dumps(PROBLEM)), "--options", "3",
-                                 "--time-limit", "5", "--workers", "1"])
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            write(tmp_path, json.dumps(PROBLEM)),
+            "--options",
+            "3",
+            "--time-limit",
+            "5",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     plan = Plan.model_validate_json(result.stdout)
     problem = Problem.model_validate({**PROBLEM, "options": 3})

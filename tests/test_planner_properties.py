@@ -36,8 +36,15 @@ DAYS = [
     datetime(2026, 4, 5, tzinfo=UTC),  # Australia/Sydney falls back
     datetime(2026, 12, 2, tzinfo=UTC),
 ]
-ZONES = ["America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata", "America/Los_Angeles",
-         "Pacific/Auckland", "UTC"]
+ZONES = [
+    "America/New_York",
+    "Europe/London",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "America/Los_Angeles",
+    "Pacific/Auckland",
+    "UTC",
+]
 HOURS = [("00:00", "24:00"), ("06:00", "22:00"), ("09:00", "17:00"), ("01:00", "04:00"), ("13:00", "22:30")]
 
 
@@ -58,24 +65,36 @@ def problems(draw: Any) -> Problem:
 
     def interval(max_minutes: int, lengths: tuple[int, ...] = (15, 30, 60)) -> dict[str, str]:
         a = instant()
-        return {"start": iso(a), "end": iso(a + timedelta(minutes=draw(st.sampled_from([*lengths, max_minutes]))))}
+        return {
+            "start": iso(a),
+            "end": iso(a + timedelta(minutes=draw(st.sampled_from([*lengths, max_minutes])))),
+        }
 
     n_people = draw(st.integers(3, 6))
     people = []
     for pid in range(1, n_people + 1):
         hours = draw(st.sampled_from(HOURS[:2] * 4 + HOURS))
-        weekdays = draw(st.sampled_from([["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] * 3
-                                        + [["mon", "tue", "wed", "thu", "fri"], ["sun", "mon"]]))
-        people.append({
-            "id": pid, "time_zone": draw(st.sampled_from(ZONES)),
-            "working_hours": {d: [list(hours)] for d in weekdays},
-            "busy": [{**interval(120), "soft": draw(st.booleans())} for _ in range(draw(st.integers(0, 2)))],
-            "buffer_minutes": draw(st.sampled_from([0, 0, 10, 15])),
-            "max_per_day": draw(st.sampled_from([None, None, None, 1, 2])),
-            "max_per_week": draw(st.sampled_from([None, None, None, 1, 3])),
-            "existing_interviews": [interval(60) for _ in range(draw(st.integers(0, 1)))],
-            "weight": draw(st.sampled_from([1.0, 0.5, 2.0])),
-        })
+        weekdays = draw(
+            st.sampled_from(
+                [["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] * 3
+                + [["mon", "tue", "wed", "thu", "fri"], ["sun", "mon"]]
+            )
+        )
+        people.append(
+            {
+                "id": pid,
+                "time_zone": draw(st.sampled_from(ZONES)),
+                "working_hours": {d: [list(hours)] for d in weekdays},
+                "busy": [
+                    {**interval(120), "soft": draw(st.booleans())} for _ in range(draw(st.integers(0, 2)))
+                ],
+                "buffer_minutes": draw(st.sampled_from([0, 0, 10, 15])),
+                "max_per_day": draw(st.sampled_from([None, None, None, 1, 2])),
+                "max_per_week": draw(st.sampled_from([None, None, None, 1, 3])),
+                "existing_interviews": [interval(60) for _ in range(draw(st.integers(0, 1)))],
+                "weight": draw(st.sampled_from([1.0, 0.5, 2.0])),
+            }
+        )
     ids = [p["id"] for p in people]
     sessions = []
     for s in range(draw(st.integers(1, 3))):
@@ -84,16 +103,21 @@ def problems(draw: Any) -> Problem:
         pool = draw(st.lists(st.sampled_from(others), min_size=0 if required else 1, max_size=3, unique=True))
         count = len(required) + draw(st.integers(0 if required else 1, min(2, len(pool))))
         session: dict[str, Any] = {
-            "id": f"s{s}", "duration_minutes": draw(st.sampled_from([30, 45, 60, 90])),
+            "id": f"s{s}",
+            "duration_minutes": draw(st.sampled_from([30, 45, 60, 90])),
             "interviewers": {"required": required, "pool": pool, "count": count},
             "room": {"required": draw(st.sampled_from([False, False, True]))},
         }
         if draw(st.booleans()):
-            session["trainee"] = {"pool": draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True))}
+            session["trainee"] = {
+                "pool": draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True))
+            }
         sessions.append(session)
     cand: dict[str, Any] = {"time_zone": draw(st.sampled_from(ZONES))}
     if draw(st.booleans()):
-        cand["hours"] = dict(zip(("start", "end"), draw(st.sampled_from(HOURS[1:3] + HOURS[4:])), strict=True))
+        cand["hours"] = dict(
+            zip(("start", "end"), draw(st.sampled_from(HOURS[1:3] + HOURS[4:])), strict=True)
+        )
     if draw(st.booleans()):
         cand["availability"] = [interval(900, (240, 480)) for _ in range(draw(st.integers(1, 3)))]
     if draw(st.booleans()):
@@ -103,13 +127,19 @@ def problems(draw: Any) -> Problem:
         "horizon": {"start": iso(start), "end": iso(end)},
         "granularity_minutes": g,
         "candidate": cand,
-        "loop": {"same_day": draw(st.booleans()), "max_days": draw(st.integers(1, 2)),
-                 "min_gap_minutes": min(max_gap, draw(st.sampled_from([0, 0, 15]))), "max_gap_minutes": max_gap,
-                 "ordered": draw(st.booleans())},
+        "loop": {
+            "same_day": draw(st.booleans()),
+            "max_days": draw(st.integers(1, 2)),
+            "min_gap_minutes": min(max_gap, draw(st.sampled_from([0, 0, 15]))),
+            "max_gap_minutes": max_gap,
+            "ordered": draw(st.booleans()),
+        },
         "sessions": sessions,
         "interviewers": people,
-        "rooms": [{"id": f"r{r}", "capacity": draw(st.sampled_from([3, 6, 6])), "busy": [interval(60)]}
-                  for r in range(draw(st.integers(1 if any(x["room"]["required"] for x in sessions) else 0, 2)))],
+        "rooms": [
+            {"id": f"r{r}", "capacity": draw(st.sampled_from([3, 6, 6])), "busy": [interval(60)]}
+            for r in range(draw(st.integers(1 if any(x["room"]["required"] for x in sessions) else 0, 2)))
+        ],
         "exclude_interviewers": draw(st.sampled_from([[], [], [], [ids[0]]])),
         "options": draw(st.integers(1, 4)),
         "objective": draw(st.sampled_from(["earliest", "balanced"])),
@@ -128,8 +158,10 @@ def _single(problem: Problem, index: int, *, full: bool) -> list[Seat]:
     slots = problem.horizon_minutes // g + 1
     spec = s.interviewers
     need = spec.total - len(spec.required)
-    groups = [list(spec.required) + list(c) for c in itertools.combinations(
-        [p for p in spec.pool if p not in spec.required], need)]
+    groups = [
+        list(spec.required) + list(c)
+        for c in itertools.combinations([p for p in spec.pool if p not in spec.required], need)
+    ]
     trainees: list[int | None] = [None, *(s.trainee.pool if s.trainee and full else [])]
     rooms: list[str | None] = [r.id for r in problem.rooms] if s.room.required else [None]
     seats = []
@@ -140,11 +172,19 @@ def _single(problem: Problem, index: int, *, full: bool) -> list[Seat]:
                 if trainee in people:
                     continue
                 for room in rooms:
-                    pl = Placement(session=s.id, start=begin, end=begin + timedelta(minutes=s.duration_minutes),
-                                   interviewers=people, trainee=trainee, room=room)
+                    pl = Placement(
+                        session=s.id,
+                        start=begin,
+                        end=begin + timedelta(minutes=s.duration_minutes),
+                        interviewers=people,
+                        trainee=trainee,
+                        room=room,
+                    )
                     opt = Option(rank=1, start=pl.start, end=pl.end, placements=[pl], score=Score(total=0))
                     if not [v for v in validate_option(alone, opt) if v.rule != "score"]:
-                        seats.append(Seat(session=index, slot=k, interviewers=people, trainee=trainee, room=room))
+                        seats.append(
+                            Seat(session=index, slot=k, interviewers=people, trainee=trainee, room=room)
+                        )
     return seats
 
 
@@ -168,8 +208,10 @@ def _search(problem: Problem, per_session: list[list[Seat]], prep: Any, *, first
             return first_only
         for seat in per_session[i]:
             a0, a1 = seat.slot * g, seat.slot * g + dur[i]
-            if any((a0 < c.slot * g + dur[c.session] and c.slot * g < a1) or _people(c) & _people(seat)
-                   for c in chosen):
+            if any(
+                (a0 < c.slot * g + dur[c.session] and c.slot * g < a1) or _people(c) & _people(seat)
+                for c in chosen
+            ):
                 continue
             if rec([*chosen, seat]):
                 return True

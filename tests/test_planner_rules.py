@@ -48,8 +48,13 @@ def at(text: str) -> datetime:
 def test_defaults_follow_the_format() -> None:
     p = Problem.model_validate(base())
     assert p.granularity_minutes == 15 and p.options == 10 and p.objective == "earliest"
-    assert (p.loop.same_day, p.loop.max_days, p.loop.min_gap_minutes, p.loop.max_gap_minutes, p.loop.ordered) == (
-        True, 1, 0, 30, False)
+    assert (
+        p.loop.same_day,
+        p.loop.max_days,
+        p.loop.min_gap_minutes,
+        p.loop.max_gap_minutes,
+        p.loop.ordered,
+    ) == (True, 1, 0, 30, False)
     person = p.interviewers[0]
     assert person.working_hours == {d: [("09:00", "17:00")] for d in ("mon", "tue", "wed", "thu", "fri")}
     assert (person.buffer_minutes, person.weight, person.max_per_day, person.busy) == (0, 1.0, None, [])
@@ -66,15 +71,27 @@ def test_defaults_follow_the_format() -> None:
         ({"horizon": {"start": "2026-12-07T00:00:00Z", "end": "2026-12-06T00:00:00Z"}}, "horizon"),
         ({"horizon": {"start": "2026-12-07T00:00:00", "end": "2026-12-08T00:00:00Z"}}, "horizon.start"),
         ({"objective": "cheapest"}, "objective"),
-        ({"sessions": [{"id": "s1", "duration_minutes": 60, "interviewers": {"pool": [9], "count": 1}}]},
-         "sessions.0.interviewers.pool"),
+        (
+            {"sessions": [{"id": "s1", "duration_minutes": 60, "interviewers": {"pool": [9], "count": 1}}]},
+            "sessions.0.interviewers.pool",
+        ),
         ({"sessions": [{"id": "s1", "duration_minutes": -5}]}, "sessions.0.duration_minutes"),
-        ({"sessions": [{"id": "s1", "duration_minutes": 30, "interviewers": {"required": [1], "count": 0}}]},
-         "sessions.0.interviewers"),
-        ({"interviewers": [{"id": 1, "time_zone": "UTC", "working_hours": {"mon": [["17:00", "09:00"]]}}]},
-         "interviewers.0.working_hours"),
-        ({"interviewers": [{"id": 1, "time_zone": "UTC", "working_hours": {"mon": [["9am", "17:00"]]}}]},
-         "interviewers.0.working_hours.mon.0.0"),
+        (
+            {
+                "sessions": [
+                    {"id": "s1", "duration_minutes": 30, "interviewers": {"required": [1], "count": 0}}
+                ]
+            },
+            "sessions.0.interviewers",
+        ),
+        (
+            {"interviewers": [{"id": 1, "time_zone": "UTC", "working_hours": {"mon": [["17:00", "09:00"]]}}]},
+            "interviewers.0.working_hours",
+        ),
+        (
+            {"interviewers": [{"id": 1, "time_zone": "UTC", "working_hours": {"mon": [["9am", "17:00"]]}}]},
+            "interviewers.0.working_hours.mon.0.0",
+        ),
         ({"candidate": {"time_zone": "UTC", "hourz": {}}}, "candidate.hourz"),
     ],
 )
@@ -88,17 +105,35 @@ def test_validation_errors_name_the_field(patch: dict[str, Any], field: str) -> 
 def test_reference_example_plans_and_validates() -> None:
     data = base(
         horizon={"start": "2026-12-01T00:00:00Z", "end": "2026-12-15T00:00:00Z"},
-        candidate={"time_zone": "America/New_York", "hours": {"start": "08:00", "end": "19:00"},
-                   "availability": [{"start": "2026-12-02T13:00:00Z", "end": "2026-12-02T22:00:00Z"}]},
-        sessions=[{"id": "s1", "name": "System design", "duration_minutes": 60,
-                   "interviewers": {"required": [101], "pool": [102, 103, 104], "count": 2},
-                   "trainee": {"pool": [201, 202]}, "room": {"required": True, "min_capacity": 3}}],
+        candidate={
+            "time_zone": "America/New_York",
+            "hours": {"start": "08:00", "end": "19:00"},
+            "availability": [{"start": "2026-12-02T13:00:00Z", "end": "2026-12-02T22:00:00Z"}],
+        },
+        sessions=[
+            {
+                "id": "s1",
+                "name": "System design",
+                "duration_minutes": 60,
+                "interviewers": {"required": [101], "pool": [102, 103, 104], "count": 2},
+                "trainee": {"pool": [201, 202]},
+                "room": {"required": True, "min_capacity": 3},
+            }
+        ],
         interviewers=[
-            {"id": 101, "time_zone": "America/Los_Angeles",
-             "working_hours": {"mon": [["09:00", "17:00"]], "wed": [["09:00", "12:00"], ["13:00", "17:00"]]},
-             "busy": [{"start": "2026-12-02T17:00:00Z", "end": "2026-12-02T18:00:00Z", "soft": False}],
-             "buffer_minutes": 10, "max_per_day": 3, "max_per_week": 8,
-             "existing_interviews": [{"start": "2026-12-01T16:00:00Z", "end": "2026-12-01T17:00:00Z"}]},
+            {
+                "id": 101,
+                "time_zone": "America/Los_Angeles",
+                "working_hours": {
+                    "mon": [["09:00", "17:00"]],
+                    "wed": [["09:00", "12:00"], ["13:00", "17:00"]],
+                },
+                "busy": [{"start": "2026-12-02T17:00:00Z", "end": "2026-12-02T18:00:00Z", "soft": False}],
+                "buffer_minutes": 10,
+                "max_per_day": 3,
+                "max_per_week": 8,
+                "existing_interviews": [{"start": "2026-12-01T16:00:00Z", "end": "2026-12-01T17:00:00Z"}],
+            },
             *({"id": i, "time_zone": "America/New_York"} for i in (102, 103, 104, 201, 202)),
         ],
         rooms=[{"id": "r-boston-4a", "capacity": 6, "busy": []}],
@@ -110,7 +145,13 @@ def test_reference_example_plans_and_validates() -> None:
     assert first.start == at("2026-12-02T18:15:00Z")
     assert 101 in first.interviewers and first.trainee in (201, 202) and first.room == "r-boston-4a"
     # 101 works 09-12 and 13-17 PST on Wednesday and the window closes 22:00Z: exactly five starts exist
-    assert [o.start.strftime("%H:%M") for o in result.options] == ["18:15", "18:30", "18:45", "19:00", "21:00"]
+    assert [o.start.strftime("%H:%M") for o in result.options] == [
+        "18:15",
+        "18:30",
+        "18:45",
+        "19:00",
+        "21:00",
+    ]
     assert [b.kind for b in result.blockers] == ["fewer_options"]
 
 
@@ -129,8 +170,11 @@ def test_reference_example_plans_and_validates() -> None:
 )
 def test_working_hours_follow_the_local_offset(zone: str, monday: str, expected: str) -> None:
     start = at(f"{monday}T00:00:00Z") - timedelta(days=1)
-    data = base(horizon={"start": start.isoformat(), "end": (start + timedelta(days=3)).isoformat()},
-                interviewers=[{"id": 1, "time_zone": zone}], options=1)
+    data = base(
+        horizon={"start": start.isoformat(), "end": (start + timedelta(days=3)).isoformat()},
+        interviewers=[{"id": 1, "time_zone": zone}],
+        options=1,
+    )
     result = solve(data)
     assert result.options[0].start == at(expected)
 
@@ -138,19 +182,31 @@ def test_working_hours_follow_the_local_offset(zone: str, monday: str, expected:
 def test_spring_forward_day_is_23_hours() -> None:
     # 01:00-04:00 local on 2026-03-08 in New York is 06:00Z-08:00Z: only two real hours
     person = {"id": 1, "time_zone": "America/New_York", "working_hours": {"sun": [["01:00", "04:00"]]}}
-    window = {"horizon": {"start": "2026-03-08T00:00:00Z", "end": "2026-03-09T00:00:00Z"}, "interviewers": [person]}
-    fits = solve(base(**window, sessions=[{"id": "s1", "duration_minutes": 120, "interviewers": {"required": [1]}}]))
+    window = {
+        "horizon": {"start": "2026-03-08T00:00:00Z", "end": "2026-03-09T00:00:00Z"},
+        "interviewers": [person],
+    }
+    fits = solve(
+        base(**window, sessions=[{"id": "s1", "duration_minutes": 120, "interviewers": {"required": [1]}}])
+    )
     assert [o.start for o in fits.options] == [at("2026-03-08T06:00:00Z")]
-    late = solve(base(**window, sessions=[{"id": "s1", "duration_minutes": 150, "interviewers": {"required": [1]}}]))
+    late = solve(
+        base(**window, sessions=[{"id": "s1", "duration_minutes": 150, "interviewers": {"required": [1]}}])
+    )
     assert late.status == "infeasible" and late.blockers[0].kind == "working_hours"
 
 
 def test_far_apart_zones_meet_in_their_overlap() -> None:
     # Sydney 08:00-18:00 AEDT (21:00Z-07:00Z) and Los Angeles 09:00-17:00 PST (17:00Z-01:00Z) overlap 21Z-01Z
     sessions = [{"id": "s1", "duration_minutes": 60, "interviewers": {"required": [1, 2]}}]
-    people = [{"id": 1, "time_zone": "Australia/Sydney",
-               "working_hours": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}},
-              {"id": 2, "time_zone": "America/Los_Angeles"}]
+    people = [
+        {
+            "id": 1,
+            "time_zone": "Australia/Sydney",
+            "working_hours": {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        },
+        {"id": 2, "time_zone": "America/Los_Angeles"},
+    ]
     result = solve(base(sessions=sessions, interviewers=people, options=3))
     for o in result.options:
         assert o.start.astimezone(UTC).hour in (21, 22, 23, 0)
@@ -160,8 +216,14 @@ def test_far_apart_zones_meet_in_their_overlap() -> None:
 
 
 def loop_problem(**loop: Any) -> dict[str, Any]:
-    people = [{"id": i, "time_zone": "UTC", "working_hours": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]}}
-              for i in (1, 2, 3)]
+    people = [
+        {
+            "id": i,
+            "time_zone": "UTC",
+            "working_hours": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]},
+        }
+        for i in (1, 2, 3)
+    ]
     sessions = [{"id": f"s{i}", "duration_minutes": 60, "interviewers": {"required": [i]}} for i in (1, 2, 3)]
     return base(sessions=sessions, interviewers=people, loop=loop, options=4)
 
@@ -175,8 +237,11 @@ def test_same_day_loop_is_compact_and_distinct() -> None:
 
 
 def test_ordered_loop_keeps_the_listed_order() -> None:
-    people = [{"id": 3, "time_zone": "UTC", "busy": [{"start": f"{MON}T09:00:00Z", "end": f"{MON}T11:00:00Z"}]},
-              {"id": 1, "time_zone": "UTC"}, {"id": 2, "time_zone": "UTC"}]
+    people = [
+        {"id": 3, "time_zone": "UTC", "busy": [{"start": f"{MON}T09:00:00Z", "end": f"{MON}T11:00:00Z"}]},
+        {"id": 1, "time_zone": "UTC"},
+        {"id": 2, "time_zone": "UTC"},
+    ]
     data = loop_problem(ordered=True, max_gap_minutes=0)
     data["interviewers"] = people
     result = solve(data)
@@ -192,11 +257,17 @@ def test_min_gap_is_respected() -> None:
 
 def test_multi_day_split_when_one_day_is_too_short() -> None:
     # session a can only happen on Monday, b and c only on Tuesday
-    hours = {1: {"mon": [["09:00", "10:00"]]}, 2: {"tue": [["09:00", "10:00"]]}, 3: {"tue": [["10:00", "11:00"]]}}
+    hours = {
+        1: {"mon": [["09:00", "10:00"]]},
+        2: {"tue": [["09:00", "10:00"]]},
+        3: {"tue": [["10:00", "11:00"]]},
+    }
     people = [{"id": i, "time_zone": "UTC", "working_hours": hours[i]} for i in (1, 2, 3)]
-    sessions = [{"id": "a", "duration_minutes": 60, "interviewers": {"required": [1]}},
-                {"id": "b", "duration_minutes": 60, "interviewers": {"required": [2]}},
-                {"id": "c", "duration_minutes": 60, "interviewers": {"required": [3]}}]
+    sessions = [
+        {"id": "a", "duration_minutes": 60, "interviewers": {"required": [1]}},
+        {"id": "b", "duration_minutes": 60, "interviewers": {"required": [2]}},
+        {"id": "c", "duration_minutes": 60, "interviewers": {"required": [3]}},
+    ]
     same = solve(base(sessions=sessions, interviewers=people))
     assert same.status == "infeasible" and same.blockers[0].kind == "same_day"
     split = solve(base(sessions=sessions, interviewers=people, loop={"same_day": False, "max_days": 2}))
@@ -208,8 +279,14 @@ def test_multi_day_split_when_one_day_is_too_short() -> None:
 
 def test_pool_count_trainee_and_exclusion() -> None:
     people = [{"id": i, "time_zone": "UTC"} for i in (1, 2, 3, 4, 9)]
-    sessions = [{"id": "s1", "duration_minutes": 45, "interviewers": {"required": [1], "pool": [2, 3, 4], "count": 3},
-                 "trainee": {"pool": [9]}}]
+    sessions = [
+        {
+            "id": "s1",
+            "duration_minutes": 45,
+            "interviewers": {"required": [1], "pool": [2, 3, 4], "count": 3},
+            "trainee": {"pool": [9]},
+        }
+    ]
     result = solve(base(sessions=sessions, interviewers=people, exclude_interviewers=[3], options=2))
     for o in result.options:
         pl = o.placements[0]
@@ -217,31 +294,53 @@ def test_pool_count_trainee_and_exclusion() -> None:
 
 
 def test_trainee_is_optional_when_busy() -> None:
-    people = [{"id": 1, "time_zone": "UTC"},
-              {"id": 9, "time_zone": "UTC", "busy": [{"start": f"{MON}T00:00:00Z", "end": "2026-12-12T00:00:00Z"}]}]
-    sessions = [{"id": "s1", "duration_minutes": 45, "interviewers": {"required": [1]}, "trainee": {"pool": [9]}}]
+    people = [
+        {"id": 1, "time_zone": "UTC"},
+        {"id": 9, "time_zone": "UTC", "busy": [{"start": f"{MON}T00:00:00Z", "end": "2026-12-12T00:00:00Z"}]},
+    ]
+    sessions = [
+        {"id": "s1", "duration_minutes": 45, "interviewers": {"required": [1]}, "trainee": {"pool": [9]}}
+    ]
     result = solve(base(sessions=sessions, interviewers=people, options=1))
     assert result.options[0].placements[0].trainee is None
 
 
 def test_daily_limit_counts_existing_interviews_on_the_local_date() -> None:
     # Monday 20:00Z-21:00Z is already Tuesday in Kolkata: the limit bites on Tuesday local, not Monday
-    person = {"id": 1, "time_zone": "Asia/Kolkata", "max_per_day": 1,
-              "working_hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed")},
-              "existing_interviews": [{"start": f"{MON}T20:00:00Z", "end": f"{MON}T21:00:00Z"}]}
-    result = solve(base(interviewers=[person], options=1,
-                        horizon={"start": f"{MON}T00:00:00Z", "end": "2026-12-10T00:00:00Z"}))
+    person = {
+        "id": 1,
+        "time_zone": "Asia/Kolkata",
+        "max_per_day": 1,
+        "working_hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed")},
+        "existing_interviews": [{"start": f"{MON}T20:00:00Z", "end": f"{MON}T21:00:00Z"}],
+    }
+    result = solve(
+        base(
+            interviewers=[person],
+            options=1,
+            horizon={"start": f"{MON}T00:00:00Z", "end": "2026-12-10T00:00:00Z"},
+        )
+    )
     start = result.options[0].start
     assert start == at(f"{MON}T00:00:00Z")  # Monday local (05:30 IST) is free
     person["working_hours"] = {"tue": [["00:00", "24:00"]], "wed": [["00:00", "24:00"]]}
-    result = solve(base(interviewers=[person], options=1,
-                        horizon={"start": f"{MON}T00:00:00Z", "end": "2026-12-10T00:00:00Z"}))
+    result = solve(
+        base(
+            interviewers=[person],
+            options=1,
+            horizon={"start": f"{MON}T00:00:00Z", "end": "2026-12-10T00:00:00Z"},
+        )
+    )
     assert result.options[0].start == at("2026-12-08T18:30:00Z")  # Wednesday 00:00 IST
 
 
 def test_weekly_limit_counts_the_local_iso_week() -> None:
-    person: dict[str, Any] = {"id": 1, "time_zone": "UTC", "max_per_week": 1,
-                              "existing_interviews": [{"start": "2026-12-06T10:00:00Z", "end": "2026-12-06T11:00:00Z"}]}
+    person: dict[str, Any] = {
+        "id": 1,
+        "time_zone": "UTC",
+        "max_per_week": 1,
+        "existing_interviews": [{"start": "2026-12-06T10:00:00Z", "end": "2026-12-06T11:00:00Z"}],
+    }
     result = solve(base(interviewers=[person]))
     assert result.options  # Sunday 2026-12-06 belongs to the previous ISO week
     person["existing_interviews"] = [{"start": "2026-12-08T10:00:00Z", "end": "2026-12-08T11:00:00Z"}]
@@ -250,9 +349,13 @@ def test_weekly_limit_counts_the_local_iso_week() -> None:
 
 
 def test_rooms_capacity_and_busy() -> None:
-    sessions = [{"id": "s1", "duration_minutes": 60, "interviewers": {"required": [1]}, "room": {"required": True}}]
-    rooms = [{"id": "small", "capacity": 1},
-             {"id": "big", "capacity": 4, "busy": [{"start": f"{MON}T09:00:00Z", "end": f"{MON}T12:00:00Z"}]}]
+    sessions = [
+        {"id": "s1", "duration_minutes": 60, "interviewers": {"required": [1]}, "room": {"required": True}}
+    ]
+    rooms = [
+        {"id": "small", "capacity": 1},
+        {"id": "big", "capacity": 4, "busy": [{"start": f"{MON}T09:00:00Z", "end": f"{MON}T12:00:00Z"}]},
+    ]
     result = solve(base(sessions=sessions, rooms=rooms, options=1))
     assert result.options[0].start == at(f"{MON}T12:00:00Z") and result.options[0].placements[0].room == "big"
     none = solve(base(sessions=sessions, rooms=rooms[:1]))
@@ -269,9 +372,15 @@ def test_soft_conflicts_are_avoided_then_counted() -> None:
 
 def test_pinned_parts_are_kept() -> None:
     people = [{"id": i, "time_zone": "UTC"} for i in (1, 2, 3)]
-    sessions = [{"id": "s1", "duration_minutes": 60, "interviewers": {"pool": [1, 2, 3], "count": 1},
-                 "room": {"required": True},
-                 "pinned": {"start": f"{MON}T14:00:00Z", "interviewers": [3], "room": "b"}}]
+    sessions = [
+        {
+            "id": "s1",
+            "duration_minutes": 60,
+            "interviewers": {"pool": [1, 2, 3], "count": 1},
+            "room": {"required": True},
+            "pinned": {"start": f"{MON}T14:00:00Z", "interviewers": [3], "room": "b"},
+        }
+    ]
     rooms = [{"id": "a", "capacity": 5}, {"id": "b", "capacity": 5}]
     result = solve(base(sessions=sessions, interviewers=people, rooms=rooms))
     assert len(result.options) == 1
@@ -305,14 +414,30 @@ def test_fewer_options_than_asked_are_explained() -> None:
 @pytest.mark.parametrize(
     ("patch", "kind"),
     [
-        ({"candidate": {"time_zone": "UTC", "availability": [{"start": "2026-12-07T09:00:00Z",
-                                                              "end": "2026-12-07T09:30:00Z"}]}}, "candidate_window"),
-        ({"candidate": {"time_zone": "UTC", "availability": [{"start": "2027-01-04T09:00:00Z",
-                                                              "end": "2027-01-04T17:00:00Z"}]}}, "horizon"),
+        (
+            {
+                "candidate": {
+                    "time_zone": "UTC",
+                    "availability": [{"start": "2026-12-07T09:00:00Z", "end": "2026-12-07T09:30:00Z"}],
+                }
+            },
+            "candidate_window",
+        ),
+        (
+            {
+                "candidate": {
+                    "time_zone": "UTC",
+                    "availability": [{"start": "2027-01-04T09:00:00Z", "end": "2027-01-04T17:00:00Z"}],
+                }
+            },
+            "horizon",
+        ),
         ({"candidate": {"time_zone": "UTC", "hours": {"start": "18:00", "end": "22:00"}}}, "working_hours"),
         ({"exclude_interviewers": [1]}, "pool_exhausted"),
-        ({"sessions": [{"id": "s1", "duration_minutes": 60, "interviewers": {"pool": [1], "count": 2}}]},
-         "pool_exhausted"),
+        (
+            {"sessions": [{"id": "s1", "duration_minutes": 60, "interviewers": {"pool": [1], "count": 2}}]},
+            "pool_exhausted",
+        ),
     ],
 )
 def test_blockers_name_the_cause(patch: dict[str, Any], kind: str) -> None:
@@ -339,18 +464,24 @@ def test_validator_catches_broken_options() -> None:
         o.placements[0].end += timedelta(minutes=minutes)
 
     assert "grid" in rules(lambda o: shift(o, 5))
-    assert "no_overlap" in rules(lambda o: shift(o, 60 * (1 if o.placements[0].start < o.placements[1].start else -1)))
+    assert "no_overlap" in rules(
+        lambda o: shift(o, 60 * (1 if o.placements[0].start < o.placements[1].start else -1))
+    )
     assert "working_hours" in rules(lambda o: shift(o, -12 * 60))
     assert "interviewers" in rules(lambda o: o.placements[0].interviewers.append(2))
     assert "same_day" in rules(lambda o: shift(o, 24 * 60))
-    assert "duration" in rules(lambda o: setattr(o.placements[0], "end", o.placements[0].end + timedelta(minutes=1)))
+    assert "duration" in rules(
+        lambda o: setattr(o.placements[0], "end", o.placements[0].end + timedelta(minutes=1))
+    )
 
 
 def test_greedy_misses_what_the_solver_finds() -> None:
     # first-fit gives session A interviewer 1, the only one who can do session B
     people = [{"id": 1, "time_zone": "UTC"}, {"id": 2, "time_zone": "UTC"}]
-    sessions = [{"id": "A", "duration_minutes": 60, "interviewers": {"pool": [1, 2], "count": 1}},
-                {"id": "B", "duration_minutes": 60, "interviewers": {"pool": [1], "count": 1}}]
+    sessions = [
+        {"id": "A", "duration_minutes": 60, "interviewers": {"pool": [1, 2], "count": 1}},
+        {"id": "B", "duration_minutes": 60, "interviewers": {"pool": [1], "count": 1}},
+    ]
     problem = Problem.model_validate(base(sessions=sessions, interviewers=people, options=1))
     greedy = greedy_plan(problem)
     solver = plan(problem)

@@ -11,16 +11,21 @@ import jwt
 from sandbox.greenhouse.server import SandboxServer
 from tests.fixtures.sandbox import SandboxFactory, harvest_client, mint_token
 
-UNAUTHORIZED = {"message": "Unauthorized",
-                "errors": ["Token could not be decoded. Please ensure your token is from a trusted source."]}
+UNAUTHORIZED = {
+    "message": "Unauthorized",
+    "errors": ["Token could not be decoded. Please ensure your token is from a trusted source."],
+}
 CC = {"grant_type": "client_credentials"}
 
 
 async def test_token_success_has_expires_in_and_expires_at(greenhouse_sandbox: SandboxServer) -> None:
     server = greenhouse_sandbox
     async with httpx.AsyncClient() as client:
-        response = await client.post(server.token_url, data={**CC, "sub": str(server.hireflow_user_id)},
-                                     auth=(server.client_id, server.client_secret))
+        response = await client.post(
+            server.token_url,
+            data={**CC, "sub": str(server.hireflow_user_id)},
+            auth=(server.client_id, server.client_secret),
+        )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
@@ -35,9 +40,11 @@ async def test_token_success_has_expires_in_and_expires_at(greenhouse_sandbox: S
 async def test_token_variant_query_grant_and_json_sub(greenhouse_sandbox: SandboxServer) -> None:
     server = greenhouse_sandbox
     async with httpx.AsyncClient() as client:
-        response = await client.post(server.token_url + "?grant_type=client_credentials",
-                                     json={"sub": str(server.hireflow_user_id)},
-                                     auth=(server.client_id, server.client_secret))
+        response = await client.post(
+            server.token_url + "?grant_type=client_credentials",
+            json={"sub": str(server.hireflow_user_id)},
+            auth=(server.client_id, server.client_secret),
+        )
     assert response.status_code == 200
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
     assert claims["sub"] == str(server.hireflow_user_id)
@@ -62,13 +69,17 @@ async def test_token_errors_match_greenhouse(greenhouse_sandbox: SandboxServer) 
 
         no_grant = await client.post(server.token_url, data={"sub": "1"}, auth=good)
         assert (no_grant.status_code, no_grant.json()) == (
-            400, {"message": "Must include `grant_type` parameter in /token request"})
+            400,
+            {"message": "Must include `grant_type` parameter in /token request"},
+        )
 
         bad_grant = await client.post(server.token_url, data={"grant_type": "not_a_grant"}, auth=good)
         assert bad_grant.status_code == 400
-        assert bad_grant.json() == {"message": "grant_type=not_a_grant is invalid, please use one of: "
-                                    "authorization_code, refresh_token, client_credentials, "
-                                    "urn:ietf:params:oauth:grant-type:token-exchange"}
+        assert bad_grant.json() == {
+            "message": "grant_type=not_a_grant is invalid, please use one of: "
+            "authorization_code, refresh_token, client_credentials, "
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        }
 
         bad_sub = await client.post(server.token_url, data={**CC, "sub": "999"}, auth=good)
         assert bad_sub.status_code == 400 and "sub=999" in bad_sub.json()["message"]
@@ -78,18 +89,24 @@ async def test_token_without_sub_acts_as_hidden_service_user(greenhouse_sandbox:
     server = greenhouse_sandbox
     token = await mint_token(server)
     assert jwt.decode(token, options={"verify_signature": False})["sub"] == str(server.seed.service_user_id)
-    async with httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         visible = (await client.get("/v3/users", params={"per_page": 500})).json()
         assert server.seed.service_user_id not in {u["id"] for u in visible}
         assert server.hireflow_user_id in {u["id"] for u in visible}
-        shown = (await client.get("/v3/users", params={"per_page": 500, "show_service_accounts": "true"})).json()
+        shown = (
+            await client.get("/v3/users", params={"per_page": 500, "show_service_accounts": "true"})
+        ).json()
     isu = next(u for u in shown if u["id"] == server.seed.service_user_id)
     assert isu["site_admin"] is True and isu["primary_email"] == ""
 
 
 async def test_hireflow_user_is_a_regular_site_admin(greenhouse_sandbox: SandboxServer) -> None:
     async with await harvest_client(greenhouse_sandbox) as client:
-        users = (await client.get("/v3/users", params={"ids": str(greenhouse_sandbox.hireflow_user_id)})).json()
+        users = (
+            await client.get("/v3/users", params={"ids": str(greenhouse_sandbox.hireflow_user_id)})
+        ).json()
     assert len(users) == 1
     assert users[0]["name"] == "Hireflow" and users[0]["site_admin"] is True
     assert users[0]["primary_email"].startswith("hireflow@") and users[0]["deactivated"] is False
@@ -106,19 +123,31 @@ async def test_v3_routes_before_it_authenticates(greenhouse_sandbox: SandboxServ
         assert (missing.status_code, missing.json()) == (401, UNAUTHORIZED)
         garbage = await client.get("/v3/candidates", headers={"Authorization": "Bearer not.a.jwt"})
         assert (garbage.status_code, garbage.json()) == (401, UNAUTHORIZED)
-        basic = await client.get("/v3/candidates", auth=(greenhouse_sandbox.client_id,
-                                                          greenhouse_sandbox.client_secret))
+        basic = await client.get(
+            "/v3/candidates", auth=(greenhouse_sandbox.client_id, greenhouse_sandbox.client_secret)
+        )
         assert (basic.status_code, basic.json()) == (401, UNAUTHORIZED)
-        forged = jwt.encode({"sub": str(greenhouse_sandbox.hireflow_user_id), "exp": 4102444800,
-                             "client_id": greenhouse_sandbox.client_id}, "a-guessed-signing-key-that-is-long-enough", algorithm="HS256")
+        forged = jwt.encode(
+            {
+                "sub": str(greenhouse_sandbox.hireflow_user_id),
+                "exp": 4102444800,
+                "client_id": greenhouse_sandbox.client_id,
+            },
+            "a-guessed-signing-key-that-is-long-enough",
+            algorithm="HS256",
+        )
         forged_resp = await client.get("/v3/candidates", headers={"Authorization": f"Bearer {forged}"})
         assert (forged_resp.status_code, forged_resp.json()) == (401, UNAUTHORIZED)
 
 
 async def test_missing_scope_and_non_admin_reads_are_forbidden(greenhouse_sandbox: SandboxServer) -> None:
     server = greenhouse_sandbox
-    await server.add_credential("auth-test-narrow", "narrow-secret", ["harvest:jobs:list", "harvest:notes:create"])
-    async with await harvest_client(server, client_id="auth-test-narrow", client_secret="narrow-secret") as client:
+    await server.add_credential(
+        "auth-test-narrow", "narrow-secret", ["harvest:jobs:list", "harvest:notes:create"]
+    )
+    async with await harvest_client(
+        server, client_id="auth-test-narrow", client_secret="narrow-secret"
+    ) as client:
         assert (await client.get("/v3/jobs")).status_code == 200
         denied = await client.get("/v3/candidates")
         assert (denied.status_code, denied.json()) == (403, {"message": "Forbidden"})

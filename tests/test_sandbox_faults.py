@@ -17,8 +17,9 @@ from tests.fixtures.sandbox import SandboxFactory, harvest_client
 
 def test_parse_fault_cli_syntax() -> None:
     rule = parse_fault("/v3/applications:status=503,rate=0.5,latency=20,count=3,method=get")
-    assert rule == FaultRule(path_prefix="/v3/applications", status=503, error_rate=0.5, latency_ms=20, count=3,
-                             method="GET")
+    assert rule == FaultRule(
+        path_prefix="/v3/applications", status=503, error_rate=0.5, latency_ms=20, count=3, method="GET"
+    )
     assert parse_fault("/token") == FaultRule(path_prefix="/token")
     for bad in ("/v3:colour=red", "/v3:status", "v3:status=500", "/v3:status=200"):
         with pytest.raises(ValueError):
@@ -64,7 +65,9 @@ async def test_forced_status_latency_method_and_count(sandbox_factory: SandboxFa
 
 
 async def test_faults_from_config_apply_to_token_endpoint(sandbox_factory: SandboxFactory) -> None:
-    async with sandbox_factory(candidates=5, faults=[FaultRule(path_prefix="/token", status=502, count=1)]) as server:
+    async with sandbox_factory(
+        candidates=5, faults=[FaultRule(path_prefix="/token", status=502, count=1)]
+    ) as server:
         async with httpx.AsyncClient() as client:
             auth = (server.client_id, server.client_secret)
             data = {"grant_type": "client_credentials"}

@@ -11,8 +11,10 @@ import pytest
 from sandbox.greenhouse.server import SandboxServer
 from tests.fixtures.sandbox import harvest_client
 
-CURSOR_ERROR = {"message": "Unprocessable Content",
-                "errors": ["When passing a cursor, do not include other query params."]}
+CURSOR_ERROR = {
+    "message": "Unprocessable Content",
+    "errors": ["When passing a cursor, do not include other query params."],
+}
 
 
 @pytest.fixture
@@ -35,8 +37,9 @@ async def get_all(client: httpx.AsyncClient, path: str, **params: Any) -> tuple[
         response = await client.get(nxt)
 
 
-async def test_cursor_pagination_walks_everything_once(client: httpx.AsyncClient,
-                                                       greenhouse_sandbox: SandboxServer) -> None:
+async def test_cursor_pagination_walks_everything_once(
+    client: httpx.AsyncClient, greenhouse_sandbox: SandboxServer
+) -> None:
     everything, _ = await get_all(client, "/v3/applications", per_page=500)
     assert len(everything) == greenhouse_sandbox.seed.application_count
     paged, pages = await get_all(client, "/v3/applications", per_page=7)
@@ -44,8 +47,9 @@ async def test_cursor_pagination_walks_everything_once(client: httpx.AsyncClient
     assert [a["id"] for a in paged] == [a["id"] for a in everything]
 
 
-async def test_link_header_is_absolute_next_only_and_absent_on_last_page(client: httpx.AsyncClient,
-                                                                         greenhouse_sandbox: SandboxServer) -> None:
+async def test_link_header_is_absolute_next_only_and_absent_on_last_page(
+    client: httpx.AsyncClient, greenhouse_sandbox: SandboxServer
+) -> None:
     first = await client.get("/v3/jobs", params={"per_page": 3})
     link = first.headers["Link"]
     assert link.endswith('>; rel="next"') and "prev" not in link and "last" not in link
@@ -77,14 +81,20 @@ async def test_cursor_with_other_params_and_bad_cursor(client: httpx.AsyncClient
     assert bad.status_code == 422 and bad.json()["errors"] == [{"cursor": "is invalid"}]
 
 
-@pytest.mark.parametrize(("value", "error"), [
-    ("600", {"per_page": "`600` number is greater than: 500"}),
-    ("0", {"per_page": "`0` number is less than: 1"}),
-    ("ten", {"per_page": "`ten` is not an integer"}),
-])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("600", {"per_page": "`600` number is greater than: 500"}),
+        ("0", {"per_page": "`0` number is less than: 1"}),
+        ("ten", {"per_page": "`ten` is not an integer"}),
+    ],
+)
 async def test_per_page_bounds(client: httpx.AsyncClient, value: str, error: dict[str, str]) -> None:
     response = await client.get("/v3/candidates", params={"per_page": value})
-    assert (response.status_code, response.json()) == (422, {"message": "Unprocessable Content", "errors": [error]})
+    assert (response.status_code, response.json()) == (
+        422,
+        {"message": "Unprocessable Content", "errors": [error]},
+    )
 
 
 async def test_per_page_default_100_and_max_500(client: httpx.AsyncClient) -> None:
@@ -99,7 +109,9 @@ async def test_ids_limits_and_lookup(client: httpx.AsyncClient) -> None:
     assert sorted(c["id"] for c in got) == sorted(ids[:50])
     too_many = await client.get("/v3/candidates", params={"ids": ",".join(map(str, ids[:51]))})
     assert too_many.status_code == 422 and list(too_many.json()["errors"][0]) == ["ids"]
-    too_many_apps = await client.get("/v3/applications", params={"candidate_ids": ",".join(map(str, ids[:51]))})
+    too_many_apps = await client.get(
+        "/v3/applications", params={"candidate_ids": ",".join(map(str, ids[:51]))}
+    )
     assert too_many_apps.status_code == 422 and list(too_many_apps.json()["errors"][0]) == ["candidate_ids"]
     junk = await client.get("/v3/candidates", params={"ids": "1,two"})
     assert junk.status_code == 422
@@ -114,7 +126,9 @@ async def test_pipe_timestamp_filters(client: httpx.AsyncClient) -> None:
     assert len(window) == sum(1 for s in stamps if low <= s < high)
     after, _ = await get_all(client, "/v3/applications", per_page=500, created_at=f"gt|{high}")
     assert all(a["created_at"] > high for a in after)
-    upto, _ = await get_all(client, "/v3/applications", per_page=500, updated_at=f"lte|{high.replace('Z', '+00:00')}")
+    upto, _ = await get_all(
+        client, "/v3/applications", per_page=500, updated_at=f"lte|{high.replace('Z', '+00:00')}"
+    )
     assert all(a["updated_at"] <= high for a in upto)
     for bad in ("since|2024-01-01T00:00:00Z", "gte|yesterday", "gte", "gte|2024-01-01T00:00:00Z|lt"):
         response = await client.get("/v3/applications", params={"created_at": bad})
@@ -122,11 +136,18 @@ async def test_pipe_timestamp_filters(client: httpx.AsyncClient) -> None:
 
 
 async def test_fields_projection(client: httpx.AsyncClient) -> None:
-    rows = (await client.get("/v3/application_stages",
-                             params={"fields": "id,application_id,job_interview_stage_id,current"})).json()
-    assert rows and all(list(r) == ["id", "application_id", "job_interview_stage_id", "current"] for r in rows)
+    rows = (
+        await client.get(
+            "/v3/application_stages", params={"fields": "id,application_id,job_interview_stage_id,current"}
+        )
+    ).json()
+    assert rows and all(
+        list(r) == ["id", "application_id", "job_interview_stage_id", "current"] for r in rows
+    )
     bad = await client.get("/v3/jobs", params={"fields": "id,salary"})
-    assert bad.status_code == 422 and bad.json()["errors"] == [{"fields": "`salary` is not a valid field for jobs"}]
+    assert bad.status_code == 422 and bad.json()["errors"] == [
+        {"fields": "`salary` is not a valid field for jobs"}
+    ]
 
 
 async def test_application_status_vocabularies(client: httpx.AsyncClient) -> None:
@@ -164,7 +185,9 @@ async def test_resource_specific_filters(client: httpx.AsyncClient) -> None:
     assert all(n["type"] == "EMAIL" for n in notes)
     assert (await client.get("/v3/notes", params={"visibility": "public"})).status_code == 422
     unknown = await client.get("/v3/jobs", params={"colour": "blue"})
-    assert unknown.status_code == 422 and unknown.json()["errors"] == [{"colour": "is not a permitted query parameter"}]
+    assert unknown.status_code == 422 and unknown.json()["errors"] == [
+        {"colour": "is not a permitted query parameter"}
+    ]
 
 
 async def test_user_filters(client: httpx.AsyncClient, greenhouse_sandbox: SandboxServer) -> None:
@@ -172,11 +195,16 @@ async def test_user_filters(client: httpx.AsyncClient, greenhouse_sandbox: Sandb
     by_email = (await client.get("/v3/users", params={"primary_email": person.email.upper()})).json()
     assert [u["id"] for u in by_email] == [person.id]
     assert (await client.get("/v3/users", params={"primary_email": "%"})).json() == []
-    in_office = (await client.get("/v3/users", params={"office_ids": person.office_id, "per_page": 500})).json()
-    assert person.id in {u["id"] for u in in_office} and all(person.office_id in u["office_ids"] for u in in_office)
+    in_office = (
+        await client.get("/v3/users", params={"office_ids": person.office_id, "per_page": 500})
+    ).json()
+    assert person.id in {u["id"] for u in in_office} and all(
+        person.office_id in u["office_ids"] for u in in_office
+    )
     office = next(o for o in (await client.get("/v3/offices")).json() if o["id"] == person.office_id)
-    by_external = (await client.get("/v3/users", params={"external_office_id": office["external_id"],
-                                                         "per_page": 500})).json()
+    by_external = (
+        await client.get("/v3/users", params={"external_office_id": office["external_id"], "per_page": 500})
+    ).json()
     assert {u["id"] for u in by_external} == {u["id"] for u in in_office}
     inactive = (await client.get("/v3/users", params={"deactivated": "true"})).json()
     assert len(inactive) == 1 and inactive[0]["deactivated"] is True

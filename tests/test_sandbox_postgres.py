@@ -40,21 +40,34 @@ async def test_sandbox_runs_on_postgres(postgres_url: str) -> None:
             apps = (await client.get("/v3/applications", params={"per_page": 500})).json()
             assert len(apps) == server.seed.application_count
             assert [a["id"] for a in apps] == sorted((a["id"] for a in apps), reverse=True)
-            app = next(a for a in apps if a["status"] == "in_process" and a["stage_name"] == "Application Review")
+            app = next(
+                a for a in apps if a["status"] == "in_process" and a["stage_name"] == "Application Review"
+            )
             low = min(a["created_at"] for a in apps)
-            windowed = (await client.get("/v3/applications", params={
-                "created_at": f"gte|{low}|lte|2100-01-01T00:00:00Z", "per_page": 500})).json()
+            windowed = (
+                await client.get(
+                    "/v3/applications",
+                    params={"created_at": f"gte|{low}|lte|2100-01-01T00:00:00Z", "per_page": 500},
+                )
+            ).json()
             assert len(windowed) == len(apps)
             email = (await client.get("/v3/candidates", params={"ids": app["candidate_id"]})).json()[0]
-            by_email = (await client.get("/v3/candidates", params={
-                "email": email["email_addresses"][0]["value"].upper()})).json()
+            by_email = (
+                await client.get(
+                    "/v3/candidates", params={"email": email["email_addresses"][0]["value"].upper()}
+                )
+            ).json()
             assert [c["id"] for c in by_email] == [app["candidate_id"]]
-            moved = await client.post(f"/v3/applications/{app['id']}/move", json={"from_stage_id": app["stage_id"]})
+            moved = await client.post(
+                f"/v3/applications/{app['id']}/move", json={"from_stage_id": app["stage_id"]}
+            )
             assert moved.status_code == 204
             after = (await client.get("/v3/applications", params={"ids": app["id"]})).json()[0]
             assert after["stage_name"] == "Phone Screen" and after["stage_id"] != app["stage_id"]
-            note = await client.post("/v3/notes", json={"candidate_id": app["candidate_id"], "body": "Hi",
-                                                        "visibility": "admin_only"})
+            note = await client.post(
+                "/v3/notes",
+                json={"candidate_id": app["candidate_id"], "body": "Hi", "visibility": "admin_only"},
+            )
             assert note.status_code == 201 and note.json()["visibility"] == "admin_only_visible"
 
 

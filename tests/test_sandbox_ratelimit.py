@@ -53,15 +53,22 @@ async def test_limits_are_per_credential_and_settable(sandbox_factory: SandboxFa
     async with sandbox_factory(rate_limit=100, rate_window_seconds=30, candidates=5) as server:
         await server.set_rate_limit(2, 30)
         await server.add_credential("second-client", "second-secret", ["harvest:jobs:list"])
-        async with await harvest_client(server) as first, \
-                await harvest_client(server, client_id="second-client", client_secret="second-secret") as second:
+        async with (
+            await harvest_client(server) as first,
+            await harvest_client(server, client_id="second-client", client_secret="second-secret") as second,
+        ):
             statuses = [(await first.get("/v3/jobs")).status_code for _ in range(3)]
             assert statuses == [200, 200, 429]
             assert (await second.get("/v3/jobs")).status_code == 200
         async with httpx.AsyncClient() as client:
-            token = await client.post(server.token_url, data={"grant_type": "client_credentials"},
-                                      auth=(server.client_id, server.client_secret))
-        assert token.status_code == 200 and "X-RateLimit-Limit" in token.headers  # the token window is separate
+            token = await client.post(
+                server.token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(server.client_id, server.client_secret),
+            )
+        assert (
+            token.status_code == 200 and "X-RateLimit-Limit" in token.headers
+        )  # the token window is separate
 
 
 async def test_token_endpoint_has_its_own_window(sandbox_factory: SandboxFactory) -> None:

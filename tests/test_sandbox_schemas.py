@@ -19,6 +19,7 @@ EXTRA_QUERIES: dict[str, dict[str, str]] = {
     "rejection_reasons": {"include_defaults": "true"},
 }
 
+
 async def walk(client: httpx.AsyncClient, resource: str, params: dict[str, str]) -> list[dict[str, Any]]:
     """All pages of a collection, following `Link: rel="next"` verbatim."""
     items: list[dict[str, Any]] = []
@@ -54,7 +55,9 @@ async def test_every_object_matches_its_schema(greenhouse_sandbox: SandboxServer
 async def test_applications_carry_live_job_interview_stage_id(greenhouse_sandbox: SandboxServer) -> None:
     async with await harvest_client(greenhouse_sandbox) as client:
         apps = (await client.get("/v3/applications", params={"status": "active", "prospect": "false"})).json()
-        stages = (await client.get("/v3/application_stages", params={"current": "true", "per_page": "500"})).json()
+        stages = (
+            await client.get("/v3/application_stages", params={"current": "true", "per_page": "500"})
+        ).json()
     by_row = {row["id"]: row for row in stages}
     assert apps
     for app in apps:

@@ -34,8 +34,13 @@ def seeded(seed: int, candidates: int) -> tuple[Store, SeedSummary]:
 
 def dump(store: Store) -> dict[str, list[dict[str, Any]]]:
     def load(session: Session) -> dict[str, list[dict[str, Any]]]:
-        return {name: [serialize(name, row) for row in session.execute(select(spec.table).order_by(col(spec.table.id)))
-                       .scalars()] for name, spec in SPECS.items()}
+        return {
+            name: [
+                serialize(name, row)
+                for row in session.execute(select(spec.table).order_by(col(spec.table.id))).scalars()
+            ]
+            for name, spec in SPECS.items()
+        }
 
     return store.run(load)
 
@@ -55,8 +60,13 @@ def test_org_shape() -> None:
     assert summary.candidate_count == 150 and summary.application_count >= 150
     assert len(summary.interviewers) >= 40
     zones = {office.time_zone for office in summary.offices}
-    assert {"America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Sydney",
-            "America/Los_Angeles"} <= zones
+    assert {
+        "America/New_York",
+        "Europe/London",
+        "Asia/Kolkata",
+        "Australia/Sydney",
+        "America/Los_Angeles",
+    } <= zones
     for person in summary.interviewers:
         ZoneInfo(person.time_zone)
         assert person.email.endswith("@acme.example") and person.office_id in {o.id for o in summary.offices}
@@ -68,16 +78,32 @@ def test_org_shape() -> None:
         stages = session.execute(select(t.JobInterviewStage)).scalars().all()
         slots = session.execute(select(t.JobInterview)).scalars().all()
         kits = session.execute(select(t.InterviewKit)).scalars().all()
-        defaults = Counter(d.interview_kit_id for d in session.execute(select(t.DefaultInterviewer)).scalars())
-        stage_of_app = Counter(a.stage_name or a.status for a in session.execute(select(t.Application)).scalars())
+        defaults = Counter(
+            d.interview_kit_id for d in session.execute(select(t.DefaultInterviewer)).scalars()
+        )
+        stage_of_app = Counter(
+            a.stage_name or a.status for a in session.execute(select(t.Application)).scalars()
+        )
         history = session.execute(select(func.count()).select_from(t.ApplicationStage)).scalar_one()
-        counts = {table.__tablename__: session.execute(select(func.count()).select_from(table)).scalar_one()
-                  for table in t.ALL_TABLES}
-        return {"hireflow": hireflow, "stages": stages, "slots": slots, "kits": kits, "defaults": defaults,
-                "stage_of_app": stage_of_app, "history": history, "counts": counts}
+        counts = {
+            table.__tablename__: session.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in t.ALL_TABLES
+        }
+        return {
+            "hireflow": hireflow,
+            "stages": stages,
+            "slots": slots,
+            "kits": kits,
+            "defaults": defaults,
+            "stage_of_app": stage_of_app,
+            "history": history,
+            "counts": counts,
+        }
 
     f = store.run(facts)
-    assert f["hireflow"].name == "Hireflow" and f["hireflow"].site_admin and not f["hireflow"].is_service_account
+    assert (
+        f["hireflow"].name == "Hireflow" and f["hireflow"].site_admin and not f["hireflow"].is_service_account
+    )
     by_stage: dict[int, list[t.JobInterview]] = {}
     for slot in f["slots"]:
         by_stage.setdefault(slot.job_interview_stage_id, []).append(slot)
@@ -93,9 +119,20 @@ def test_org_shape() -> None:
             assert 2 <= f["defaults"][kit_of[slot.id]] <= 4
     assert {"Application Review", "Phone Screen", "Onsite", "Offer", "rejected"} <= set(f["stage_of_app"])
     assert f["history"] > summary.application_count  # stage-history rows for moved applications
-    for table in ("gh_notes", "gh_interviews", "gh_interviewers", "gh_scorecards", "gh_offers", "gh_sources",
-                  "gh_rejection_reasons", "gh_email_templates", "gh_custom_fields", "gh_attachments",
-                  "gh_rejection_details", "gh_user_job_permissions"):
+    for table in (
+        "gh_notes",
+        "gh_interviews",
+        "gh_interviewers",
+        "gh_scorecards",
+        "gh_offers",
+        "gh_sources",
+        "gh_rejection_reasons",
+        "gh_email_templates",
+        "gh_custom_fields",
+        "gh_attachments",
+        "gh_rejection_details",
+        "gh_user_job_permissions",
+    ):
         assert f["counts"][table] > 0, table
 
 
@@ -115,18 +152,26 @@ async def test_file_database_survives_a_restart(tmp_path: Path) -> None:
     async with SandboxServer(config) as first:
         summary = first.seed
         async with await harvest_client(first) as client:
-            app = (await client.get("/v3/applications", params={"status": "active", "prospect": "false",
-                                                                "stage_name": "Application Review"})).json()[0]
-            note = await client.post("/v3/notes", json={"candidate_id": app["candidate_id"], "body": "kept",
-                                                        "visibility": "public"})
+            app = (
+                await client.get(
+                    "/v3/applications",
+                    params={"status": "active", "prospect": "false", "stage_name": "Application Review"},
+                )
+            ).json()[0]
+            note = await client.post(
+                "/v3/notes",
+                json={"candidate_id": app["candidate_id"], "body": "kept", "visibility": "public"},
+            )
             assert note.status_code == 201
     async with SandboxServer(config) as second:
         assert second.seed == summary
         async with await harvest_client(second) as client:
             kept = (await client.get("/v3/notes", params={"ids": note.json()["id"]})).json()
             assert [n["body"] for n in kept] == ["kept"]
-            again = await client.post("/v3/notes", json={"candidate_id": app["candidate_id"], "body": "next",
-                                                         "visibility": "public"})
+            again = await client.post(
+                "/v3/notes",
+                json={"candidate_id": app["candidate_id"], "body": "next", "visibility": "public"},
+            )
             assert again.json()["id"] == note.json()["id"] + 1
     async with SandboxServer(config.model_copy(update={"reset": True})) as third:
         async with await harvest_client(third) as client:

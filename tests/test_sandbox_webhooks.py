@@ -93,28 +93,50 @@ async def test_stage_change_reject_hire_and_interview_deleted(sandbox_factory: S
     async with receiver() as rec, sandbox_factory(candidates=40, webhook_secret=SECRET) as server:
         await server.set_webhook(rec.url)
         async with await harvest_client(server) as client:
-            apps = (await client.get("/v3/applications", params={"status": "active", "prospect": "false",
-                                                                 "stage_name": "Phone Screen"})).json()
+            apps = (
+                await client.get(
+                    "/v3/applications",
+                    params={"status": "active", "prospect": "false", "stage_name": "Phone Screen"},
+                )
+            ).json()
             first, second = apps[0], apps[1]
-            moved = await client.post(f"/v3/applications/{first['id']}/move",
-                                      json={"from_stage_id": first["job_interview_stage_id"]})
+            moved = await client.post(
+                f"/v3/applications/{first['id']}/move",
+                json={"from_stage_id": first["job_interview_stage_id"]},
+            )
             assert moved.status_code == 204
             reason = (await client.get("/v3/rejection_reasons")).json()[0]
-            await client.post(f"/v3/applications/{second['id']}/reject", json={"rejection_reason_id": reason["id"]})
+            await client.post(
+                f"/v3/applications/{second['id']}/reject", json={"rejection_reason_id": reason["id"]}
+            )
             await client.post(f"/v3/applications/{first['id']}/hire", json={})
-            slot = (await client.get("/v3/job_interviews", params={"job_ids": first["job_id"],
-                                                                   "scheduling_type": "needs_scheduling"})).json()[0]
+            slot = (
+                await client.get(
+                    "/v3/job_interviews",
+                    params={"job_ids": first["job_id"], "scheduling_type": "needs_scheduling"},
+                )
+            ).json()[0]
             start = datetime.now(UTC) + timedelta(days=2)
-            interview = (await client.post("/v3/interviews", json={
-                "application_id": first["id"], "job_interview_id": slot["id"], "external_event_id": "evt-1",
-                "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat(),
-                "interviewers": [{"user_id": server.seed.interviewers[0].id}]})).json()
+            interview = (
+                await client.post(
+                    "/v3/interviews",
+                    json={
+                        "application_id": first["id"],
+                        "job_interview_id": slot["id"],
+                        "external_event_id": "evt-1",
+                        "starts_at": start.isoformat(),
+                        "ends_at": (start + timedelta(hours=1)).isoformat(),
+                        "interviewers": [{"user_id": server.seed.interviewers[0].id}],
+                    },
+                )
+            ).json()
             assert (await client.delete(f"/v3/interviews/{interview['id']}")).status_code == 204
 
         received = await rec.wait_for(4)
     actions = [r.event["action"] for r in received]
-    assert sorted(actions) == sorted(["candidate_stage_change", "reject_candidate", "hire_candidate",
-                                      "interview_deleted"])
+    assert sorted(actions) == sorted(
+        ["candidate_stage_change", "reject_candidate", "hire_candidate", "interview_deleted"]
+    )
     for item in received:
         verify(item)
         assert item.headers["content-type"] == "application/json"
@@ -133,14 +155,21 @@ async def test_stage_change_reject_hire_and_interview_deleted(sandbox_factory: S
 
 
 async def test_failed_delivery_is_retried_with_the_same_event_id(sandbox_factory: SandboxFactory) -> None:
-    async with receiver(fail_first=2) as rec, sandbox_factory(candidates=20, webhook_secret=SECRET,
-                                                              webhook_retry_delays=[0.2, 0.2, 0.2]) as server:
+    async with (
+        receiver(fail_first=2) as rec,
+        sandbox_factory(candidates=20, webhook_secret=SECRET, webhook_retry_delays=[0.2, 0.2, 0.2]) as server,
+    ):
         await server.set_webhook(rec.url)
         async with await harvest_client(server) as client:
-            app = (await client.get("/v3/applications", params={"status": "active", "prospect": "false",
-                                                                "stage_name": "Application Review"})).json()[0]
-            response = await client.post(f"/v3/applications/{app['id']}/move",
-                                         json={"from_stage_id": app["stage_id"]})
+            app = (
+                await client.get(
+                    "/v3/applications",
+                    params={"status": "active", "prospect": "false", "stage_name": "Application Review"},
+                )
+            ).json()[0]
+            response = await client.post(
+                f"/v3/applications/{app['id']}/move", json={"from_stage_id": app["stage_id"]}
+            )
             assert response.status_code == 204  # answered before any delivery attempt completed
         received = await rec.wait_for(3)
         deliveries = await server.webhook_deliveries()
@@ -151,13 +180,19 @@ async def test_failed_delivery_is_retried_with_the_same_event_id(sandbox_factory
 
 
 async def test_unreachable_receiver_never_fails_the_harvest_call(sandbox_factory: SandboxFactory) -> None:
-    async with sandbox_factory(candidates=20, webhook_url="http://127.0.0.1:9/nowhere",
-                               webhook_retry_delays=[0.05]) as server:
+    async with sandbox_factory(
+        candidates=20, webhook_url="http://127.0.0.1:9/nowhere", webhook_retry_delays=[0.05]
+    ) as server:
         async with await harvest_client(server) as client:
-            app = (await client.get("/v3/applications", params={"status": "active", "prospect": "false",
-                                                                "stage_name": "Application Review"})).json()[0]
-            response = await client.post(f"/v3/applications/{app['id']}/move",
-                                         json={"from_stage_id": app["stage_id"]})
+            app = (
+                await client.get(
+                    "/v3/applications",
+                    params={"status": "active", "prospect": "false", "stage_name": "Application Review"},
+                )
+            ).json()[0]
+            response = await client.post(
+                f"/v3/applications/{app['id']}/move", json={"from_stage_id": app["stage_id"]}
+            )
             assert response.status_code == 204
         for _ in range(100):
             deliveries = await server.webhook_deliveries()

@@ -165,7 +165,9 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
     assert vevent.decoded("DTSTART") == booking.start and vevent.decoded("DTEND") == booking.end
 
     # The candidate cancels (a recruiter's cancel by @mention is tests/test_mention_watch.py).
-    await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="candidate", reason="accepted another offer"))
+    await handle.signal(
+        SchedulingWorkflow.cancel, CancelInput(by="candidate", reason="accepted another offer")
+    )
     final = await asyncio.wait_for(handle.result(), 60)
     assert final.state == SchedulingState.CANCELLED
     async with HarvestClient.from_settings(settings) as gh:
@@ -187,7 +189,11 @@ async def test_happy_path_books_real_events_interviews_note_and_email_then_cance
     seed = {p.id: p.email for p in stack.sandbox.seed.interviewers}
     for session in booking.sessions:
         for interviewer in session.interviewers:
-            notices = [m for m in _mails(stack.maildir, seed[interviewer]) if str(m["Subject"]).startswith("Cancelled: ")]
+            notices = [
+                m
+                for m in _mails(stack.maildir, seed[interviewer])
+                if str(m["Subject"]).startswith("Cancelled: ")
+            ]
             assert any(session.name in str(m["Subject"]) for m in notices), (interviewer, session.name)
 
 
@@ -387,7 +393,9 @@ async def test_greenhouse_errors_during_booking_leave_no_duplicates(stack: Stack
     finally:
         await stack.sandbox.clear_faults()
     interviews = await _our_interviews(settings, application_id)
-    assert sorted(i.id for i in interviews) == sorted(s.greenhouse_interview_id or 0 for s in booking.sessions)
+    assert sorted(i.id for i in interviews) == sorted(
+        s.greenhouse_interview_id or 0 for s in booking.sessions
+    )
     async with HarvestClient.from_settings(settings) as gh:
         notes = [n async for n in gh.list_notes(candidate_ids=[candidate_id])]
     assert sum(1 for n in notes if n.body and "Hireflow booked" in n.body) == 1

@@ -200,7 +200,9 @@ async def test_taken_option_returns_fresh_options(harness: tuple[WorkflowEnviron
     to_candidate = [e for e in world.emails if e.template != "interviewer_notice"]
     assert to_candidate[-1].template == "cancellation" and to_candidate[-1].ics_method == "CANCEL"
     booked_panel = {i for s in booked.booking.sessions for i in s.interviewers} if booked.booking else set()
-    told = {e.to[0] for e in world.emails if e.template == "interviewer_notice" and e.notice_action == "cancelled"}
+    told = {
+        e.to[0] for e in world.emails if e.template == "interviewer_notice" and e.notice_action == "cancelled"
+    }
     assert booked_panel and len(told) == len(booked_panel), "every interviewer hears of the cancellation"
 
 

@@ -14,9 +14,26 @@ pytestmark = pytest.mark.integration
 
 def test_tiny_benchmark_books_every_request_and_measures_the_worker(tmp_path: Path) -> None:
     out = tmp_path / "workflows.json"
-    argv = ["--requests", "2", "--concurrency", "2", "--waiting", "12", "--plateau-cache", "0",
-            "--calendar-weeks", "1", "--settle", "0.5", "--sample-every", "1", "--fill-budget", "60",
-            "--out", str(out)]
+    argv = [
+        "--requests",
+        "2",
+        "--concurrency",
+        "2",
+        "--waiting",
+        "12",
+        "--plateau-cache",
+        "0",
+        "--calendar-weeks",
+        "1",
+        "--settle",
+        "0.5",
+        "--sample-every",
+        "1",
+        "--fill-budget",
+        "60",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     data = json.loads(out.read_text())
     assert data["machine"]["cpus"] and data["python"] and data["generated"]

@@ -468,7 +468,10 @@ class SchedulingWorkflow:
         self.s.replacements += 1
         for newcomer in newcomers:
             await self._notify_interviewer(
-                newcomer, f"replacement/{self.s.replacements}/{newcomer}", replaced, f"{who} can no longer attend"
+                newcomer,
+                f"replacement/{self.s.replacements}/{newcomer}",
+                replaced,
+                f"{who} can no longer attend",
             )
         await self._note(
             f"replacement/{self.s.replacements}",

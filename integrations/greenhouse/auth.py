@@ -96,12 +96,20 @@ def token_lifetime(body: dict[str, Any], now: float) -> float:
 
 def parse_token_response(body: Any, *, sub: int | None, now: float) -> AccessToken:
     """Build an `AccessToken` from the token endpoint's JSON, or raise `AuthError` if it holds none."""
-    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str) or not body["access_token"]:
-        raise AuthError("token endpoint answered without an access_token", status=200, method="POST", path="/token")
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("access_token"), str)
+        or not body["access_token"]
+    ):
+        raise AuthError(
+            "token endpoint answered without an access_token", status=200, method="POST", path="/token"
+        )
     token_type = str(body.get("token_type") or "Bearer")
     if token_type.lower() != "bearer":
         raise AuthError(f"unsupported token_type {token_type!r}", status=200, method="POST", path="/token")
-    return AccessToken(value=body["access_token"], expires_at=now + token_lifetime(body, now), sub=sub, issued_at=now)
+    return AccessToken(
+        value=body["access_token"], expires_at=now + token_lifetime(body, now), sub=sub, issued_at=now
+    )
 
 
 class TokenCache:
@@ -209,7 +217,9 @@ class TokenCache:
         try:
             body = response.json()
         except ValueError as exc:
-            raise AuthError("token endpoint answered with non-JSON", status=200, method="POST", path="/token") from exc
+            raise AuthError(
+                "token endpoint answered with non-JSON", status=200, method="POST", path="/token"
+            ) from exc
         token = parse_token_response(body, sub=sub, now=started)
         self.mint_count += 1
         log.info("harvest_token_minted", sub=sub, ttl_seconds=round(token.expires_at - started))

@@ -147,8 +147,15 @@ class HarvestClient:
         per_page: int | None = None,
     ) -> Listing[M]:
         """Any list endpoint (`/v3/<resource>`) parsed into `model`; the typed methods below use this."""
-        return Listing(self.transport, path, model, filters or {}, fields=fields,
-                       per_page=per_page or self.per_page, sub=self.user_id)
+        return Listing(
+            self.transport,
+            path,
+            model,
+            filters or {},
+            fields=fields,
+            per_page=per_page or self.per_page,
+            sub=self.user_id,
+        )
 
     async def _write(
         self, method: str, path: str, *, as_user: int | None, body: dict[str, Any] | None = None
@@ -161,15 +168,23 @@ class HarvestClient:
         try:
             data = response.json()
         except ValueError as exc:
-            raise HarvestError("write answered with non-JSON", status=response.status_code,
-                               method=response.request.method, path=response.url.path) from exc
+            raise HarvestError(
+                "write answered with non-JSON",
+                status=response.status_code,
+                method=response.request.method,
+                path=response.url.path,
+            ) from exc
         if isinstance(data, dict) and isinstance(data.get(key), dict):
             data = data[key]  # tolerate an envelope such as {"candidate": {...}, "application": {...}}
         try:
             return model.model_validate(data)
         except PydanticValidationError as exc:
-            raise HarvestError(f"unexpected {model.__name__} in write response", status=response.status_code,
-                               method=response.request.method, path=response.url.path) from exc
+            raise HarvestError(
+                f"unexpected {model.__name__} in write response",
+                status=response.status_code,
+                method=response.request.method,
+                path=response.url.path,
+            ) from exc
 
     async def _one(self, listing: Listing[M], what: str, object_id: int) -> M:
         async for item in listing:
@@ -179,251 +194,673 @@ class HarvestClient:
     # --------------------------------------------------------------------------------------- reads
 
     def list_candidates(
-        self, *, ids: Ids = None, created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        last_activity_at: TimeRange | None = None, email: str | None = None, tag: str | None = None,
-        private: bool | None = None, custom_field_option_id: int | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        last_activity_at: TimeRange | None = None,
+        email: str | None = None,
+        tag: str | None = None,
+        private: bool | None = None,
+        custom_field_option_id: int | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Candidate]:
-        return self.list_resource("/v3/candidates", Candidate, dict(
-            ids=ids, created_at=created_at, updated_at=updated_at, last_activity_at=last_activity_at,
-            email=email, tag=tag, private=private, custom_field_option_id=custom_field_option_id,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/candidates",
+            Candidate,
+            dict(
+                ids=ids,
+                created_at=created_at,
+                updated_at=updated_at,
+                last_activity_at=last_activity_at,
+                email=email,
+                tag=tag,
+                private=private,
+                custom_field_option_id=custom_field_option_id,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_applications(
-        self, *, ids: Ids = None, candidate_ids: Ids = None, job_ids: Ids = None,
-        prospective_job_ids: Ids = None, job_post_ids: Ids = None, source_ids: Ids = None,
-        referrer_ids: Ids = None, stage_ids: Ids = None, job_interview_stage_ids: Ids = None,
+        self,
+        *,
+        ids: Ids = None,
+        candidate_ids: Ids = None,
+        job_ids: Ids = None,
+        prospective_job_ids: Ids = None,
+        job_post_ids: Ids = None,
+        source_ids: Ids = None,
+        referrer_ids: Ids = None,
+        stage_ids: Ids = None,
+        job_interview_stage_ids: Ids = None,
         status: Literal["active", "rejected", "hired", "converted"] | None = None,
-        stage_name: str | None = None, prospect: bool | None = None, custom_field_option_id: int | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        last_activity_at: TimeRange | None = None, fields: list[str] | None = None, per_page: int | None = None,
+        stage_name: str | None = None,
+        prospect: bool | None = None,
+        custom_field_option_id: int | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        last_activity_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Application]:
         """Note the filter says `status=active` where objects say `in_process`."""
-        return self.list_resource("/v3/applications", Application, dict(
-            ids=ids, candidate_ids=candidate_ids, job_ids=job_ids, prospective_job_ids=prospective_job_ids,
-            job_post_ids=job_post_ids, source_ids=source_ids, referrer_ids=referrer_ids, stage_ids=stage_ids,
-            job_interview_stage_ids=job_interview_stage_ids, status=status, stage_name=stage_name,
-            prospect=prospect, custom_field_option_id=custom_field_option_id, created_at=created_at,
-            updated_at=updated_at, last_activity_at=last_activity_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/applications",
+            Application,
+            dict(
+                ids=ids,
+                candidate_ids=candidate_ids,
+                job_ids=job_ids,
+                prospective_job_ids=prospective_job_ids,
+                job_post_ids=job_post_ids,
+                source_ids=source_ids,
+                referrer_ids=referrer_ids,
+                stage_ids=stage_ids,
+                job_interview_stage_ids=job_interview_stage_ids,
+                status=status,
+                stage_name=stage_name,
+                prospect=prospect,
+                custom_field_option_id=custom_field_option_id,
+                created_at=created_at,
+                updated_at=updated_at,
+                last_activity_at=last_activity_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_application_stages(
-        self, *, ids: Ids = None, application_ids: Ids = None, job_interview_stage_ids: Ids = None,
-        current: bool | None = None, created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        job_interview_stage_ids: Ids = None,
+        current: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[ApplicationStage]:
-        return self.list_resource("/v3/application_stages", ApplicationStage, dict(
-            ids=ids, application_ids=application_ids, job_interview_stage_ids=job_interview_stage_ids,
-            current=current, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/application_stages",
+            ApplicationStage,
+            dict(
+                ids=ids,
+                application_ids=application_ids,
+                job_interview_stage_ids=job_interview_stage_ids,
+                current=current,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_jobs(
-        self, *, ids: Ids = None, status: Literal["open", "draft", "closed"] | None = None,
-        department_id: int | None = None, office_id: int | None = None, requisition_id: str | None = None,
-        confidential: bool | None = None, custom_field_option_id: int | None = None,
-        opened_at: TimeRange | None = None, closed_at: TimeRange | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        status: Literal["open", "draft", "closed"] | None = None,
+        department_id: int | None = None,
+        office_id: int | None = None,
+        requisition_id: str | None = None,
+        confidential: bool | None = None,
+        custom_field_option_id: int | None = None,
+        opened_at: TimeRange | None = None,
+        closed_at: TimeRange | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Job]:
-        return self.list_resource("/v3/jobs", Job, dict(
-            ids=ids, status=status, department_id=department_id, office_id=office_id,
-            requisition_id=requisition_id, confidential=confidential, custom_field_option_id=custom_field_option_id,
-            opened_at=opened_at, closed_at=closed_at, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/jobs",
+            Job,
+            dict(
+                ids=ids,
+                status=status,
+                department_id=department_id,
+                office_id=office_id,
+                requisition_id=requisition_id,
+                confidential=confidential,
+                custom_field_option_id=custom_field_option_id,
+                opened_at=opened_at,
+                closed_at=closed_at,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_job_interview_stages(
-        self, *, ids: Ids = None, job_ids: Ids = None, active: bool | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        job_ids: Ids = None,
+        active: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[JobInterviewStage]:
-        return self.list_resource("/v3/job_interview_stages", JobInterviewStage, dict(
-            ids=ids, job_ids=job_ids, active=active, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/job_interview_stages",
+            JobInterviewStage,
+            dict(
+                ids=ids,
+                job_ids=job_ids,
+                active=active,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_job_interviews(
-        self, *, ids: Ids = None, job_ids: Ids = None, job_interview_stage_ids: Ids = None,
+        self,
+        *,
+        ids: Ids = None,
+        job_ids: Ids = None,
+        job_interview_stage_ids: Ids = None,
         active: bool | None = None,
         scheduling_type: Literal["none", "needs_scheduling", "take_home_test", "offer"] | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[JobInterview]:
-        return self.list_resource("/v3/job_interviews", JobInterview, dict(
-            ids=ids, job_ids=job_ids, job_interview_stage_ids=job_interview_stage_ids, active=active,
-            scheduling_type=scheduling_type, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/job_interviews",
+            JobInterview,
+            dict(
+                ids=ids,
+                job_ids=job_ids,
+                job_interview_stage_ids=job_interview_stage_ids,
+                active=active,
+                scheduling_type=scheduling_type,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_interview_kits(
-        self, *, ids: Ids = None, job_ids: Ids = None, job_interview_ids: Ids = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        job_ids: Ids = None,
+        job_interview_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[InterviewKit]:
-        return self.list_resource("/v3/interview_kits", InterviewKit, dict(
-            ids=ids, job_ids=job_ids, job_interview_ids=job_interview_ids, created_at=created_at,
-            updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/interview_kits",
+            InterviewKit,
+            dict(
+                ids=ids,
+                job_ids=job_ids,
+                job_interview_ids=job_interview_ids,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_default_interviewers(
-        self, *, ids: Ids = None, interview_kit_ids: Ids = None, user_ids: Ids = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        interview_kit_ids: Ids = None,
+        user_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[DefaultInterviewer]:
-        return self.list_resource("/v3/default_interviewers", DefaultInterviewer, dict(
-            ids=ids, interview_kit_ids=interview_kit_ids, user_ids=user_ids, created_at=created_at,
-            updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/default_interviewers",
+            DefaultInterviewer,
+            dict(
+                ids=ids,
+                interview_kit_ids=interview_kit_ids,
+                user_ids=user_ids,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_interviews(
-        self, *, ids: Ids = None, application_ids: Ids = None, job_ids: Ids = None,
-        job_interview_ids: Ids = None, organizer_ids: Ids = None, external_event_id: str | None = None,
-        status: str | None = None, starts_at: TimeRange | None = None, ends_at: TimeRange | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        job_ids: Ids = None,
+        job_interview_ids: Ids = None,
+        organizer_ids: Ids = None,
+        external_event_id: str | None = None,
+        status: str | None = None,
+        starts_at: TimeRange | None = None,
+        ends_at: TimeRange | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Interview]:
-        return self.list_resource("/v3/interviews", Interview, dict(
-            ids=ids, application_ids=application_ids, job_ids=job_ids, job_interview_ids=job_interview_ids,
-            organizer_ids=organizer_ids, external_event_id=external_event_id, status=status, starts_at=starts_at,
-            ends_at=ends_at, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/interviews",
+            Interview,
+            dict(
+                ids=ids,
+                application_ids=application_ids,
+                job_ids=job_ids,
+                job_interview_ids=job_interview_ids,
+                organizer_ids=organizer_ids,
+                external_event_id=external_event_id,
+                status=status,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_interviewers(
-        self, *, ids: Ids = None, interview_ids: Ids = None, user_ids: Ids = None, scorecard_ids: Ids = None,
-        response_status: str | None = None, created_at: TimeRange | None = None,
-        updated_at: TimeRange | None = None, fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        interview_ids: Ids = None,
+        user_ids: Ids = None,
+        scorecard_ids: Ids = None,
+        response_status: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Interviewer]:
-        return self.list_resource("/v3/interviewers", Interviewer, dict(
-            ids=ids, interview_ids=interview_ids, user_ids=user_ids, scorecard_ids=scorecard_ids,
-            response_status=response_status, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/interviewers",
+            Interviewer,
+            dict(
+                ids=ids,
+                interview_ids=interview_ids,
+                user_ids=user_ids,
+                scorecard_ids=scorecard_ids,
+                response_status=response_status,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_users(
-        self, *, ids: Ids = None, office_ids: Ids = None, department_ids: Ids = None,
-        interviewer_tag_ids: Ids = None, primary_email: str | None = None, deactivated: bool | None = None,
-        show_service_accounts: bool | None = None, created_at: TimeRange | None = None,
-        updated_at: TimeRange | None = None, fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        office_ids: Ids = None,
+        department_ids: Ids = None,
+        interviewer_tag_ids: Ids = None,
+        primary_email: str | None = None,
+        deactivated: bool | None = None,
+        show_service_accounts: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[User]:
-        return self.list_resource("/v3/users", User, dict(
-            ids=ids, office_ids=office_ids, department_ids=department_ids,
-            interviewer_tag_ids=interviewer_tag_ids, primary_email=primary_email, deactivated=deactivated,
-            show_service_accounts=show_service_accounts, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/users",
+            User,
+            dict(
+                ids=ids,
+                office_ids=office_ids,
+                department_ids=department_ids,
+                interviewer_tag_ids=interviewer_tag_ids,
+                primary_email=primary_email,
+                deactivated=deactivated,
+                show_service_accounts=show_service_accounts,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_offices(
-        self, *, ids: Ids = None, parent_id: int | None = None, external_id: str | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        parent_id: int | None = None,
+        external_id: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Office]:
-        return self.list_resource("/v3/offices", Office, dict(
-            ids=ids, parent_id=parent_id, external_id=external_id, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/offices",
+            Office,
+            dict(
+                ids=ids,
+                parent_id=parent_id,
+                external_id=external_id,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_departments(
-        self, *, ids: Ids = None, parent_id: int | None = None, external_id: str | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        parent_id: int | None = None,
+        external_id: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Department]:
-        return self.list_resource("/v3/departments", Department, dict(
-            ids=ids, parent_id=parent_id, external_id=external_id, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/departments",
+            Department,
+            dict(
+                ids=ids,
+                parent_id=parent_id,
+                external_id=external_id,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_notes(
-        self, *, ids: Ids = None, candidate_ids: Ids = None, application_ids: Ids = None, user_ids: Ids = None,
+        self,
+        *,
+        ids: Ids = None,
+        candidate_ids: Ids = None,
+        application_ids: Ids = None,
+        user_ids: Ids = None,
         type: str | None = None,
         visibility: Literal["admin_only_visible", "privately_visible", "publicly_visible"] | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Note]:
         """Mention watching: a two-sided `created_at` window, since lists are ordered by id, not time."""
-        return self.list_resource("/v3/notes", Note, dict(
-            ids=ids, candidate_ids=candidate_ids, application_ids=application_ids, user_ids=user_ids, type=type,
-            visibility=visibility, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/notes",
+            Note,
+            dict(
+                ids=ids,
+                candidate_ids=candidate_ids,
+                application_ids=application_ids,
+                user_ids=user_ids,
+                type=type,
+                visibility=visibility,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_scorecards(
-        self, *, ids: Ids = None, application_ids: Ids = None, interview_kit_ids: Ids = None,
-        interviewer_ids: Ids = None, submitter_ids: Ids = None, status: Literal["draft", "complete"] | None = None,
-        interviewed_at: TimeRange | None = None, submitted_at: TimeRange | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        interview_kit_ids: Ids = None,
+        interviewer_ids: Ids = None,
+        submitter_ids: Ids = None,
+        status: Literal["draft", "complete"] | None = None,
+        interviewed_at: TimeRange | None = None,
+        submitted_at: TimeRange | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Scorecard]:
-        return self.list_resource("/v3/scorecards", Scorecard, dict(
-            ids=ids, application_ids=application_ids, interview_kit_ids=interview_kit_ids,
-            interviewer_ids=interviewer_ids, submitter_ids=submitter_ids, status=status,
-            interviewed_at=interviewed_at, submitted_at=submitted_at, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/scorecards",
+            Scorecard,
+            dict(
+                ids=ids,
+                application_ids=application_ids,
+                interview_kit_ids=interview_kit_ids,
+                interviewer_ids=interviewer_ids,
+                submitter_ids=submitter_ids,
+                status=status,
+                interviewed_at=interviewed_at,
+                submitted_at=submitted_at,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_offers(
-        self, *, ids: Ids = None, application_ids: Ids = None, candidate_ids: Ids = None, job_ids: Ids = None,
-        current_only: bool | None = None, status: str | None = None, created_at: TimeRange | None = None,
-        updated_at: TimeRange | None = None, fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        candidate_ids: Ids = None,
+        job_ids: Ids = None,
+        current_only: bool | None = None,
+        status: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Offer]:
-        return self.list_resource("/v3/offers", Offer, dict(
-            ids=ids, application_ids=application_ids, candidate_ids=candidate_ids, job_ids=job_ids,
-            current_only=current_only, status=status, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/offers",
+            Offer,
+            dict(
+                ids=ids,
+                application_ids=application_ids,
+                candidate_ids=candidate_ids,
+                job_ids=job_ids,
+                current_only=current_only,
+                status=status,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_sources(
-        self, *, ids: Ids = None, created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Source]:
-        return self.list_resource("/v3/sources", Source, dict(ids=ids, created_at=created_at, updated_at=updated_at),
-                         fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/sources",
+            Source,
+            dict(ids=ids, created_at=created_at, updated_at=updated_at),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_job_posts(
-        self, *, ids: Ids = None, job_ids: Ids = None, active: bool | None = None, live: bool | None = None,
-        internal: bool | None = None, created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        job_ids: Ids = None,
+        active: bool | None = None,
+        live: bool | None = None,
+        internal: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[JobPost]:
-        return self.list_resource("/v3/job_posts", JobPost, dict(
-            ids=ids, job_ids=job_ids, active=active, live=live, internal=internal, created_at=created_at,
-            updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/job_posts",
+            JobPost,
+            dict(
+                ids=ids,
+                job_ids=job_ids,
+                active=active,
+                live=live,
+                internal=internal,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_custom_fields(
-        self, *, ids: Ids = None, field_type: str | None = None, active: bool | None = None,
-        name_key: str | None = None, created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        field_type: str | None = None,
+        active: bool | None = None,
+        name_key: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[CustomField]:
-        return self.list_resource("/v3/custom_fields", CustomField, dict(
-            ids=ids, field_type=field_type, active=active, name_key=name_key, created_at=created_at,
-            updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/custom_fields",
+            CustomField,
+            dict(
+                ids=ids,
+                field_type=field_type,
+                active=active,
+                name_key=name_key,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_email_templates(
-        self, *, ids: Ids = None, email_type: str | None = None, from_type: str | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        email_type: str | None = None,
+        from_type: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[EmailTemplate]:
-        return self.list_resource("/v3/email_templates", EmailTemplate, dict(
-            ids=ids, email_type=email_type, from_type=from_type, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/email_templates",
+            EmailTemplate,
+            dict(
+                ids=ids,
+                email_type=email_type,
+                from_type=from_type,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_user_job_permissions(
-        self, *, ids: Ids = None, job_ids: Ids = None, user_ids: Ids = None, role_ids: Ids = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        job_ids: Ids = None,
+        user_ids: Ids = None,
+        role_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[UserJobPermission]:
-        return self.list_resource("/v3/user_job_permissions", UserJobPermission, dict(
-            ids=ids, job_ids=job_ids, user_ids=user_ids, role_ids=role_ids, created_at=created_at,
-            updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/user_job_permissions",
+            UserJobPermission,
+            dict(
+                ids=ids,
+                job_ids=job_ids,
+                user_ids=user_ids,
+                role_ids=role_ids,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_rejection_reasons(
-        self, *, ids: Ids = None, include_defaults: bool | None = True, created_at: TimeRange | None = None,
-        updated_at: TimeRange | None = None, fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        include_defaults: bool | None = True,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[RejectionReason]:
-        return self.list_resource("/v3/rejection_reasons", RejectionReason, dict(
-            ids=ids, include_defaults=include_defaults, created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/rejection_reasons",
+            RejectionReason,
+            dict(
+                ids=ids,
+                include_defaults=include_defaults,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     def list_attachments(
-        self, *, ids: Ids = None, application_ids: Ids = None, candidate_ids: Ids = None, type: str | None = None,
-        created_at: TimeRange | None = None, updated_at: TimeRange | None = None,
-        fields: list[str] | None = None, per_page: int | None = None,
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        candidate_ids: Ids = None,
+        type: str | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
     ) -> Listing[Attachment]:
-        return self.list_resource("/v3/attachments", Attachment, dict(
-            ids=ids, application_ids=application_ids, candidate_ids=candidate_ids, type=type,
-            created_at=created_at, updated_at=updated_at,
-        ), fields=fields, per_page=per_page)
+        return self.list_resource(
+            "/v3/attachments",
+            Attachment,
+            dict(
+                ids=ids,
+                application_ids=application_ids,
+                candidate_ids=candidate_ids,
+                type=type,
+                created_at=created_at,
+                updated_at=updated_at,
+            ),
+            fields=fields,
+            per_page=per_page,
+        )
 
     # Harvest v3 has no single-object GETs; these read `?ids=<id>` and raise NotFoundError if absent.
 
@@ -449,8 +886,9 @@ class HarvestClient:
     async def update_candidate(
         self, candidate_id: int, data: UpdateCandidate, *, as_user: int | None = None
     ) -> Candidate:
-        response = await self._write("PATCH", f"/v3/candidates/{int(candidate_id)}", as_user=as_user,
-                                     body=data.json_body())
+        response = await self._write(
+            "PATCH", f"/v3/candidates/{int(candidate_id)}", as_user=as_user, body=data.json_body()
+        )
         return self._parse(Candidate, response, "candidate")
 
     async def create_application(
@@ -475,23 +913,29 @@ class HarvestClient:
 
         Fires the job's stage-transition rules, which may email the candidate.
         """
-        await self._write("POST", f"/v3/applications/{int(application_id)}/move", as_user=as_user,
-                          body=data.json_body())
+        await self._write(
+            "POST", f"/v3/applications/{int(application_id)}/move", as_user=as_user, body=data.json_body()
+        )
 
     async def advance_application(
         self, application_id: int, from_stage_id: int, *, as_user: int | None = None
     ) -> None:
         """Advance to the next stage of the plan."""
-        await self.move_application(application_id, MoveApplication(from_stage_id=from_stage_id), as_user=as_user)
+        await self.move_application(
+            application_id, MoveApplication(from_stage_id=from_stage_id), as_user=as_user
+        )
 
     async def reject_application(
         self, application_id: int, data: RejectApplication, *, as_user: int | None = None
     ) -> None:
-        await self._write("POST", f"/v3/applications/{int(application_id)}/reject", as_user=as_user,
-                          body=data.json_body())
+        await self._write(
+            "POST", f"/v3/applications/{int(application_id)}/reject", as_user=as_user, body=data.json_body()
+        )
 
     async def unreject_application(self, application_id: int, *, as_user: int | None = None) -> None:
-        await self._write("POST", f"/v3/applications/{int(application_id)}/unreject", as_user=as_user, body={})
+        await self._write(
+            "POST", f"/v3/applications/{int(application_id)}/unreject", as_user=as_user, body={}
+        )
 
     async def create_interview(self, data: CreateInterview, *, as_user: int | None = None) -> Interview:
         """Record a calendar event as a Greenhouse interview (sends no invitations)."""
@@ -501,8 +945,9 @@ class HarvestClient:
     async def update_interview(
         self, interview_id: int, data: UpdateInterview, *, as_user: int | None = None
     ) -> Interview:
-        response = await self._write("PATCH", f"/v3/interviews/{int(interview_id)}", as_user=as_user,
-                                     body=data.json_body())
+        response = await self._write(
+            "PATCH", f"/v3/interviews/{int(interview_id)}", as_user=as_user, body=data.json_body()
+        )
         return self._parse(Interview, response, "interview")
 
     async def delete_interview(self, interview_id: int, *, as_user: int | None = None) -> None:

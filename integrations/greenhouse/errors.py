@@ -95,7 +95,9 @@ def body_message(response: httpx.Response) -> tuple[str, list[Any]]:
         return (text[:200] or response.reason_phrase or "error"), []
     if not isinstance(data, dict):
         return str(data)[:200], []
-    message = data.get("message") or data.get("error_description") or data.get("error") or response.reason_phrase
+    message = (
+        data.get("message") or data.get("error_description") or data.get("error") or response.reason_phrase
+    )
     errors = data.get("errors")
     return str(message), errors if isinstance(errors, list) else []
 

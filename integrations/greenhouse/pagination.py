@@ -90,11 +90,16 @@ def _page(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         data = response.json()
     except ValueError as exc:
-        raise HarvestError("list answered with non-JSON", status=response.status_code, method="GET",
-                           path=response.url.path) from exc
+        raise HarvestError(
+            "list answered with non-JSON", status=response.status_code, method="GET", path=response.url.path
+        ) from exc
     if not isinstance(data, list):
-        raise HarvestError("list answered with something other than a JSON array",
-                           status=response.status_code, method="GET", path=response.url.path)
+        raise HarvestError(
+            "list answered with something other than a JSON array",
+            status=response.status_code,
+            method="GET",
+            path=response.url.path,
+        )
     return data
 
 

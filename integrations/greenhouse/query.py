@@ -92,7 +92,12 @@ def encode_value(name: str, value: Any) -> str:
 
 def build_params(filters: dict[str, Any], *, fields: Sequence[str] | None = None) -> dict[str, str]:
     """Encode filters (None values dropped) and the `fields` projection; id lists must be ≤ 50 here."""
-    if "created_at" in filters and "updated_at" in filters and filters["created_at"] and filters["updated_at"]:
+    if (
+        "created_at" in filters
+        and "updated_at" in filters
+        and filters["created_at"]
+        and filters["updated_at"]
+    ):
         raise ValueError("Harvest asks not to combine created_at and updated_at filters in one request")
     params: dict[str, str] = {}
     for name, value in filters.items():

@@ -41,7 +41,11 @@ def parse_rate_headers(headers: Mapping[str, str], now: float) -> RateLimitHeade
         except ValueError:
             return None
 
-    limit, remaining, reset = number("X-RateLimit-Limit"), number("X-RateLimit-Remaining"), number("X-RateLimit-Reset")
+    limit, remaining, reset = (
+        number("X-RateLimit-Limit"),
+        number("X-RateLimit-Remaining"),
+        number("X-RateLimit-Reset"),
+    )
     if limit is None and remaining is None and reset is None:
         return None
     if reset is not None and reset < _EPOCH_THRESHOLD:

@@ -95,7 +95,11 @@ class HarvestTransport:
             await self.limiter.acquire()
             try:
                 response = await self.http.request(
-                    method, target, params=params, json=json, headers={"Authorization": f"Bearer {token.value}"}
+                    method,
+                    target,
+                    params=params,
+                    json=json,
+                    headers={"Authorization": f"Bearer {token.value}"},
                 )
             except httpx.TransportError as exc:
                 self.limiter.release(None)
@@ -103,8 +107,14 @@ class HarvestTransport:
                 if retryable and attempt < self._max_retries:
                     attempt += 1
                     delay = self.backoff(attempt)
-                    log.warning("harvest_retry", method=method, path=path, error=type(exc).__name__,
-                                attempt=attempt, delay=round(delay, 2))
+                    log.warning(
+                        "harvest_retry",
+                        method=method,
+                        path=path,
+                        error=type(exc).__name__,
+                        attempt=attempt,
+                        delay=round(delay, 2),
+                    )
                     await self._sleep(delay)
                     continue
                 raise HarvestConnectionError(
@@ -142,8 +152,14 @@ class HarvestTransport:
             if status >= 500 and idempotent and attempt < self._max_retries:
                 attempt += 1
                 delay = self.backoff(attempt)
-                log.warning("harvest_retry", method=method, path=path, status=status, attempt=attempt,
-                            delay=round(delay, 2))
+                log.warning(
+                    "harvest_retry",
+                    method=method,
+                    path=path,
+                    status=status,
+                    attempt=attempt,
+                    delay=round(delay, 2),
+                )
                 await self._sleep(delay)
                 continue
             raise error_for_response(response, method=method, path=path)

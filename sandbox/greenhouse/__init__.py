@@ -8,5 +8,13 @@ from sandbox.greenhouse.config import FaultRule, SandboxConfig
 from sandbox.greenhouse.seed import SeedOffice, SeedPerson, SeedSummary
 from sandbox.greenhouse.server import SandboxServer, serve
 
-__all__ = ["FaultRule", "SandboxConfig", "SandboxServer", "SeedOffice", "SeedPerson", "SeedSummary",
-           "create_app", "serve"]
+__all__ = [
+    "FaultRule",
+    "SandboxConfig",
+    "SandboxServer",
+    "SeedOffice",
+    "SeedPerson",
+    "SeedSummary",
+    "create_app",
+    "serve",
+]

@@ -66,9 +66,21 @@ def create_service_user(store: Store, client_id: str) -> int:
     def create(session: Session) -> int:
         user_id = store.next_id(session, User)
         now = datetime.now(UTC)
-        session.add(User(id=user_id, created_at=now, updated_at=now, first_name=f"{client_id} (Integration Service User)",
-                         name=f"{client_id} (Integration Service User)", primary_email="", job_title="Service account",
-                         site_admin=True, is_service_account=True, emails=None, custom_fields={}))
+        session.add(
+            User(
+                id=user_id,
+                created_at=now,
+                updated_at=now,
+                first_name=f"{client_id} (Integration Service User)",
+                name=f"{client_id} (Integration Service User)",
+                primary_email="",
+                job_title="Service account",
+                site_admin=True,
+                is_service_account=True,
+                emails=None,
+                custom_fields={},
+            )
+        )
         return user_id
 
     return store.run(create)
@@ -91,9 +103,13 @@ async def info(request: Request) -> dict[str, Any]:
     state = get_state(request)
     base = str(request.base_url).rstrip("/")
     return {
-        "base_url": base, "token_url": f"{base}/token", "client_id": state.config.client_id,
-        "client_secret": state.config.client_secret, "rate_limit": state.limiter.limit,
-        "rate_window_seconds": state.limiter.window, "token_ttl_seconds": state.issuer.ttl_seconds,
+        "base_url": base,
+        "token_url": f"{base}/token",
+        "client_id": state.config.client_id,
+        "client_secret": state.config.client_secret,
+        "rate_limit": state.limiter.limit,
+        "rate_window_seconds": state.limiter.window,
+        "token_ttl_seconds": state.issuer.ttl_seconds,
         "webhook_url": state.webhooks.url,
     }
 

@@ -36,14 +36,21 @@ def _seed(state: SandboxState) -> SeedSummary:
     summary = None if config.reset else state.store.load_summary(config.seed, config.candidates)
     if summary is None:
         state.store.create_schema(drop_first=True)
-        summary = state.store.run(lambda session: seed_organisation(
-            session, seed=config.seed, candidates=config.candidates, anchor=config.seed_now,
-            service_account_for=config.client_id))
+        summary = state.store.run(
+            lambda session: seed_organisation(
+                session,
+                seed=config.seed,
+                candidates=config.candidates,
+                anchor=config.seed_now,
+                service_account_for=config.client_id,
+            )
+        )
         state.store.save_summary(config.seed, config.candidates, summary)
     else:
         log.info("sandbox_reused_database", seed=config.seed, candidates=config.candidates)
-    state.issuer.add(Credential(config.client_id, config.client_secret, frozenset(ALL_SCOPES),
-                                summary.service_user_id))
+    state.issuer.add(
+        Credential(config.client_id, config.client_secret, frozenset(ALL_SCOPES), summary.service_user_id)
+    )
     state.users.reload(state.store)
     return summary
 
@@ -56,8 +63,12 @@ def build_state(config: SandboxConfig) -> SandboxState:
         limiter=FixedWindowLimiter(config.rate_limit, config.rate_window_seconds),
         token_limiter=FixedWindowLimiter(config.token_rate_limit, config.token_rate_window_seconds),
         faults=FaultInjector(list(config.faults)),
-        webhooks=WebhookSender(config.webhook_url, config.webhook_secret, list(config.webhook_retry_delays),
-                               config.webhook_timeout_seconds),
+        webhooks=WebhookSender(
+            config.webhook_url,
+            config.webhook_secret,
+            list(config.webhook_retry_delays),
+            config.webhook_timeout_seconds,
+        ),
     )
 
 
@@ -68,16 +79,25 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state.summary = await run_in_threadpool(_seed, state)
-        log.info("sandbox_seeded", seed=config.seed, candidates=state.summary.candidate_count,
-                 applications=state.summary.application_count)
+        log.info(
+            "sandbox_seeded",
+            seed=config.seed,
+            candidates=state.summary.candidate_count,
+            applications=state.summary.application_count,
+        )
         try:
             yield
         finally:
             await state.webhooks.aclose()
             state.store.dispose()
 
-    app = FastAPI(title="Greenhouse Harvest v3 sandbox", lifespan=lifespan, docs_url="/_sandbox/docs",
-                  openapi_url="/_sandbox/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="Greenhouse Harvest v3 sandbox",
+        lifespan=lifespan,
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
     app.state.sandbox = state
 
     @app.exception_handler(HarvestError)

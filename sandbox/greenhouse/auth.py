@@ -28,7 +28,9 @@ WRITE_SCOPES = (
     "harvest:interviews:destroy"
 ).split()
 ALL_SCOPES: tuple[str, ...] = tuple(f"harvest:{r}:list" for r in LIST_RESOURCES) + tuple(WRITE_SCOPES)
-GRANT_TYPES = "authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_TYPES = (
+    "authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange"
+)
 # Real client ids carry a recognisable suffix; ours must look like `<name>` of 3+ safe characters.
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,}$")
 
@@ -69,7 +71,9 @@ class TokenIssuer:
 
     def mint(self, credential: Credential, user_id: int) -> dict[str, object]:
         now = time.time()
-        exp = round(now + self.ttl_seconds, 3)  # NumericDate may be fractional: the lifetime is exactly the TTL
+        exp = round(
+            now + self.ttl_seconds, 3
+        )  # NumericDate may be fractional: the lifetime is exactly the TTL
         claims = {
             "sub": str(user_id),
             "iat": int(now),
@@ -81,7 +85,12 @@ class TokenIssuer:
         token = jwt.encode(claims, self.signing_key, algorithm="HS256")
         expiry = datetime.fromtimestamp(exp, UTC)
         expires_at = expiry.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expiry.microsecond // 1000:03d}Z"
-        return {"token_type": "Bearer", "access_token": token, "expires_in": self.ttl_seconds, "expires_at": expires_at}
+        return {
+            "token_type": "Bearer",
+            "access_token": token,
+            "expires_in": self.ttl_seconds,
+            "expires_at": expires_at,
+        }
 
     def verify(self, authorization: str | None) -> Principal:
         """The principal of a `Bearer <jwt>` header, or a 401 with the Harvest body."""
@@ -91,8 +100,12 @@ class TokenIssuer:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized()
         try:
-            claims = jwt.decode(token.strip(), self.signing_key, algorithms=["HS256"],
-                                options={"require": ["sub", "exp", "client_id"]})
+            claims = jwt.decode(
+                token.strip(),
+                self.signing_key,
+                algorithms=["HS256"],
+                options={"require": ["sub", "exp", "client_id"]},
+            )
             user_id = int(claims["sub"])
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise unauthorized() from exc

@@ -18,10 +18,23 @@ from sandbox.greenhouse.errors import HarvestError, unprocessable
 M = TypeVar("M", bound=BaseModel)
 
 WriteVisibility = Literal["public", "private", "admin_only"]
-READ_VISIBILITY = {"public": "publicly_visible", "private": "privately_visible", "admin_only": "admin_only_visible"}
-AttachmentType = Literal["resume", "cover_letter", "take_home_test", "offer_packet", "offer_letter",
-                         "signed_offer_letter", "other", "form_attachment", "midfunnel_agreement",
-                         "automated_agreement"]
+READ_VISIBILITY = {
+    "public": "publicly_visible",
+    "private": "privately_visible",
+    "admin_only": "admin_only_visible",
+}
+AttachmentType = Literal[
+    "resume",
+    "cover_letter",
+    "take_home_test",
+    "offer_packet",
+    "offer_letter",
+    "signed_offer_letter",
+    "other",
+    "form_attachment",
+    "midfunnel_agreement",
+    "automated_agreement",
+]
 ResponseStatus = Literal["needs_action", "accepted", "declined", "tentative"]
 
 
@@ -96,7 +109,11 @@ class NestedApplication(ApplicationFields):
         else:
             if self.job_id is None:
                 raise ValueError("job_id is required unless prospect is true")
-            if self.job_ids is not None or self.prospect_pool_id is not None or self.prospect_owner_id is not None:
+            if (
+                self.job_ids is not None
+                or self.prospect_pool_id is not None
+                or self.prospect_owner_id is not None
+            ):
                 raise ValueError("job_ids and prospect_* fields are only valid with prospect: true")
         return self
 

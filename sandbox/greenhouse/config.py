@@ -41,8 +41,15 @@ def parse_fault(spec: str) -> FaultRule:
     """
     path, _, rest = spec.partition(":")
     values: dict[str, object] = {"path_prefix": path or "/v3"}
-    aliases = {"rate": "error_rate", "error_rate": "error_rate", "latency": "latency_ms", "latency_ms": "latency_ms",
-               "status": "status", "count": "count", "method": "method"}
+    aliases = {
+        "rate": "error_rate",
+        "error_rate": "error_rate",
+        "latency": "latency_ms",
+        "latency_ms": "latency_ms",
+        "status": "status",
+        "count": "count",
+        "method": "method",
+    }
     for item in filter(None, rest.split(",")):
         key, sep, value = item.partition("=")
         if not sep or key.strip() not in aliases:
@@ -51,15 +58,18 @@ def parse_fault(spec: str) -> FaultRule:
     try:
         return FaultRule.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        )
         raise ValueError(f"bad fault {spec!r}: {problems}") from None
 
 
 class SandboxConfig(BaseModel):
     """Everything that shapes one sandbox instance. Defaults give an in-memory org that is ready in a second."""
 
-    database_url: str = Field(default="sqlite://", description="SQLAlchemy URL: in-memory SQLite, a file, or PostgreSQL.")
+    database_url: str = Field(
+        default="sqlite://", description="SQLAlchemy URL: in-memory SQLite, a file, or PostgreSQL."
+    )
     seed: int = 7
     candidates: int = Field(default=200, ge=0, le=200_000)
     rate_limit: int = Field(default=75, ge=1)
@@ -76,11 +86,15 @@ class SandboxConfig(BaseModel):
         description="Seconds between delivery attempts after a failure (Greenhouse: 1 m, 15 m, 1 h, 2 h, 4 h, 8 h).",
     )
     webhook_timeout_seconds: float = 10.0
-    public_base_url: str | None = Field(default=None, description="Base for absolute Link headers; default: request.")
+    public_base_url: str | None = Field(
+        default=None, description="Base for absolute Link headers; default: request."
+    )
     seed_now: datetime | None = Field(
-        default=None, description="Anchor for seeded timestamps; default: today 00:00 UTC (stable within a day)."
+        default=None,
+        description="Anchor for seeded timestamps; default: today 00:00 UTC (stable within a day).",
     )
     faults: list[FaultRule] = Field(default_factory=list)
     reset: bool = Field(
-        default=False, description="Reseed even if the database already holds an org seeded with the same settings."
+        default=False,
+        description="Reseed even if the database already holds an org seeded with the same settings.",
     )

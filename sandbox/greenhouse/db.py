@@ -27,7 +27,7 @@ def normalize_url(url: str) -> str:
     """Let users write `postgresql://…`; SQLAlchemy would pick psycopg2, we ship psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -96,9 +96,16 @@ class Store:
     def save_summary(self, seed: int, candidates: int, summary: SeedSummary) -> None:
         with self.session() as session:
             now = datetime.now(UTC)
-            session.merge(SandboxMeta(id=1, created_at=now, updated_at=now, seed=seed, candidates=candidates,
-                                      summary=summary.model_dump(mode="json")))
+            session.merge(
+                SandboxMeta(
+                    id=1,
+                    created_at=now,
+                    updated_at=now,
+                    seed=seed,
+                    candidates=candidates,
+                    summary=summary.model_dump(mode="json"),
+                )
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()
-

@@ -45,7 +45,9 @@ class FaultInjector:
             for rule, left in list(self._rules):
                 if not path.startswith(rule.path_prefix) or (rule.method and rule.method != method.upper()):
                     continue
-                fires_status = rule.status is not None and status is None and self._rng.random() < rule.error_rate
+                fires_status = (
+                    rule.status is not None and status is None and self._rng.random() < rule.error_rate
+                )
                 if rule.status is not None and not fires_status and not rule.latency_ms:
                     continue
                 latency += rule.latency_ms

@@ -280,7 +280,11 @@ def list_page(session: Session, spec: ResourceSpec, query: list[tuple[str, str]]
     more = len(rows) > per_page
     rows = rows[:per_page]
     temporal = temporal_fields(spec.name)
-    items = [{name: format_value(value) if name in temporal else value
-              for name, value in zip(names, row[1:], strict=True)} for row in rows]
+    items = [
+        {
+            name: format_value(value) if name in temporal else value
+            for name, value in zip(names, row[1:], strict=True)
+        }
+        for row in rows
+    ]
     return Page(items, encode_cursor(params, rows[-1][0]) if more and rows else None)
-

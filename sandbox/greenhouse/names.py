@@ -22,15 +22,39 @@ LAST_NAMES = (
 ).split()
 
 COMPANIES = (
-    "Northwind Labs", "Contoso Analytics", "Fabrikam Systems", "Tailspin Robotics", "Wingtip Software",
-    "Adventure Works", "Lamna Health", "Proseware", "Litware", "Blue Yonder Airlines", "Coho Logistics",
-    "Fourth Coffee", "Margie's Travel", "Alpine Ski House", "Woodgrove Bank", "Humongous Insurance",
+    "Northwind Labs",
+    "Contoso Analytics",
+    "Fabrikam Systems",
+    "Tailspin Robotics",
+    "Wingtip Software",
+    "Adventure Works",
+    "Lamna Health",
+    "Proseware",
+    "Litware",
+    "Blue Yonder Airlines",
+    "Coho Logistics",
+    "Fourth Coffee",
+    "Margie's Travel",
+    "Alpine Ski House",
+    "Woodgrove Bank",
+    "Humongous Insurance",
 )
 
 CANDIDATE_TITLES = (
-    "Software Engineer", "Senior Software Engineer", "Backend Engineer", "Frontend Developer", "Data Analyst",
-    "Data Scientist", "Product Designer", "UX Researcher", "Account Executive", "Customer Success Lead",
-    "Site Reliability Engineer", "Engineering Manager", "Product Manager", "Solutions Architect",
+    "Software Engineer",
+    "Senior Software Engineer",
+    "Backend Engineer",
+    "Frontend Developer",
+    "Data Analyst",
+    "Data Scientist",
+    "Product Designer",
+    "UX Researcher",
+    "Account Executive",
+    "Customer Success Lead",
+    "Site Reliability Engineer",
+    "Engineering Manager",
+    "Product Manager",
+    "Solutions Architect",
 )
 
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")

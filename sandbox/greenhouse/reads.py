@@ -55,7 +55,9 @@ def _make_list_route(spec: ResourceSpec) -> Callable[[Request], Any]:
 
 
 for _spec in SPECS.values():
-    router.add_api_route(f"/{_spec.name}", _make_list_route(_spec), methods=["GET"], name=f"list_{_spec.name}")
+    router.add_api_route(
+        f"/{_spec.name}", _make_list_route(_spec), methods=["GET"], name=f"list_{_spec.name}"
+    )
 
 
 @router.get("/rejection_reasons/{reason_id}")

@@ -63,7 +63,9 @@ def _external(table: Any, index_column: Any) -> Filter:
 
     def apply(stmt: Select[Any], raw: str) -> Select[Any]:
         pattern = literal("%|").concat(cast(table.id, String)).concat(literal("|%"))
-        return stmt.where(exists(select(table.id).where(table.external_id == raw, index_column.like(pattern))))
+        return stmt.where(
+            exists(select(table.id).where(table.external_id == raw, index_column.like(pattern)))
+        )
 
     return custom(apply)
 
@@ -93,168 +95,274 @@ def _validated_bool(name: str) -> Filter:
 SPECS: dict[str, ResourceSpec] = {
     spec.name: spec
     for spec in [
-        ResourceSpec("candidates", t.Candidate, {
-            "last_activity_at": Filter("time", "last_activity_at"),
-            "custom_field_option_id": _cf_option(t.Candidate),
-            "private": custom(_candidate_private),
-            "email": custom(_candidate_email),
-            "tag": custom(_candidate_tag),
-        }),
-        ResourceSpec("applications", t.Application, {
-            "candidate_ids": ids("candidate_id"),
-            "job_ids": ids("job_id"),
-            "prospective_job_ids": pipe_like("ix_prospective_job_ids"),
-            "job_post_ids": ids("job_post_id"),
-            "source_ids": ids("source_id"),
-            "referrer_ids": ids("referrer_id"),
-            "stage_ids": ids("stage_id"),
-            "job_interview_stage_ids": ids("job_interview_stage_id"),
-            "status": Filter("enum", "status", ("active", "rejected", "hired", "converted"),
-                             {"active": "in_process"}),
-            "stage_name": Filter("str", "stage_name"),
-            "custom_field_option_id": _cf_option(t.Application),
-            "last_activity_at": Filter("time", "last_activity_at"),
-            "prospect": Filter("bool", "prospect"),
-        }),
-        ResourceSpec("application_stages", t.ApplicationStage, {
-            "application_ids": ids("application_id"),
-            "job_interview_stage_ids": ids("job_interview_stage_id"),
-            "current": Filter("bool", "current"),
-        }),
-        ResourceSpec("jobs", t.Job, {
-            "opened_at": Filter("time", "opened_at"),
-            "closed_at": Filter("time", "closed_at"),
-            "requisition_id": Filter("str", "requisition_id"),
-            "department_id": Filter("int", "department_id"),
-            "office_id": Filter("custom", apply=lambda s, raw: s.where(
-                like_any(t.Job.ix_office_ids, [_int_list("office_id", raw)[0]] if raw else []))),
-            "custom_field_option_id": _cf_option(t.Job),
-            "confidential": Filter("bool", "confidential"),
-            "status": enum("jobs", "status"),
-        }),
-        ResourceSpec("job_interview_stages", t.JobInterviewStage, {
-            "job_ids": ids("job_id"),
-            "active": Filter("bool", "active"),
-        }),
-        ResourceSpec("job_interviews", t.JobInterview, {
-            "job_interview_stage_ids": ids("job_interview_stage_id"),
-            "job_ids": ids("job_id"),
-            "active": Filter("bool", "active"),
-            "scheduling_type": enum("job_interviews", "scheduling_type"),
-        }),
-        ResourceSpec("interview_kits", t.InterviewKit, {
-            "job_ids": ids("job_id"),
-            "job_interview_ids": ids("job_interview_id"),
-        }),
-        ResourceSpec("default_interviewers", t.DefaultInterviewer, {
-            "user_ids": ids("user_id"),
-            "interview_kit_ids": ids("interview_kit_id"),
-        }),
-        ResourceSpec("interviews", t.Interview, {
-            "job_ids": ids("job_id"),
-            "application_ids": ids("application_id"),
-            "job_interview_ids": ids("job_interview_id"),
-            "organizer_ids": ids("organizer_id"),
-            "starts_at": Filter("time", "starts_at"),
-            "ends_at": Filter("time", "ends_at"),
-            "all_day_start_on": Filter("date", "all_day_start_on"),
-            "all_day_end_on": Filter("date", "all_day_end_on"),
-            "external_event_id": Filter("str", "external_event_id"),
-            "status": enum("interviews", "status"),
-        }),
-        ResourceSpec("interviewers", t.Interviewer, {
-            "interview_ids": ids("interview_id"),
-            "user_ids": ids("user_id"),
-            "scorecard_ids": ids("scorecard_id"),
-            "response_status": Filter("enum", "response_status", ("needs_action", "declined", "tentative", "accepted")),
-        }),
-        ResourceSpec("users", t.User, {
-            "agency_ids": ids("agency_id"),
-            "office_ids": pipe_like("ix_office_ids"),
-            "department_ids": pipe_like("ix_department_ids"),
-            "linked_candidate_ids": pipe_like("ix_linked_candidate_ids"),
-            "interviewer_tag_ids": pipe_like("ix_tag_ids"),
-            "employee_ids": custom(_employee_ids),
-            "custom_field_option_id": _cf_option(t.User),
-            "deactivated": Filter("bool", "deactivated"),
-            "primary_email": Filter("istr", "primary_email"),
-            "external_office_id": _external(t.Office, t.User.ix_office_ids),
-            "external_department_id": _external(t.Department, t.User.ix_department_ids),
-            "show_service_accounts": _validated_bool("show_service_accounts"),
-        }, defaults=_users_default),
-        ResourceSpec("offices", t.Office, {
-            "parent_id": Filter("int", "parent_id"),
-            "external_id": Filter("str", "external_id"),
-        }),
-        ResourceSpec("departments", t.Department, {
-            "parent_id": Filter("int", "parent_id"),
-            "external_id": Filter("str", "external_id"),
-        }),
-        ResourceSpec("notes", t.Note, {
-            "candidate_ids": ids("candidate_id"),
-            "user_ids": ids("user_id"),
-            "application_ids": ids("application_id"),
-            "type": enum("notes", "type"),
-            "visibility": enum("notes", "visibility"),
-        }),
-        ResourceSpec("scorecards", t.Scorecard, {
-            "interview_kit_ids": ids("interview_kit_id"),
-            "submitter_ids": ids("submitter_id"),
-            "application_ids": ids("application_id"),
-            "interviewer_ids": ids("interviewer_id"),
-            "interviewed_at": Filter("time", "interviewed_at"),
-            "submitted_at": Filter("time", "submitted_at"),
-            "status": enum("scorecards", "status"),
-        }),
-        ResourceSpec("offers", t.Offer, {
-            "application_ids": ids("application_id"),
-            "job_ids": ids("job_id"),
-            "candidate_ids": ids("candidate_id"),
-            "opening_ids": ids("opening_id"),
-            "current_only": custom(lambda s, raw: s.where(t.Offer.is_current.is_(True))  # type: ignore[attr-defined]
-                                   if parse_bool("current_only", raw) else s),
-            "custom_field_option_id": _cf_option(t.Offer),
-            "status": enum("offers", "status"),
-            "resolved_at": Filter("time", "resolved_at"),
-            "sent_on": Filter("date", "sent_on"),
-            "starts_on": Filter("date", "starts_on"),
-        }),
+        ResourceSpec(
+            "candidates",
+            t.Candidate,
+            {
+                "last_activity_at": Filter("time", "last_activity_at"),
+                "custom_field_option_id": _cf_option(t.Candidate),
+                "private": custom(_candidate_private),
+                "email": custom(_candidate_email),
+                "tag": custom(_candidate_tag),
+            },
+        ),
+        ResourceSpec(
+            "applications",
+            t.Application,
+            {
+                "candidate_ids": ids("candidate_id"),
+                "job_ids": ids("job_id"),
+                "prospective_job_ids": pipe_like("ix_prospective_job_ids"),
+                "job_post_ids": ids("job_post_id"),
+                "source_ids": ids("source_id"),
+                "referrer_ids": ids("referrer_id"),
+                "stage_ids": ids("stage_id"),
+                "job_interview_stage_ids": ids("job_interview_stage_id"),
+                "status": Filter(
+                    "enum", "status", ("active", "rejected", "hired", "converted"), {"active": "in_process"}
+                ),
+                "stage_name": Filter("str", "stage_name"),
+                "custom_field_option_id": _cf_option(t.Application),
+                "last_activity_at": Filter("time", "last_activity_at"),
+                "prospect": Filter("bool", "prospect"),
+            },
+        ),
+        ResourceSpec(
+            "application_stages",
+            t.ApplicationStage,
+            {
+                "application_ids": ids("application_id"),
+                "job_interview_stage_ids": ids("job_interview_stage_id"),
+                "current": Filter("bool", "current"),
+            },
+        ),
+        ResourceSpec(
+            "jobs",
+            t.Job,
+            {
+                "opened_at": Filter("time", "opened_at"),
+                "closed_at": Filter("time", "closed_at"),
+                "requisition_id": Filter("str", "requisition_id"),
+                "department_id": Filter("int", "department_id"),
+                "office_id": Filter(
+                    "custom",
+                    apply=lambda s, raw: s.where(
+                        like_any(t.Job.ix_office_ids, [_int_list("office_id", raw)[0]] if raw else [])
+                    ),
+                ),
+                "custom_field_option_id": _cf_option(t.Job),
+                "confidential": Filter("bool", "confidential"),
+                "status": enum("jobs", "status"),
+            },
+        ),
+        ResourceSpec(
+            "job_interview_stages",
+            t.JobInterviewStage,
+            {
+                "job_ids": ids("job_id"),
+                "active": Filter("bool", "active"),
+            },
+        ),
+        ResourceSpec(
+            "job_interviews",
+            t.JobInterview,
+            {
+                "job_interview_stage_ids": ids("job_interview_stage_id"),
+                "job_ids": ids("job_id"),
+                "active": Filter("bool", "active"),
+                "scheduling_type": enum("job_interviews", "scheduling_type"),
+            },
+        ),
+        ResourceSpec(
+            "interview_kits",
+            t.InterviewKit,
+            {
+                "job_ids": ids("job_id"),
+                "job_interview_ids": ids("job_interview_id"),
+            },
+        ),
+        ResourceSpec(
+            "default_interviewers",
+            t.DefaultInterviewer,
+            {
+                "user_ids": ids("user_id"),
+                "interview_kit_ids": ids("interview_kit_id"),
+            },
+        ),
+        ResourceSpec(
+            "interviews",
+            t.Interview,
+            {
+                "job_ids": ids("job_id"),
+                "application_ids": ids("application_id"),
+                "job_interview_ids": ids("job_interview_id"),
+                "organizer_ids": ids("organizer_id"),
+                "starts_at": Filter("time", "starts_at"),
+                "ends_at": Filter("time", "ends_at"),
+                "all_day_start_on": Filter("date", "all_day_start_on"),
+                "all_day_end_on": Filter("date", "all_day_end_on"),
+                "external_event_id": Filter("str", "external_event_id"),
+                "status": enum("interviews", "status"),
+            },
+        ),
+        ResourceSpec(
+            "interviewers",
+            t.Interviewer,
+            {
+                "interview_ids": ids("interview_id"),
+                "user_ids": ids("user_id"),
+                "scorecard_ids": ids("scorecard_id"),
+                "response_status": Filter(
+                    "enum", "response_status", ("needs_action", "declined", "tentative", "accepted")
+                ),
+            },
+        ),
+        ResourceSpec(
+            "users",
+            t.User,
+            {
+                "agency_ids": ids("agency_id"),
+                "office_ids": pipe_like("ix_office_ids"),
+                "department_ids": pipe_like("ix_department_ids"),
+                "linked_candidate_ids": pipe_like("ix_linked_candidate_ids"),
+                "interviewer_tag_ids": pipe_like("ix_tag_ids"),
+                "employee_ids": custom(_employee_ids),
+                "custom_field_option_id": _cf_option(t.User),
+                "deactivated": Filter("bool", "deactivated"),
+                "primary_email": Filter("istr", "primary_email"),
+                "external_office_id": _external(t.Office, t.User.ix_office_ids),
+                "external_department_id": _external(t.Department, t.User.ix_department_ids),
+                "show_service_accounts": _validated_bool("show_service_accounts"),
+            },
+            defaults=_users_default,
+        ),
+        ResourceSpec(
+            "offices",
+            t.Office,
+            {
+                "parent_id": Filter("int", "parent_id"),
+                "external_id": Filter("str", "external_id"),
+            },
+        ),
+        ResourceSpec(
+            "departments",
+            t.Department,
+            {
+                "parent_id": Filter("int", "parent_id"),
+                "external_id": Filter("str", "external_id"),
+            },
+        ),
+        ResourceSpec(
+            "notes",
+            t.Note,
+            {
+                "candidate_ids": ids("candidate_id"),
+                "user_ids": ids("user_id"),
+                "application_ids": ids("application_id"),
+                "type": enum("notes", "type"),
+                "visibility": enum("notes", "visibility"),
+            },
+        ),
+        ResourceSpec(
+            "scorecards",
+            t.Scorecard,
+            {
+                "interview_kit_ids": ids("interview_kit_id"),
+                "submitter_ids": ids("submitter_id"),
+                "application_ids": ids("application_id"),
+                "interviewer_ids": ids("interviewer_id"),
+                "interviewed_at": Filter("time", "interviewed_at"),
+                "submitted_at": Filter("time", "submitted_at"),
+                "status": enum("scorecards", "status"),
+            },
+        ),
+        ResourceSpec(
+            "offers",
+            t.Offer,
+            {
+                "application_ids": ids("application_id"),
+                "job_ids": ids("job_id"),
+                "candidate_ids": ids("candidate_id"),
+                "opening_ids": ids("opening_id"),
+                "current_only": custom(
+                    lambda s, raw: (
+                        s.where(t.Offer.is_current.is_(True))  # type: ignore[attr-defined]
+                        if parse_bool("current_only", raw)
+                        else s
+                    )
+                ),
+                "custom_field_option_id": _cf_option(t.Offer),
+                "status": enum("offers", "status"),
+                "resolved_at": Filter("time", "resolved_at"),
+                "sent_on": Filter("date", "sent_on"),
+                "starts_on": Filter("date", "starts_on"),
+            },
+        ),
         ResourceSpec("sources", t.Source, {}),
-        ResourceSpec("job_posts", t.JobPost, {
-            "job_ids": ids("job_id"),
-            "job_board_ids": ids("job_board_id"),
-            "active": Filter("bool", "active"),
-            "featured": Filter("bool", "featured"),
-            "live": Filter("bool", "live"),
-            "internal": Filter("bool", "internal"),
-        }),
-        ResourceSpec("custom_fields", t.CustomField, {
-            "field_type": enum("custom_fields", "field_type"),
-            "active": Filter("bool", "active"),
-            "name": Filter("str", "name"),
-            "name_key": Filter("str", "name_key"),
-        }),
-        ResourceSpec("email_templates", t.EmailTemplate, {
-            "email_type": enum("email_templates", "email_type"),
-            "from_type": enum("email_templates", "from_type"),
-        }),
-        ResourceSpec("attachments", t.Attachment, {
-            "application_ids": ids("application_id"),
-            "candidate_ids": ids("candidate_id"),
-            "type": enum("attachments", "type"),
-        }),
-        ResourceSpec("user_job_permissions", t.UserJobPermission, {
-            "job_ids": ids("job_id"),
-            "user_ids": ids("user_id"),
-            "role_ids": ids("role_id"),
-        }),
-        ResourceSpec("rejection_reasons", t.RejectionReason, {
-            "include_defaults": _validated_bool("include_defaults"),
-        }, defaults=_rejection_reasons_default),
-        ResourceSpec("rejection_details", t.RejectionDetail, {
-            "application_ids": ids("application_id"),
-            "rejection_reason_ids": ids("rejection_reason_id"),
-            "custom_field_option_id": _cf_option(t.RejectionDetail),
-        }),
+        ResourceSpec(
+            "job_posts",
+            t.JobPost,
+            {
+                "job_ids": ids("job_id"),
+                "job_board_ids": ids("job_board_id"),
+                "active": Filter("bool", "active"),
+                "featured": Filter("bool", "featured"),
+                "live": Filter("bool", "live"),
+                "internal": Filter("bool", "internal"),
+            },
+        ),
+        ResourceSpec(
+            "custom_fields",
+            t.CustomField,
+            {
+                "field_type": enum("custom_fields", "field_type"),
+                "active": Filter("bool", "active"),
+                "name": Filter("str", "name"),
+                "name_key": Filter("str", "name_key"),
+            },
+        ),
+        ResourceSpec(
+            "email_templates",
+            t.EmailTemplate,
+            {
+                "email_type": enum("email_templates", "email_type"),
+                "from_type": enum("email_templates", "from_type"),
+            },
+        ),
+        ResourceSpec(
+            "attachments",
+            t.Attachment,
+            {
+                "application_ids": ids("application_id"),
+                "candidate_ids": ids("candidate_id"),
+                "type": enum("attachments", "type"),
+            },
+        ),
+        ResourceSpec(
+            "user_job_permissions",
+            t.UserJobPermission,
+            {
+                "job_ids": ids("job_id"),
+                "user_ids": ids("user_id"),
+                "role_ids": ids("role_id"),
+            },
+        ),
+        ResourceSpec(
+            "rejection_reasons",
+            t.RejectionReason,
+            {
+                "include_defaults": _validated_bool("include_defaults"),
+            },
+            defaults=_rejection_reasons_default,
+        ),
+        ResourceSpec(
+            "rejection_details",
+            t.RejectionDetail,
+            {
+                "application_ids": ids("application_id"),
+                "rejection_reason_ids": ids("rejection_reason_id"),
+                "custom_field_option_id": _cf_option(t.RejectionDetail),
+            },
+        ),
     ]
 }

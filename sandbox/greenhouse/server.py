@@ -46,8 +46,13 @@ class _EmbeddedServer(uvicorn.Server):
 class SandboxServer:
     """`async with SandboxServer(config) as server:` runs a seeded sandbox on a free loopback port."""
 
-    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+    ) -> None:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port
@@ -65,8 +70,9 @@ class SandboxServer:
         self.port = self._sock.getsockname()[1]
         try:
             app = create_app(self.config)
-            uv_config = uvicorn.Config(app, log_level=self._log_level, lifespan="on",
-                                       access_log=self._log_level in ("info", "debug"))
+            uv_config = uvicorn.Config(
+                app, log_level=self._log_level, lifespan="on", access_log=self._log_level in ("info", "debug")
+            )
             self._server = _EmbeddedServer(uv_config)
             self._task = asyncio.create_task(self._serve(self._server, self._sock))
             while not self._server.started:
@@ -88,8 +94,9 @@ class SandboxServer:
         try:
             await server.serve(sockets=[sock])
         except SystemExit as exc:
-            raise RuntimeError(f"the Greenhouse sandbox failed to start (exit code {exc.code}); "
-                               "see the error logged above") from None
+            raise RuntimeError(
+                f"the Greenhouse sandbox failed to start (exit code {exc.code}); see the error logged above"
+            ) from None
 
     async def stop(self) -> None:
         if self._admin is not None:
@@ -111,8 +118,9 @@ class SandboxServer:
     async def __aenter__(self) -> SandboxServer:
         return await self.start()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     # -- connection facts --------------------------------------------------------------------------------------
@@ -154,27 +162,50 @@ class SandboxServer:
         return response.json() if response.content else None
 
     async def set_rate_limit(self, limit: int, window_seconds: float) -> None:
-        await self._admin_call("POST", "/_sandbox/rate_limit", {"limit": limit, "window_seconds": window_seconds})
+        await self._admin_call(
+            "POST", "/_sandbox/rate_limit", {"limit": limit, "window_seconds": window_seconds}
+        )
 
-    async def add_fault(self, path_prefix: str, status: int | None = None, error_rate: float = 1.0,
-                        latency_ms: int = 0, count: int | None = None, method: str | None = None) -> None:
-        await self._admin_call("POST", "/_sandbox/faults", {
-            "path_prefix": path_prefix, "status": status, "error_rate": error_rate, "latency_ms": latency_ms,
-            "count": count, "method": method})
+    async def add_fault(
+        self,
+        path_prefix: str,
+        status: int | None = None,
+        error_rate: float = 1.0,
+        latency_ms: int = 0,
+        count: int | None = None,
+        method: str | None = None,
+    ) -> None:
+        await self._admin_call(
+            "POST",
+            "/_sandbox/faults",
+            {
+                "path_prefix": path_prefix,
+                "status": status,
+                "error_rate": error_rate,
+                "latency_ms": latency_ms,
+                "count": count,
+                "method": method,
+            },
+        )
 
     async def clear_faults(self) -> None:
         await self._admin_call("DELETE", "/_sandbox/faults")
 
     async def add_credential(self, client_id: str, client_secret: str, scopes: list[str]) -> int:
         """Add (or replace) a credential; returns the id of its integration service user."""
-        result = await self._admin_call("POST", "/_sandbox/credentials", {
-            "client_id": client_id, "client_secret": client_secret, "scopes": scopes})
+        result = await self._admin_call(
+            "POST",
+            "/_sandbox/credentials",
+            {"client_id": client_id, "client_secret": client_secret, "scopes": scopes},
+        )
         return int(result["service_user_id"])
 
-    async def set_webhook(self, url: str | None, secret: str | None = None,
-                          retry_delays: list[float] | None = None) -> None:
-        await self._admin_call("POST", "/_sandbox/webhooks", {"url": url, "secret": secret,
-                                                              "retry_delays": retry_delays})
+    async def set_webhook(
+        self, url: str | None, secret: str | None = None, retry_delays: list[float] | None = None
+    ) -> None:
+        await self._admin_call(
+            "POST", "/_sandbox/webhooks", {"url": url, "secret": secret, "retry_delays": retry_delays}
+        )
 
     async def webhook_deliveries(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._admin_call("GET", "/_sandbox/webhooks")
@@ -184,8 +215,13 @@ class SandboxServer:
         await self._admin_call("POST", "/_sandbox/token_ttl", {"seconds": seconds})
 
 
-async def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8700, log_level: str = "info",
-                on_ready: Callable[[SandboxServer], None] | None = None) -> None:
+async def serve(
+    config: SandboxConfig,
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    log_level: str = "info",
+    on_ready: Callable[[SandboxServer], None] | None = None,
+) -> None:
     """Run the sandbox until cancelled (for `hireflow dev` and `hireflow sandbox`); `on_ready` gets the server."""
     server = SandboxServer(config, host=host, port=port, log_level=log_level)
     await server.start()

@@ -391,9 +391,30 @@ class SandboxMeta(SandboxBase, table=True):
 
 
 ALL_TABLES: tuple[type[SandboxBase], ...] = (
-    Department, Office, User, Source, RejectionReason, CustomField, EmailTemplate, Job, JobPost,
-    JobInterviewStage, JobInterview, InterviewKit, DefaultInterviewer, UserJobPermission, Candidate,
-    Application, ApplicationStage, Note, Interview, Interviewer, Scorecard, Offer, Attachment, RejectionDetail,
+    Department,
+    Office,
+    User,
+    Source,
+    RejectionReason,
+    CustomField,
+    EmailTemplate,
+    Job,
+    JobPost,
+    JobInterviewStage,
+    JobInterview,
+    InterviewKit,
+    DefaultInterviewer,
+    UserJobPermission,
+    Candidate,
+    Application,
+    ApplicationStage,
+    Note,
+    Interview,
+    Interviewer,
+    Scorecard,
+    Offer,
+    Attachment,
+    RejectionDetail,
 )
 
 

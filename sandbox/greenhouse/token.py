@@ -49,12 +49,22 @@ async def token(request: Request) -> JSONResponse:
         return _reply(state, None, 401, {"message": "Unauthorized", "errorId": error_id()})
     client_id, client_secret = basic
     if not CLIENT_ID_PATTERN.match(client_id):
-        return _reply(state, None, 400, {
-            "message": f"client_id={client_id} does not contain a valid client ID suffix", "errorId": error_id()})
+        return _reply(
+            state,
+            None,
+            400,
+            {
+                "message": f"client_id={client_id} does not contain a valid client ID suffix",
+                "errorId": error_id(),
+            },
+        )
     decision = state.token_limiter.hit(client_id)
     if not decision.allowed:
-        response = JSONResponse({"message": "Too Many Requests"}, status_code=429,
-                                headers={"Retry-After": str(decision.retry_after)})
+        response = JSONResponse(
+            {"message": "Too Many Requests"},
+            status_code=429,
+            headers={"Retry-After": str(decision.retry_after)},
+        )
         response.headers.update(decision.headers)
         return response
     credential = state.credential(client_id)
@@ -62,10 +72,16 @@ async def token(request: Request) -> JSONResponse:
         return _reply(state, client_id, 401, {"error": "invalid_client"})
     grant_type = request.query_params.get("grant_type") or form.get("grant_type") or data.get("grant_type")
     if not grant_type:
-        return _reply(state, client_id, 400, {"message": "Must include `grant_type` parameter in /token request"})
+        return _reply(
+            state, client_id, 400, {"message": "Must include `grant_type` parameter in /token request"}
+        )
     if grant_type != "client_credentials":
-        return _reply(state, client_id, 400, {
-            "message": f"grant_type={grant_type} is invalid, please use one of: {GRANT_TYPES}"})
+        return _reply(
+            state,
+            client_id,
+            400,
+            {"message": f"grant_type={grant_type} is invalid, please use one of: {GRANT_TYPES}"},
+        )
     sub = form.get("sub") or data.get("sub") or request.query_params.get("sub")
     if sub in (None, ""):
         user_id = credential.service_user_id
@@ -75,6 +91,10 @@ async def token(request: Request) -> JSONResponse:
         except ValueError:
             user_id = -1
         if not state.users.is_active(user_id):
-            return _reply(state, client_id, 400, {"message": f"sub={sub} is not an active user of this organization",
-                                                  "errorId": error_id()})
+            return _reply(
+                state,
+                client_id,
+                400,
+                {"message": f"sub={sub} is not an active user of this organization", "errorId": error_id()},
+            )
     return _reply(state, client_id, 200, state.issuer.mint(credential, user_id))

@@ -60,7 +60,9 @@ class WebhookSender:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _client: httpx.AsyncClient | None = None
 
-    def configure(self, url: str | None, secret: str | None = None, retry_delays: list[float] | None = None) -> None:
+    def configure(
+        self, url: str | None, secret: str | None = None, retry_delays: list[float] | None = None
+    ) -> None:
         self.url = url
         if secret is not None:
             self.secret = secret
@@ -99,13 +101,23 @@ class WebhookSender:
                 delivery.last_status = response.status_code
                 if 200 <= response.status_code < 300:
                     delivery.delivered = True
-                    log.info("webhook_delivered", action=delivery.action, event_id=delivery.event_id,
-                             attempts=delivery.attempts)
+                    log.info(
+                        "webhook_delivered",
+                        action=delivery.action,
+                        event_id=delivery.event_id,
+                        attempts=delivery.attempts,
+                    )
                     return
             except httpx.HTTPError as exc:
                 delivery.last_error = type(exc).__name__
-            log.warning("webhook_attempt_failed", action=delivery.action, event_id=delivery.event_id,
-                        attempt=delivery.attempts, status=delivery.last_status, error=delivery.last_error)
+            log.warning(
+                "webhook_attempt_failed",
+                action=delivery.action,
+                event_id=delivery.event_id,
+                attempt=delivery.attempts,
+                status=delivery.last_status,
+                error=delivery.last_error,
+            )
         log.error("webhook_gave_up", action=delivery.action, event_id=delivery.event_id)
 
     async def aclose(self) -> None:
@@ -130,63 +142,111 @@ def _user_ref(session: Session, user_id: int | None) -> dict[str, Any] | None:
 def _stage(session: Session, app: t.Application) -> dict[str, Any] | None:
     stage_id = app.job_interview_stage_id
     if stage_id is None:
-        row = session.execute(
-            select(t.ApplicationStage).where(t.ApplicationStage.application_id == app.id)  # type: ignore[arg-type]
-            .order_by(t.ApplicationStage.id.desc())  # type: ignore[attr-defined]
-        ).scalars().first()
+        row = (
+            session.execute(
+                select(t.ApplicationStage)
+                .where(t.ApplicationStage.application_id == app.id)  # type: ignore[arg-type]
+                .order_by(t.ApplicationStage.id.desc())  # type: ignore[attr-defined]
+            )
+            .scalars()
+            .first()
+        )
         stage_id = row.job_interview_stage_id if row else None
     stage = session.get(t.JobInterviewStage, stage_id) if stage_id else None
     if stage is None:
         return None
-    slots = session.execute(
-        select(t.JobInterview).where(t.JobInterview.job_interview_stage_id == stage.id)  # type: ignore[arg-type]
-        .order_by(t.JobInterview.sort_order)  # type: ignore[arg-type]
-    ).scalars().all()
+    slots = (
+        session.execute(
+            select(t.JobInterview)
+            .where(t.JobInterview.job_interview_stage_id == stage.id)  # type: ignore[arg-type]
+            .order_by(t.JobInterview.sort_order)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
     interviews = []
     for slot in slots:
-        kit = session.execute(
-            select(t.InterviewKit).where(t.InterviewKit.job_interview_id == slot.id)
-        ).scalars().first()
-        scheduled = session.execute(
-            select(t.Interview).where(t.Interview.application_id == app.id,  # type: ignore[arg-type]
-                                      t.Interview.job_interview_id == slot.id)
-        ).scalars().first()
+        kit = (
+            session.execute(select(t.InterviewKit).where(t.InterviewKit.job_interview_id == slot.id))
+            .scalars()
+            .first()
+        )
+        scheduled = (
+            session.execute(
+                select(t.Interview).where(
+                    t.Interview.application_id == app.id,  # type: ignore[arg-type]
+                    t.Interview.job_interview_id == slot.id,
+                )
+            )
+            .scalars()
+            .first()
+        )
         panel = []
         if scheduled is not None:
-            rows = session.execute(
-                select(t.Interviewer).where(t.Interviewer.interview_id == scheduled.id)
-            ).scalars().all()
+            rows = (
+                session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == scheduled.id))
+                .scalars()
+                .all()
+            )
             for row in rows:
                 user = session.get(t.User, row.user_id) if row.user_id else None
-                panel.append({"id": row.user_id, "display_name": user.name if user else row.email,
-                              "status": row.response_status})
-        interviews.append({
-            "id": slot.id,
-            "name": slot.name,
-            "status": scheduled.status if scheduled else "to_be_scheduled",
-            "interview_kit": {"url": f"{APP_URL}/guides/{kit.id if kit else slot.id}/people/{app.candidate_id}",
-                              "content": kit.exercises if kit else None, "questions": []},
-            "interviewers": panel,
-        })
+                panel.append(
+                    {
+                        "id": row.user_id,
+                        "display_name": user.name if user else row.email,
+                        "status": row.response_status,
+                    }
+                )
+        interviews.append(
+            {
+                "id": slot.id,
+                "name": slot.name,
+                "status": scheduled.status if scheduled else "to_be_scheduled",
+                "interview_kit": {
+                    "url": f"{APP_URL}/guides/{kit.id if kit else slot.id}/people/{app.candidate_id}",
+                    "content": kit.exercises if kit else None,
+                    "questions": [],
+                },
+                "interviewers": panel,
+            }
+        )
     return {"id": stage.id, "name": stage.name, "interviews": interviews}
 
 
 def _candidate(session: Session, candidate_id: int, app: t.Application) -> dict[str, Any]:
     c = session.get(t.Candidate, candidate_id)
     assert c is not None
-    attachments = session.execute(
-        select(t.Attachment).where(t.Attachment.candidate_id == candidate_id)  # type: ignore[arg-type]
-    ).scalars().all()
+    attachments = (
+        session.execute(
+            select(t.Attachment).where(t.Attachment.candidate_id == candidate_id)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
     return {
-        "id": c.id, "first_name": c.first_name, "last_name": c.last_name, "title": c.title, "company": c.company,
-        "created_at": format_value(c.created_at), "external_id": None, "photo_url": None,
-        "url": f"{APP_URL}/people/{c.id}", "is_private": bool(c.private), "can_email": c.can_email,
-        "phone_numbers": c.phone_numbers, "email_addresses": c.email_addresses, "addresses": c.addresses,
-        "website_addresses": c.website_addresses, "social_media_addresses": c.social_media_addresses,
-        "educations": [], "employments": [],
-        "recruiter": _user_ref(session, app.recruiter_id), "coordinator": _user_ref(session, app.coordinator_id),
+        "id": c.id,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "title": c.title,
+        "company": c.company,
+        "created_at": format_value(c.created_at),
+        "external_id": None,
+        "photo_url": None,
+        "url": f"{APP_URL}/people/{c.id}",
+        "is_private": bool(c.private),
+        "can_email": c.can_email,
+        "phone_numbers": c.phone_numbers,
+        "email_addresses": c.email_addresses,
+        "addresses": c.addresses,
+        "website_addresses": c.website_addresses,
+        "social_media_addresses": c.social_media_addresses,
+        "educations": [],
+        "employments": [],
+        "recruiter": _user_ref(session, app.recruiter_id),
+        "coordinator": _user_ref(session, app.coordinator_id),
         "attachments": [{"filename": a.filename, "url": a.url, "type": a.type} for a in attachments],
-        "tags": c.tags, "custom_fields": c.custom_fields or {},
+        "tags": c.tags,
+        "custom_fields": c.custom_fields or {},
     }
 
 
@@ -196,16 +256,29 @@ def _jobs(session: Session, app: t.Application) -> list[dict[str, Any]]:
         return []
     dept = session.get(t.Department, job.department_id) if job.department_id else None
     offices = [o for o in (session.get(t.Office, i) for i in job.office_ids or []) if o is not None]
-    return [{
-        "id": job.id, "name": job.name, "requisition_id": job.requisition_id, "notes": job.notes,
-        "confidential": job.confidential, "job_post_id": app.job_post_id, "status": job.status,
-        "created_by_id": None, "created_at": format_value(job.created_at), "opened_at": format_value(job.opened_at),
-        "closed_at": format_value(job.closed_at),
-        "departments": [{"id": dept.id, "name": dept.name, "external_id": dept.external_id}] if dept else [],
-        "offices": [{"id": o.id, "name": o.name, "location": o.location, "external_id": o.external_id}
-                    for o in offices],
-        "custom_fields": job.custom_fields or {},
-    }]
+    return [
+        {
+            "id": job.id,
+            "name": job.name,
+            "requisition_id": job.requisition_id,
+            "notes": job.notes,
+            "confidential": job.confidential,
+            "job_post_id": app.job_post_id,
+            "status": job.status,
+            "created_by_id": None,
+            "created_at": format_value(job.created_at),
+            "opened_at": format_value(job.opened_at),
+            "closed_at": format_value(job.closed_at),
+            "departments": [{"id": dept.id, "name": dept.name, "external_id": dept.external_id}]
+            if dept
+            else [],
+            "offices": [
+                {"id": o.id, "name": o.name, "location": o.location, "external_id": o.external_id}
+                for o in offices
+            ],
+            "custom_fields": job.custom_fields or {},
+        }
+    ]
 
 
 def application_payload(session: Session, app_id: int) -> dict[str, Any]:
@@ -213,11 +286,20 @@ def application_payload(session: Session, app_id: int) -> dict[str, Any]:
     app = session.get(t.Application, app_id)
     assert app is not None
     source = session.get(t.Source, app.source_id) if app.source_id else None
-    detail = session.execute(
-        select(t.RejectionDetail).where(t.RejectionDetail.application_id == app.id)  # type: ignore[arg-type]
-    ).scalars().first() if app.status == "rejected" else None
-    reason = session.get(t.RejectionReason, detail.rejection_reason_id) if detail and detail.rejection_reason_id \
+    detail = (
+        session.execute(
+            select(t.RejectionDetail).where(t.RejectionDetail.application_id == app.id)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .first()
+        if app.status == "rejected"
         else None
+    )
+    reason = (
+        session.get(t.RejectionReason, detail.rejection_reason_id)
+        if detail and detail.rejection_reason_id
+        else None
+    )
     status = {"in_process": "active"}.get(app.status, app.status)
     application: dict[str, Any] = {
         "id": app.id,
@@ -229,8 +311,13 @@ def application_payload(session: Session, app_id: int) -> dict[str, Any]:
         "url": f"{APP_URL}/people/{app.candidate_id}?application_id={app.id}",
         "source": {"id": source.id, "name": source.name} if source else None,
         "credited_to": _user_ref(session, app.referrer_id),
-        "rejection_reason": {"id": reason.id, "name": reason.name,
-                             "type": {"id": reason.type.get("id"), "name": reason.type.get("name")}} if reason else None,
+        "rejection_reason": {
+            "id": reason.id,
+            "name": reason.name,
+            "type": {"id": reason.type.get("id"), "name": reason.type.get("name")},
+        }
+        if reason
+        else None,
         "rejection_details": {"custom_fields": detail.question_custom_fields or {}} if detail else None,
         "current_stage": _stage(session, app),
         "custom_fields": app.custom_fields or {},

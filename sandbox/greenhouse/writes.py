@@ -121,7 +121,13 @@ def _apply_candidate_fields(session: Session, cand: t.Candidate, body: Candidate
             setattr(cand, name, getattr(body, name))
     if "is_private" in sent:
         cand.private = body.is_private
-    for name in ("email_addresses", "phone_numbers", "addresses", "website_addresses", "social_media_addresses"):
+    for name in (
+        "email_addresses",
+        "phone_numbers",
+        "addresses",
+        "website_addresses",
+        "social_media_addresses",
+    ):
         if name in sent:  # collections replace the whole list (§5.2)
             setattr(cand, name, [item.model_dump() for item in getattr(body, name) or []])
     if "tags" in sent:
@@ -132,16 +138,27 @@ def _apply_candidate_fields(session: Session, cand: t.Candidate, body: Candidate
     cand.ix_tags = pipe_index(cand.tags)
 
 
-def _new_application(session: Session, store: Store, candidate: t.Candidate, body: NestedApplication,
-                     when: datetime) -> t.Application:
+def _new_application(
+    session: Session, store: Store, candidate: t.Candidate, body: NestedApplication, when: datetime
+) -> t.Application:
     for name in ("recruiter_id", "coordinator_id", "referrer_id", "prospect_owner_id"):
         _active_user(session, getattr(body, name, None), name)
     _exists(session, t.Source, body.source_id, "source_id")
     app_id = store.next_id(session, t.Application)
-    app = t.Application(id=app_id, created_at=when, updated_at=when, candidate_id=candidate.id,
-                        source_id=body.source_id, referrer_id=body.referrer_id, recruiter_id=body.recruiter_id,
-                        coordinator_id=body.coordinator_id, last_activity_at=when, answers=None, custom_fields={},
-                        prospective_job_ids=[])
+    app = t.Application(
+        id=app_id,
+        created_at=when,
+        updated_at=when,
+        candidate_id=candidate.id,
+        source_id=body.source_id,
+        referrer_id=body.referrer_id,
+        recruiter_id=body.recruiter_id,
+        coordinator_id=body.coordinator_id,
+        last_activity_at=when,
+        answers=None,
+        custom_fields={},
+        prospective_job_ids=[],
+    )
     if body.prospect:
         for job_id in body.job_ids or []:
             _exists(session, t.Job, job_id, "job_ids")
@@ -156,20 +173,36 @@ def _new_application(session: Session, store: Store, candidate: t.Candidate, bod
             raise field_error("job_id", f"`{body.job_id}` does not exist")
         if job.status != "open":
             raise field_error("job_id", f"job `{job.id}` is {job.status}, not open")
-        duplicate = session.execute(select(col(t.Application.id)).where(
-            col(t.Application.candidate_id) == candidate.id, col(t.Application.job_id) == job.id,
-            col(t.Application.status) == "in_process")).scalars().first()
+        duplicate = (
+            session.execute(
+                select(col(t.Application.id)).where(
+                    col(t.Application.candidate_id) == candidate.id,
+                    col(t.Application.job_id) == job.id,
+                    col(t.Application.status) == "in_process",
+                )
+            )
+            .scalars()
+            .first()
+        )
         if duplicate is not None:
-            raise field_error("job_id", f"candidate `{candidate.id}` already has active application `{duplicate}` "
-                                        f"for job `{job.id}`")
+            raise field_error(
+                "job_id",
+                f"candidate `{candidate.id}` already has active application `{duplicate}` for job `{job.id}`",
+            )
         stages = _stages(session, job.id)
         stage = stages[0]
         if body.initial_stage_id is not None:
             match = [s for s in stages if s.id == body.initial_stage_id]
             if not match:
-                raise field_error("initial_stage_id", f"`{body.initial_stage_id}` is not a stage of job `{job.id}`")
+                raise field_error(
+                    "initial_stage_id", f"`{body.initial_stage_id}` is not a stage of job `{job.id}`"
+                )
             stage = match[0]
-        post = session.execute(select(col(t.JobPost.id)).where(col(t.JobPost.job_id) == job.id)).scalars().first()
+        post = (
+            session.execute(select(col(t.JobPost.id)).where(col(t.JobPost.job_id) == job.id))
+            .scalars()
+            .first()
+        )
         app.job_id = job.id
         app.job_post_id = post
         session.add(app)
@@ -188,10 +221,24 @@ async def create_candidate(request: Request) -> Response:
 
     def run(session: Session, store: Store) -> Outcome:
         when = now()
-        cand = t.Candidate(id=store.next_id(session, t.Candidate), created_at=when, updated_at=when,
-                           first_name=body.first_name, last_name=body.last_name, last_activity_at=when,
-                           private=False, can_email=True, tags=[], linked_user_ids=[], phone_numbers=[], addresses=[],
-                           email_addresses=[], website_addresses=[], social_media_addresses=[], custom_fields={})
+        cand = t.Candidate(
+            id=store.next_id(session, t.Candidate),
+            created_at=when,
+            updated_at=when,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            last_activity_at=when,
+            private=False,
+            can_email=True,
+            tags=[],
+            linked_user_ids=[],
+            phone_numbers=[],
+            addresses=[],
+            email_addresses=[],
+            website_addresses=[],
+            social_media_addresses=[],
+            custom_fields={},
+        )
         _apply_candidate_fields(session, cand, body)
         session.add(cand)
         if body.application is not None:
@@ -229,9 +276,12 @@ async def update_candidate(candidate_id: int, request: Request) -> Response:
 
 
 def _stages(session: Session, job_id: int) -> list[t.JobInterviewStage]:
-    stmt = (select(t.JobInterviewStage).where(t.JobInterviewStage.job_id == job_id)  # type: ignore[arg-type]
-            .where(t.JobInterviewStage.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(t.JobInterviewStage.sort_order))  # type: ignore[arg-type]
+    stmt = (
+        select(t.JobInterviewStage)
+        .where(t.JobInterviewStage.job_id == job_id)  # type: ignore[arg-type]
+        .where(t.JobInterviewStage.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(t.JobInterviewStage.sort_order)
+    )  # type: ignore[arg-type]
     stages = list(session.execute(stmt).scalars())
     if not stages:
         raise unprocessable(f"Job {job_id} has no active interview stages")
@@ -239,14 +289,18 @@ def _stages(session: Session, job_id: int) -> list[t.JobInterviewStage]:
 
 
 def _current_stage_row(session: Session, app_id: int) -> t.ApplicationStage | None:
-    stmt = (select(t.ApplicationStage).where(t.ApplicationStage.application_id == app_id)  # type: ignore[arg-type]
-            .where(t.ApplicationStage.current.is_(True))  # type: ignore[attr-defined]
-            .order_by(t.ApplicationStage.id.desc()))  # type: ignore[attr-defined]
+    stmt = (
+        select(t.ApplicationStage)
+        .where(t.ApplicationStage.application_id == app_id)  # type: ignore[arg-type]
+        .where(t.ApplicationStage.current.is_(True))  # type: ignore[attr-defined]
+        .order_by(t.ApplicationStage.id.desc())
+    )  # type: ignore[attr-defined]
     return session.execute(stmt).scalars().first()
 
 
-def _enter_stage(session: Session, store: Store, app: t.Application, stage: t.JobInterviewStage,
-                 when: datetime) -> None:
+def _enter_stage(
+    session: Session, store: Store, app: t.Application, stage: t.JobInterviewStage, when: datetime
+) -> None:
     """Close the current application_stages row and append one for `stage` (the stage-history fact table)."""
     previous = _current_stage_row(session, app.id)
     if previous is not None:
@@ -255,9 +309,17 @@ def _enter_stage(session: Session, store: Store, app: t.Application, stage: t.Jo
         previous.updated_at = when
         previous.days_in_stage = max((when - (previous.entered_at or when)).days, 0)
         session.add(previous)
-    row = t.ApplicationStage(id=store.next_id(session, t.ApplicationStage), created_at=when, updated_at=when,
-                             application_id=app.id, job_interview_stage_id=stage.id, entered_at=when,
-                             exited_at=None, days_in_stage=0, current=True)
+    row = t.ApplicationStage(
+        id=store.next_id(session, t.ApplicationStage),
+        created_at=when,
+        updated_at=when,
+        application_id=app.id,
+        job_interview_stage_id=stage.id,
+        entered_at=when,
+        exited_at=None,
+        days_in_stage=0,
+        current=True,
+    )
     session.add(row)
     app.stage_id = row.id
     app.stage_name = stage.name
@@ -307,11 +369,15 @@ async def move_application(application_id: int, request: Request) -> Response:
     def run(session: Session, store: Store) -> Outcome:
         app = _active_application(session, application_id)
         if app.prospect or app.job_id is None:
-            raise unprocessable(f"Application {application_id} is a prospect without a job stage; convert it first")
+            raise unprocessable(
+                f"Application {application_id} is a prospect without a job stage; convert it first"
+            )
         _active_user(session, body.email_from_user_id, "email_from_user_id")
         # Compare-and-swap: either id spelling of the current stage is accepted (harvest-v3.md §8.3).
         if body.from_stage_id not in (app.job_interview_stage_id, app.stage_id):
-            raise field_error("from_stage_id", f"`{body.from_stage_id}` is not the application's current stage")
+            raise field_error(
+                "from_stage_id", f"`{body.from_stage_id}` is not the application's current stage"
+            )
         job_id = app.job_id
         if body.to_job_id is not None and body.to_job_id != app.job_id:
             job = session.get(t.Job, body.to_job_id)
@@ -324,7 +390,9 @@ async def move_application(application_id: int, request: Request) -> Response:
         if body.to_stage_id is not None:
             target = next((s for s in stages if s.id == body.to_stage_id), None)
             if target is None:
-                raise field_error("to_stage_id", f"`{body.to_stage_id}` is not an active stage of job `{job_id}`")
+                raise field_error(
+                    "to_stage_id", f"`{body.to_stage_id}` is not an active stage of job `{job_id}`"
+                )
         elif job_id != app.job_id:
             target = stages[0]
         else:
@@ -337,9 +405,11 @@ async def move_application(application_id: int, request: Request) -> Response:
         when = now()
         if job_id != app.job_id:
             app.job_id = job_id
-            app.job_post_id = session.execute(
-                select(col(t.JobPost.id)).where(col(t.JobPost.job_id) == job_id)
-            ).scalars().first()
+            app.job_post_id = (
+                session.execute(select(col(t.JobPost.id)).where(col(t.JobPost.job_id) == job_id))
+                .scalars()
+                .first()
+            )
         _enter_stage(session, store, app, target, when)
         _touch_candidate(session, app.candidate_id, when)
         session.flush()
@@ -361,21 +431,47 @@ async def reject_application(application_id: int, request: Request) -> Response:
             raise unprocessable(f"Application {application_id} is {app.status} and cannot be rejected")
         _exists(session, t.RejectionReason, body.rejection_reason_id, "rejection_reason_id")
         if body.rejection_email is not None:
-            _exists(session, t.EmailTemplate, body.rejection_email.email_template_id,
-                    "rejection_email.email_template_id")
-            _active_user(session, body.rejection_email.email_from_user_id, "rejection_email.email_from_user_id")
+            _exists(
+                session,
+                t.EmailTemplate,
+                body.rejection_email.email_template_id,
+                "rejection_email.email_template_id",
+            )
+            _active_user(
+                session, body.rejection_email.email_from_user_id, "rejection_email.email_from_user_id"
+            )
         when = now()
         note_id = None
         if body.notes:
             note_id = store.next_id(session, t.Note)
-            session.add(t.Note(id=note_id, created_at=when, updated_at=when, candidate_id=app.candidate_id,
-                               application_id=app.id, body=body.notes, body_with_tags=body.notes, type="NOTE",
-                               user_id=principal.user_id, visibility="publicly_visible"))
+            session.add(
+                t.Note(
+                    id=note_id,
+                    created_at=when,
+                    updated_at=when,
+                    candidate_id=app.candidate_id,
+                    application_id=app.id,
+                    body=body.notes,
+                    body_with_tags=body.notes,
+                    type="NOTE",
+                    user_id=principal.user_id,
+                    visibility="publicly_visible",
+                )
+            )
         session.execute(delete(t.RejectionDetail).where(t.RejectionDetail.application_id == app.id))  # type: ignore[arg-type]
-        session.add(t.RejectionDetail(id=store.next_id(session, t.RejectionDetail), created_at=when, updated_at=when,
-                                      application_id=app.id, rejected_by_id=principal.user_id,
-                                      rejection_note_id=note_id, rejection_reason_id=body.rejection_reason_id,
-                                      rejected_at=when, question_custom_fields={}))
+        session.add(
+            t.RejectionDetail(
+                id=store.next_id(session, t.RejectionDetail),
+                created_at=when,
+                updated_at=when,
+                application_id=app.id,
+                rejected_by_id=principal.user_id,
+                rejection_note_id=note_id,
+                rejection_reason_id=body.rejection_reason_id,
+                rejected_at=when,
+                question_custom_fields={},
+            )
+        )
         app.status = "rejected"
         app.rejected_at = when
         app.stage_id = None
@@ -429,9 +525,13 @@ async def hire_application(application_id: int, request: Request) -> Response:
         if app.prospect:
             raise unprocessable(f"Application {application_id} is a prospect and cannot be hired")
         when = now()
-        offer = session.execute(
-            select(t.Offer).where(t.Offer.application_id == app.id, t.Offer.is_current.is_(True))  # type: ignore[arg-type,attr-defined]
-        ).scalars().first()
+        offer = (
+            session.execute(
+                select(t.Offer).where(t.Offer.application_id == app.id, t.Offer.is_current.is_(True))  # type: ignore[arg-type,attr-defined]
+            )
+            .scalars()
+            .first()
+        )
         if offer is not None:
             offer.status = "Accepted"
             offer.resolved_at = when
@@ -469,12 +569,19 @@ async def create_note(request: Request) -> Response:
         if missing:
             raise unprocessable(*({f: "is required for EMAIL notes"} for f in missing))
         if not body.email_from or not body.email_to:
-            raise unprocessable(*({f: "must list at least one address"} for f in ("email_from", "email_to")
-                                  if not getattr(body, f)))
+            raise unprocessable(
+                *(
+                    {f: "must list at least one address"}
+                    for f in ("email_from", "email_to")
+                    if not getattr(body, f)
+                )
+            )
     else:
         present = [f for f in email_fields if f in body.model_fields_set]
         if present:
-            raise unprocessable(*({f: f"is only allowed on EMAIL notes, not {body.note_type}"} for f in present))
+            raise unprocessable(
+                *({f: f"is only allowed on EMAIL notes, not {body.note_type}"} for f in present)
+            )
 
     def run(session: Session, store: Store) -> Outcome:
         cand = session.get(t.Candidate, body.candidate_id)
@@ -483,15 +590,25 @@ async def create_note(request: Request) -> Response:
         if body.application_id is not None:
             app = session.get(t.Application, body.application_id)
             if app is None or app.candidate_id != cand.id:
-                raise field_error("application_id", f"`{body.application_id}` is not an application of candidate "
-                                                    f"`{cand.id}`")
+                raise field_error(
+                    "application_id",
+                    f"`{body.application_id}` is not an application of candidate `{cand.id}`",
+                )
         author = body.user_id if body.user_id is not None else principal.user_id
         _active_user(session, author, "user_id")
         when = now()
-        note = t.Note(id=store.next_id(session, t.Note), created_at=when, updated_at=when, candidate_id=cand.id,
-                      application_id=body.application_id, body=MENTION_TAG.sub(r"@\g<name>", body.body),
-                      body_with_tags=body.body,
-                      type=body.note_type, user_id=author, visibility=READ_VISIBILITY[body.visibility])
+        note = t.Note(
+            id=store.next_id(session, t.Note),
+            created_at=when,
+            updated_at=when,
+            candidate_id=cand.id,
+            application_id=body.application_id,
+            body=MENTION_TAG.sub(r"@\g<name>", body.body),
+            body_with_tags=body.body,
+            type=body.note_type,
+            user_id=author,
+            visibility=READ_VISIBILITY[body.visibility],
+        )
         if body.note_type == "EMAIL":
             note.subject = body.subject
             note.email_from = ", ".join(body.email_from or [])
@@ -530,15 +647,29 @@ async def create_attachment(request: Request) -> Response:
             raise field_error("application_id", f"`{body.application_id}` does not exist")
         when = now()
         if body.type == "resume":  # a new resume replaces the prior one
-            session.execute(delete(t.Attachment).where(t.Attachment.application_id == app.id,  # type: ignore[arg-type]
-                                                       t.Attachment.type == "resume"))  # type: ignore[arg-type]
+            session.execute(
+                delete(t.Attachment).where(
+                    t.Attachment.application_id == app.id,  # type: ignore[arg-type]
+                    t.Attachment.type == "resume",
+                )
+            )  # type: ignore[arg-type]
         att_id = store.next_id(session, t.Attachment)
         expires = int(when.timestamp()) + 7 * 24 * 3600
-        url = (f"https://sandbox-attachments.example/person_attachments/{att_id}/{body.filename}"
-               f"?X-Amz-Expires=604800&X-Amz-Date={int(when.timestamp())}&Expires={expires}&X-Amz-Signature={digest}")
-        att = t.Attachment(id=att_id, created_at=when, updated_at=when, application_id=app.id,
-                           candidate_id=app.candidate_id, type=body.type, filename=body.filename, url=url,
-                           visibility=body.visibility or "public")
+        url = (
+            f"https://sandbox-attachments.example/person_attachments/{att_id}/{body.filename}"
+            f"?X-Amz-Expires=604800&X-Amz-Date={int(when.timestamp())}&Expires={expires}&X-Amz-Signature={digest}"
+        )
+        att = t.Attachment(
+            id=att_id,
+            created_at=when,
+            updated_at=when,
+            application_id=app.id,
+            candidate_id=app.candidate_id,
+            type=body.type,
+            filename=body.filename,
+            url=url,
+            visibility=body.visibility or "public",
+        )
         session.add(att)
         _touch_candidate(session, app.candidate_id, when)
         session.flush()
@@ -550,17 +681,31 @@ async def create_attachment(request: Request) -> Response:
 # --- interviews ----------------------------------------------------------------------------------------------
 
 
-def _panel(session: Session, store: Store, interview: t.Interview, members: list[PanelMember],
-           when: datetime) -> None:
+def _panel(
+    session: Session, store: Store, interview: t.Interview, members: list[PanelMember], when: datetime
+) -> None:
     """Replace the panel: interviewer rows plus a placeholder (draft) scorecard per interviewer."""
-    old = list(session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview.id)).scalars())  # type: ignore[arg-type]
+    old = list(
+        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview.id)).scalars()
+    )  # type: ignore[arg-type]
     scorecard_ids = [r.scorecard_id for r in old if r.scorecard_id is not None]
     if scorecard_ids:
-        session.execute(delete(t.Scorecard).where(t.Scorecard.id.in_(scorecard_ids),  # type: ignore[attr-defined]
-                                                  t.Scorecard.status == "draft"))  # type: ignore[arg-type]
+        session.execute(
+            delete(t.Scorecard).where(
+                t.Scorecard.id.in_(scorecard_ids),  # type: ignore[attr-defined]
+                t.Scorecard.status == "draft",
+            )
+        )  # type: ignore[arg-type]
     session.execute(delete(t.Interviewer).where(t.Interviewer.interview_id == interview.id))  # type: ignore[arg-type]
-    kit_id = session.execute(select(t.InterviewKit.id).where(  # type: ignore[call-overload]
-        t.InterviewKit.job_interview_id == interview.job_interview_id)).scalars().first()
+    kit_id = (
+        session.execute(
+            select(t.InterviewKit.id).where(  # type: ignore[call-overload]
+                t.InterviewKit.job_interview_id == interview.job_interview_id
+            )
+        )
+        .scalars()
+        .first()
+    )
     seen: set[int] = set()
     for member in members:
         if member.user_id in seen:
@@ -572,12 +717,31 @@ def _panel(session: Session, store: Store, interview: t.Interview, members: list
         scorecard_id = None
         if kit_id is not None:
             scorecard_id = store.next_id(session, t.Scorecard)
-            session.add(t.Scorecard(id=scorecard_id, created_at=when, updated_at=when, interview_kit_id=kit_id,
-                                    interviewer_id=user.id, interviewed_at=interview.starts_at, submitter_id=user.id,
-                                    status="draft", application_id=interview.application_id))
-        session.add(t.Interviewer(id=store.next_id(session, t.Interviewer), created_at=when, updated_at=when,
-                                  interview_id=interview.id, user_id=user.id, scorecard_id=scorecard_id,
-                                  email=user.primary_email or None, response_status=member.response_status))
+            session.add(
+                t.Scorecard(
+                    id=scorecard_id,
+                    created_at=when,
+                    updated_at=when,
+                    interview_kit_id=kit_id,
+                    interviewer_id=user.id,
+                    interviewed_at=interview.starts_at,
+                    submitter_id=user.id,
+                    status="draft",
+                    application_id=interview.application_id,
+                )
+            )
+        session.add(
+            t.Interviewer(
+                id=store.next_id(session, t.Interviewer),
+                created_at=when,
+                updated_at=when,
+                interview_id=interview.id,
+                user_id=user.id,
+                scorecard_id=scorecard_id,
+                email=user.primary_email or None,
+                response_status=member.response_status,
+            )
+        )
 
 
 def _check_times(starts: datetime | None, ends: datetime | None) -> None:
@@ -597,15 +761,26 @@ async def create_interview(request: Request) -> Response:
             raise field_error("application_id", f"`{body.application_id}` does not exist")
         slot = session.get(t.JobInterview, body.job_interview_id)
         if slot is None or slot.job_id != app.job_id:
-            raise field_error("job_interview_id", f"`{body.job_interview_id}` is not an interview of the "
-                                                  f"application's job")
+            raise field_error(
+                "job_interview_id", f"`{body.job_interview_id}` is not an interview of the application's job"
+            )
         when = now()
-        interview = t.Interview(id=store.next_id(session, t.Interview), created_at=when, updated_at=when,
-                                job_id=slot.job_id, application_id=app.id, job_interview_id=slot.id,
-                                starts_at=body.starts_at, ends_at=body.ends_at, location=body.location,
-                                status="scheduled", organizer_id=principal.user_id, scheduled_at=when,
-                                external_event_id=body.external_event_id,
-                                video_conferencing_url=body.video_conferencing_url)
+        interview = t.Interview(
+            id=store.next_id(session, t.Interview),
+            created_at=when,
+            updated_at=when,
+            job_id=slot.job_id,
+            application_id=app.id,
+            job_interview_id=slot.id,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            location=body.location,
+            status="scheduled",
+            organizer_id=principal.user_id,
+            scheduled_at=when,
+            external_event_id=body.external_event_id,
+            video_conferencing_url=body.video_conferencing_url,
+        )
         session.add(interview)
         session.flush()
         _panel(session, store, interview, body.interviewers, when)
@@ -623,7 +798,9 @@ async def update_interview(interview_id: int, request: Request) -> Response:
     authorize(request, "harvest:interviews:update", read=False)
     body = await parse_body(request, UpdateInterview)
     if not body.model_fields_set:
-        raise unprocessable("Give at least one of starts_at, ends_at, interviewers, location, video_conferencing_url")
+        raise unprocessable(
+            "Give at least one of starts_at, ends_at, interviewers, location, video_conferencing_url"
+        )
 
     def run(session: Session, store: Store) -> Outcome:
         interview = _get(session, t.Interview, interview_id)
@@ -657,8 +834,10 @@ async def delete_interview(interview_id: int, request: Request) -> Response:
     def run(session: Session, store: Store) -> Outcome:
         interview = _get(session, t.Interview, interview_id)
         if interview.status not in DELETABLE_INTERVIEW_STATUSES:
-            raise unprocessable(f"Interview {interview_id} is {interview.status}; only scheduled or "
-                                f"awaiting_feedback interviews can be deleted")
+            raise unprocessable(
+                f"Interview {interview_id} is {interview.status}; only scheduled or "
+                f"awaiting_feedback interviews can be deleted"
+            )
         _panel_delete(session, interview.id)
         session.delete(interview)
         return Outcome(events=[("interview_deleted", interview_deleted_payload(interview_id))])
@@ -667,10 +846,15 @@ async def delete_interview(interview_id: int, request: Request) -> Response:
 
 
 def _panel_delete(session: Session, interview_id: int) -> None:
-    rows = list(session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview_id)).scalars())  # type: ignore[arg-type]
+    rows = list(
+        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview_id)).scalars()
+    )  # type: ignore[arg-type]
     scorecards = [r.scorecard_id for r in rows if r.scorecard_id is not None]
     if scorecards:
-        session.execute(delete(t.Scorecard).where(t.Scorecard.id.in_(scorecards),  # type: ignore[attr-defined]
-                                                  t.Scorecard.status == "draft"))  # type: ignore[arg-type]
+        session.execute(
+            delete(t.Scorecard).where(
+                t.Scorecard.id.in_(scorecards),  # type: ignore[attr-defined]
+                t.Scorecard.status == "draft",
+            )
+        )  # type: ignore[arg-type]
     session.execute(delete(t.Interviewer).where(t.Interviewer.interview_id == interview_id))  # type: ignore[arg-type]
-

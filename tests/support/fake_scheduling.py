@@ -202,5 +202,3 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
         return EmailResult(message_id=f"<{request.key}>", sent=True)
 
     return [gather, find, check, book, cancel_events, responses, record, update, delete, note, email]
-
-

@@ -34,7 +34,11 @@ _seeded_calendars: set[str] = set()
 
 
 def stack_settings(
-    sandbox: SandboxServer, caldav_url: str, smtp_port: int, state: Path, temporal_address: str = "127.0.0.1:7233"
+    sandbox: SandboxServer,
+    caldav_url: str,
+    smtp_port: int,
+    state: Path,
+    temporal_address: str = "127.0.0.1:7233",
 ) -> Settings:
     """Settings for one test: its own task queues and SQL store, the shared servers."""
     suffix = uuid.uuid4().hex[:8]
@@ -132,7 +136,9 @@ async def start_offered(
 
 
 async def wait_for_state(
-    handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot], *states: SchedulingState, timeout: float = 60
+    handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot],
+    *states: SchedulingState,
+    timeout: float = 60,
 ) -> SchedulingState:
     """Poll the status query until the workflow is in one of `states`; return that state."""
 
