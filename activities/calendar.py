@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities import names
 from activities.errors import from_calendar
 from integrations.calendar.base import (
     Attendee,
@@ -78,12 +77,12 @@ class CalendarActivities:
             rooms=[rooms[session.room]] if session.room and session.room in rooms else [],
         )
 
-    @activity.defn(name=names.BOOK_CALENDAR_EVENTS)
+    @activity.defn
     async def book_calendar_events(self, request: BookEventsInput) -> SessionsResult:
         """Create each session's event (or find it), with a room and a video link; update on `sequence > 0`."""
         rooms = {
             r.id: Room(id=r.id, name=r.name, capacity=r.capacity, time_zone=r.time_zone)
-            for r in self.org.rooms(request.context.rooms_office_id)
+            for r in await self.org.arooms(request.context.rooms_office_id)
         }
         booked: list[BookedSession] = []
         try:
@@ -120,7 +119,7 @@ class CalendarActivities:
             raise from_calendar(error) from error
         return SessionsResult(sessions=booked)
 
-    @activity.defn(name=names.CANCEL_CALENDAR_EVENTS)
+    @activity.defn
     async def cancel_calendar_events(self, request: CancelEventsInput) -> None:
         """Cancel every session's event; missing or already cancelled events are fine."""
         organizer = self.organizer
@@ -130,7 +129,7 @@ class CalendarActivities:
         except CalendarError as error:
             raise from_calendar(error) from error
 
-    @activity.defn(name=names.READ_ATTENDEE_RESPONSES)
+    @activity.defn
     async def read_attendee_responses(self, request: ReadResponsesInput) -> ReadResponsesResult:
         """Each interviewer's RSVP, matched by email to their Greenhouse user id."""
         organizer = self.organizer

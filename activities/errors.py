@@ -1,7 +1,8 @@
 """Turn integration errors into Temporal `ApplicationError`s with stable types.
 
-Workflows and retry policies match on these type names: a validation or permission error will not
-get better by retrying, a throttle or server fault will (after the delay the service asked for).
+Workflows and retry policies match on these type names (`models/failure_policy.py`): not found,
+refused input, a missing permission or a revoked credential will not get better by retrying; a
+throttle, a server fault or a dropped connection will (after the delay the service asked for).
 """
 
 from __future__ import annotations
@@ -10,34 +11,58 @@ from datetime import timedelta
 
 from temporalio.exceptions import ApplicationError
 
-from integrations.calendar.base import CalendarError, CalendarPermissionError
+from integrations.calendar.base import (
+    CalendarError,
+    CalendarNotFoundError,
+    CalendarPermissionError,
+    CalendarRequestError,
+)
 from integrations.greenhouse import errors as harvest
+from models.failure_policy import NON_RETRYABLE_ERRORS
+
+_HARVEST_TYPES: dict[type[harvest.HarvestError], str] = {
+    harvest.ValidationError: "HarvestValidationError",
+    harvest.BadRequestError: "HarvestValidationError",
+    harvest.ForbiddenError: "HarvestForbiddenError",
+    harvest.NotFoundError: "HarvestNotFoundError",
+    harvest.AuthError: "HarvestAuthError",
+    harvest.UnsafeLinkError: "HarvestValidationError",
+    harvest.RateLimitedError: "HarvestRateLimitedError",
+    harvest.ServerError: "HarvestServerError",
+    harvest.HarvestConnectionError: "HarvestConnectionError",
+}
 
 
 def from_harvest(error: harvest.HarvestError) -> ApplicationError:
-    kind = {
-        harvest.ValidationError: "HarvestValidationError",
-        harvest.ForbiddenError: "HarvestForbiddenError",
-        harvest.NotFoundError: "HarvestNotFoundError",
-        harvest.AuthError: "HarvestAuthError",
-        harvest.RateLimitedError: "HarvestRateLimitedError",
-        harvest.ServerError: "HarvestServerError",
-    }.get(type(error), "HarvestError")
+    kind = _HARVEST_TYPES.get(type(error), "HarvestError")
     retry_after = getattr(error, "retry_after", None)
     return ApplicationError(
         str(error),
         type=kind,
-        non_retryable=kind in {"HarvestValidationError", "HarvestForbiddenError"},
+        non_retryable=kind in NON_RETRYABLE_ERRORS,
         next_retry_delay=timedelta(seconds=float(retry_after)) if retry_after else None,
     )
 
 
 def from_calendar(error: CalendarError) -> ApplicationError:
+    if isinstance(error, CalendarPermissionError):
+        kind = "CalendarPermissionError"
+    elif isinstance(error, CalendarNotFoundError):
+        kind = "CalendarNotFoundError"
+    elif isinstance(error, CalendarRequestError):
+        kind = "CalendarInputError"
+    else:
+        kind = type(error).__name__
     return ApplicationError(
         str(error),
-        type="CalendarPermissionError"
-        if isinstance(error, CalendarPermissionError)
-        else type(error).__name__,
+        type=kind,
         non_retryable=not error.retryable,
         next_retry_delay=timedelta(seconds=error.retry_after) if error.retry_after else None,
+    )
+
+
+def planner_input_error(error: Exception) -> ApplicationError:
+    """A problem the planner refuses (bad policy, inconsistent context): no retry makes it valid."""
+    return ApplicationError(
+        f"the planning problem is invalid: {error}", type="PlannerInputError", non_retryable=True
     )

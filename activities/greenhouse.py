@@ -14,11 +14,11 @@ from typing import TypeVar
 
 from temporalio import activity
 
-from activities import names
 from activities.errors import from_harvest
 from integrations.greenhouse.client import HarvestClient
 from integrations.greenhouse.errors import HarvestError, NotFoundError, ValidationError
 from integrations.greenhouse.query import TimeRange
+from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
 from integrations.org_store import OrgConfigStore
 from models.activity_io import GatherInput, InterviewsInput, NoteInput, SessionsResult, UpdateInterviewInput
@@ -55,9 +55,12 @@ async def _collect(items: AsyncIterable[T]) -> list[T]:
 class GreenhouseActivities:
     """Activities that talk to Harvest v3 through one shared client (and its token cache and pacing)."""
 
-    def __init__(self, harvest: HarvestClient, org: OrgConfigStore | None = None) -> None:
+    def __init__(
+        self, harvest: HarvestClient, org: OrgConfigStore | None = None, index: InterviewIndex | None = None
+    ) -> None:
         self.harvest = harvest
         self.org = org
+        self.index = index
 
     async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -67,7 +70,7 @@ class GreenhouseActivities:
 
     # ----------------------------------------------------------------------------------- gathering
 
-    @activity.defn(name=names.GATHER_SCHEDULING_CONTEXT)
+    @activity.defn
     async def gather_scheduling_context(self, request: GatherInput) -> SchedulingContext:
         """The application, candidate, job, the stage's interviews with their panels, and the people."""
         return await self._guard(lambda: self._gather(request))
@@ -115,8 +118,9 @@ class GreenhouseActivities:
         # The stage's bench (everyone on any of its panels) and colleagues sharing an interviewer tag are
         # the alternates tried when a panel cannot make it; a configured pool replaces them.
         bench = list(dict.fromkeys(u for ji in slots for u in panel.get(ji.id, [])))
-        configured = {ji.id: self.org.pool(ji.id) if self.org else None for ji in slots}
-        trainees = {ji.id: self.org.trainees_for(ji.id) if self.org else [] for ji in slots}
+        ids = [ji.id for ji in slots]
+        configured = await self.org.apools(ids) if self.org else dict.fromkeys(ids)
+        trainees = await self.org.atrainees(ids) if self.org else {i: [] for i in ids}
         user_ids = set(bench) | {
             u for u in (application.recruiter_id, application.coordinator_id) if u is not None
         }
@@ -151,8 +155,8 @@ class GreenhouseActivities:
                     trainee_pool=trainees[ji.id],
                 )
             )
-        profiles = self.org.people(users) if self.org else {}
-        default_zone = self.org.org().default_time_zone if self.org else "UTC"
+        profiles = await self.org.apeople(users) if self.org else {}
+        default_zone = (await self.org.aorg()).default_time_zone if self.org else "UTC"
         people = [
             Person(
                 user_id=user.id,
@@ -196,10 +200,14 @@ class GreenhouseActivities:
 
     # ---------------------------------------------------------------------------------- interviews
 
-    @activity.defn(name=names.RECORD_GREENHOUSE_INTERVIEWS)
+    @activity.defn
     async def record_greenhouse_interviews(self, request: InterviewsInput) -> SessionsResult:
         """`POST /v3/interviews` per session, unless an earlier attempt already recorded it."""
-        return await self._guard(lambda: self._record(request))
+        result = await self._guard(lambda: self._record(request))
+        if self.index is not None:
+            ids = [s.greenhouse_interview_id for s in result.sessions if s.greenhouse_interview_id]
+            await self.index.remember(activity.info().workflow_id or "", request.application_id, ids)
+        return result
 
     async def _record(self, request: InterviewsInput) -> SessionsResult:
         recorded: list[BookedSession] = []
@@ -232,7 +240,7 @@ class GreenhouseActivities:
             return interview.id
         return None
 
-    @activity.defn(name=names.UPDATE_GREENHOUSE_INTERVIEW)
+    @activity.defn
     async def update_greenhouse_interview(self, request: UpdateInterviewInput) -> None:
         """Replace the panel of a recorded interview (Greenhouse replaces it wholesale)."""
         session = request.session
@@ -250,15 +258,18 @@ class GreenhouseActivities:
             )
         )
 
-    @activity.defn(name=names.DELETE_GREENHOUSE_INTERVIEWS)
+    @activity.defn
     async def delete_greenhouse_interviews(self, request: InterviewsInput) -> None:
         """Delete what was recorded; already gone or no longer deletable is not an error."""
+
+        gone: list[int] = []
 
         async def delete_all() -> None:
             for session in request.sessions:
                 interview_id = await self._find_interview(request.application_id, session)
                 if interview_id is None:
                     continue
+                gone.append(interview_id)
                 try:
                     await self.harvest.delete_interview(interview_id)
                 except NotFoundError:
@@ -267,10 +278,12 @@ class GreenhouseActivities:
                     log.warning("interview_not_deletable", interview_id=interview_id, reason=str(error))
 
         await self._guard(delete_all)
+        if self.index is not None:
+            await self.index.forget(gone)
 
     # --------------------------------------------------------------------------------------- notes
 
-    @activity.defn(name=names.ADD_CANDIDATE_NOTE)
+    @activity.defn
     async def add_candidate_note(self, request: NoteInput) -> None:
         """Post the note once: a retry finds the first one by its reference tag."""
         reference = note_reference(request.key)

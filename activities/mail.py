@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import names
 from integrations.links import LinkPurpose, link_url, make_link_token
 from integrations.logs import get_logger
 from integrations.mail import contexts as mail
@@ -22,6 +21,7 @@ from integrations.mail.transport import PermanentMailError, TransientMailError
 from integrations.org_store import OrgConfigStore
 from models.activity_io import EmailInput, EmailResult
 from models.messages import BookedSession, SchedulingContext
+from models.org_config import OrgSettings
 from models.settings import Settings
 
 log = get_logger(__name__)
@@ -68,9 +68,8 @@ class MailActivities:
         )
         return link_url(self.settings.web_base_url, token)
 
-    def _context(self, request: EmailInput, now: datetime) -> mail.AnyMailContext:
+    def _context(self, request: EmailInput, now: datetime, org: OrgSettings) -> mail.AnyMailContext:
         context = request.context
-        org = self.org.org()
         workflow_id = request.reply_token_workflow_id or request.key.split("/", 1)[0]
         common = {
             "recipient_name": request.recipient_name or "there",
@@ -133,11 +132,10 @@ class MailActivities:
             f"no email template for {request.template!r}", type="MailTemplateError", non_retryable=True
         )
 
-    def _invite(self, request: EmailInput) -> CalendarInvite | None:
+    def _invite(self, request: EmailInput, org: OrgSettings) -> CalendarInvite | None:
         if request.ics_method is None or not request.booking_sessions:
             return None
         context = request.context
-        org = self.org.org()
         lines = [
             f"{s.name}: {s.start:%H:%M}-{s.end:%H:%M} UTC with {', '.join(_names(context, s))}"
             for s in request.booking_sessions
@@ -159,18 +157,19 @@ class MailActivities:
             ],
         )
 
-    @activity.defn(name=names.SEND_EMAIL)
+    @activity.defn
     async def send_email(self, request: EmailInput) -> EmailResult:
         """Render and send, at most once per key."""
         now = datetime.now().astimezone()
+        org = await self.org.aorg()
         try:
             mail_request = MailRequest(
                 idempotency_key=request.key,
                 purpose=request.template,
                 to=request.to,
-                context=self._context(request, now),
+                context=self._context(request, now, org),
                 workflow_id=request.reply_token_workflow_id,
-                invite=self._invite(request),
+                invite=self._invite(request, org),
                 ics_method=request.ics_method or "REQUEST",
             )
         except ValueError as error:

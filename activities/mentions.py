@@ -15,10 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowUpdateFailedError
 
-from activities import names
 from activities.errors import from_harvest
 from activities.greenhouse import REFERENCE_PREFIX
 from integrations.greenhouse.client import HarvestClient
@@ -34,6 +32,7 @@ from integrations.greenhouse.mentions import (
 )
 from integrations.greenhouse.query import TimeRange
 from integrations.logs import get_logger
+from integrations.scheduling_client import SchedulingClient
 from models.greenhouse import Application
 from models.mentions import (
     ListMentionsInput,
@@ -44,16 +43,13 @@ from models.mentions import (
     ResolvedMention,
 )
 from models.messages import (
-    CancelInput,
+    CommandResult,
     RecruiterCommandInput,
-    RescheduleInput,
     SchedulingStatusSnapshot,
     scheduling_workflow_id,
 )
 from models.settings import Settings
 from models.store import HandledMentionNote
-from starters.requests import start_scheduling
-from workflows.scheduling import SchedulingWorkflow
 
 log = get_logger(__name__)
 
@@ -63,13 +59,13 @@ class MentionActivities:
 
     def __init__(self, harvest: HarvestClient, client: Client, settings: Settings, engine: Engine) -> None:
         self.harvest = harvest
-        self.client = client
+        self.scheduling = SchedulingClient(client, settings)
         self.settings = settings
         self.engine = engine
 
     # ---------------------------------------------------------------------------------------- list
 
-    @activity.defn(name=names.LIST_MENTIONS)
+    @activity.defn
     async def list_mentions(self, request: ListMentionsInput) -> ListMentionsResult:
         """Notes created in [since, now] that mention Hireflow, oldest first, minus those answered already."""
         until = datetime.now(UTC)
@@ -119,7 +115,7 @@ class MentionActivities:
 
     # ------------------------------------------------------------------------------------- resolve
 
-    @activity.defn(name=names.RESOLVE_MENTION)
+    @activity.defn
     async def resolve_mention(self, note: MentionNote) -> ResolvedMention:
         """The command, application and stage a note is about; `problem` says what is missing."""
         try:
@@ -218,7 +214,7 @@ class MentionActivities:
 
     # ----------------------------------------------------------------------------------------- act
 
-    @activity.defn(name=names.ACT_ON_MENTION)
+    @activity.defn
     async def act_on_mention(self, resolved: ResolvedMention) -> MentionOutcome:
         """Start or message the request and say, in the reply note's words, what happened."""
         assert resolved.action and resolved.application_id and resolved.job_interview_stage_id
@@ -232,9 +228,7 @@ class MentionActivities:
                     reply=f"Scheduling of {what} is already under way ({_state_line(running)}). Progress: {link}",
                     workflow_id=workflow_id,
                 )
-            await start_scheduling(
-                self.client,
-                self.settings,
+            await self.scheduling.start(
                 resolved.application_id,
                 resolved.job_interview_stage_id,
                 requested_by_user_id=resolved.note.user_id,
@@ -260,54 +254,37 @@ class MentionActivities:
                     f"{resolved.action}. Mention me with `schedule` to start one."
                 )
             )
-        handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-        reason = resolved.recruiter_notes
         if resolved.action == "status":
             return MentionOutcome(
                 reply=f"{what[0].upper()}{what[1:]}: {_state_line(status)}. {link}", workflow_id=workflow_id
             )
-        if resolved.action == "cancel":
-            await handle.signal(
-                SchedulingWorkflow.cancel,
-                CancelInput(by="recruiter", reason=reason or "cancelled in Greenhouse"),
+        command = RecruiterCommandInput(
+            command=resolved.action,
+            user_id=resolved.note.user_id,
+            note=resolved.recruiter_notes[:2000],
+            request_id=f"note-{resolved.note.note_id}",
+        )
+        try:
+            result = await self.scheduling.command(workflow_id, command)
+        except WorkflowUpdateFailedError as error:
+            return MentionOutcome(
+                reply=f"I could not {resolved.action} {what}: {error.cause or error}. {link}"
             )
-            reply = (
-                f"Cancelling {what}: I'm removing the calendar events and interviews and telling everyone."
-            )
-        elif resolved.action == "reschedule":
-            await handle.signal(
-                SchedulingWorkflow.request_reschedule, RescheduleInput(by="recruiter", reason=reason)
-            )
-            reply = f"Rescheduling {what}: the candidate gets new options; the current loop stays booked until they pick."
-        else:
-            command = "pause" if resolved.action == "pause" else "resume"
-            await handle.signal(
-                SchedulingWorkflow.recruiter_command,
-                RecruiterCommandInput(command=command, user_id=resolved.note.user_id, note=reason),
-            )
-            reply = (
-                f"Paused {what}: no reminders or emails until you say resume."
-                if command == "pause"
-                else f"Resumed {what}."
-            )
-        log.info("mention_messaged_request", workflow_id=workflow_id, action=resolved.action)
-        return MentionOutcome(reply=f"{reply} {link}", workflow_id=workflow_id)
+        log.info(
+            "mention_messaged_request",
+            workflow_id=workflow_id,
+            action=resolved.action,
+            outcome=result.outcome,
+            duplicate=result.duplicate,
+        )
+        return MentionOutcome(reply=f"{_reply_line(what, result)} {link}", workflow_id=workflow_id)
 
     async def _running(self, workflow_id: str) -> SchedulingStatusSnapshot | None:
-        handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-        try:
-            described = await handle.describe()
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-        if described.status != WorkflowExecutionStatus.RUNNING:
-            return None
-        return await handle.query(SchedulingWorkflow.status)
+        return await self.scheduling.running(workflow_id)
 
     # ---------------------------------------------------------------------------------------- mark
 
-    @activity.defn(name=names.MARK_MENTION_HANDLED)
+    @activity.defn
     async def mark_mention_handled(self, request: MarkMentionInput) -> None:
         """Remember the note; a second attempt that finds it there already is fine."""
         await asyncio.to_thread(self._mark, request)
@@ -325,6 +302,11 @@ class MentionActivities:
                 session.commit()
             except IntegrityError:
                 session.rollback()
+
+
+def _reply_line(what: str, result: CommandResult) -> str:
+    """The workflow's own answer, introduced by what it is about."""
+    return f"{what[0].upper()}{what[1:]}: {result.message}"
 
 
 def _state_line(status: SchedulingStatusSnapshot) -> str:

@@ -12,8 +12,7 @@ from datetime import datetime
 
 from temporalio import activity
 
-from activities import names
-from activities.errors import from_calendar
+from activities.errors import from_calendar, planner_input_error
 from activities.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from integrations.calendar.base import CalendarError, CalendarProvider
 from integrations.logs import get_logger
@@ -47,16 +46,12 @@ class PlanningActivities:
         widen: bool,
         ignore_event_keys: Sequence[str],
     ) -> RequestInputs:
-        org = await asyncio.to_thread(self.org.org)
+        org = await self.org.aorg()
         user_ids = {
             u for s in context.sessions for u in (*s.pool, *s.required, *s.trainee_pool, *s.alternates)
         }
         people = await self.org.apeople(user_ids)
-        rooms = (
-            await asyncio.to_thread(self.org.rooms, context.rooms_office_id)
-            if policy.mode == "onsite"
-            else []
-        )
+        rooms = await self.org.arooms(context.rooms_office_id) if policy.mode == "onsite" else []
         horizon = horizon_for(window_start, policy, org)
         ids = sorted(set(calendar_ids(context, people, widen).values()) | {room.id for room in rooms})
         try:
@@ -83,7 +78,7 @@ class PlanningActivities:
             )
         return RequestInputs(org=org, people=people, busy=busy, rooms=rooms, ignore=ignore)
 
-    @activity.defn(name=names.FIND_OPTIONS)
+    @activity.defn
     async def find_options(self, request: FindOptionsInput) -> FindOptionsResult:
         """Up to `policy.options` ranked loops, or the blockers that explain why there are none."""
         inputs = await self._inputs(
@@ -93,16 +88,19 @@ class PlanningActivities:
             widen=request.widen,
             ignore_event_keys=request.ignore_event_keys,
         )
-        problem = build_problem(
-            request.context,
-            request.policy,
-            inputs,
-            window_start=request.window_start,
-            candidate_windows=request.candidate_windows,
-            excluded=request.excluded_interviewers,
-            pinned=request.pinned,
-            widen=request.widen,
-        )
+        try:
+            problem = build_problem(
+                request.context,
+                request.policy,
+                inputs,
+                window_start=request.window_start,
+                candidate_windows=request.candidate_windows,
+                excluded=request.excluded_interviewers,
+                pinned=request.pinned,
+                widen=request.widen,
+            )
+        except ValueError as error:
+            raise planner_input_error(error) from error
         result = await asyncio.to_thread(plan, problem, time_limit=self.time_limit, workers=1)
         log.info(
             "options_planned",
@@ -126,7 +124,7 @@ class PlanningActivities:
             blockers=result.blockers,
         )
 
-    @activity.defn(name=names.CHECK_OPTION)
+    @activity.defn
     async def check_option(self, request: CheckOptionInput) -> CheckOptionResult:
         """Every rule of the problem, checked by the independent validator against fresh calendars."""
         inputs = await self._inputs(
@@ -136,16 +134,19 @@ class PlanningActivities:
             widen=True,
             ignore_event_keys=request.ignore_event_keys,
         )
-        problem = build_problem(
-            request.context,
-            request.policy,
-            inputs,
-            window_start=request.window_start,
-            candidate_windows=request.candidate_windows,
-            excluded=request.excluded_interviewers,
-            widen=True,
-            options=1,
-        )
+        try:
+            problem = build_problem(
+                request.context,
+                request.policy,
+                inputs,
+                window_start=request.window_start,
+                candidate_windows=request.candidate_windows,
+                excluded=request.excluded_interviewers,
+                widen=True,
+                options=1,
+            )
+        except ValueError as error:
+            raise planner_input_error(error) from error
         option = Option(
             rank=1,
             start=request.option.start,

@@ -78,3 +78,18 @@ class OrgConfigStore:
 
     async def apeople(self, user_ids: Iterable[int]) -> dict[int, PersonConfig]:
         return await asyncio.to_thread(self.people, list(user_ids))
+
+    async def aorg(self) -> OrgSettings:
+        return await asyncio.to_thread(self.org)
+
+    async def arooms(self, office_id: int | None = None) -> list[RoomProfile]:
+        return await asyncio.to_thread(self.rooms, office_id)
+
+    async def apools(self, job_interview_ids: Iterable[int]) -> dict[int, InterviewPool | None]:
+        """Configured pools of several interviews in one thread hop."""
+        ids = list(job_interview_ids)
+        return await asyncio.to_thread(lambda: {i: self.pool(i) for i in ids})
+
+    async def atrainees(self, job_interview_ids: Iterable[int]) -> dict[int, list[int]]:
+        ids = list(job_interview_ids)
+        return await asyncio.to_thread(lambda: {i: self.trainees_for(i) for i in ids})

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from models.failure_policy import FailurePolicy
 from models.scheduling import Blocker, Interval, Placement
 
 
@@ -27,6 +28,7 @@ class SchedulingState(StrEnum):
     RESCHEDULING = "rescheduling"
     REPLACING_INTERVIEWER = "replacing_interviewer"
     ESCALATED = "escalated"
+    CANCELLING = "cancelling"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
@@ -34,7 +36,7 @@ class SchedulingState(StrEnum):
 TERMINAL_STATES = frozenset({SchedulingState.COMPLETED, SchedulingState.CANCELLED})
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Actor = Literal["candidate", "recruiter", "system"]
+Actor = Literal["candidate", "recruiter", "system", "operator"]
 
 
 def scheduling_workflow_id(application_id: int, job_interview_stage_id: int) -> str:
@@ -64,6 +66,32 @@ class SchedulingPolicy(BaseModel):
         default=timedelta(minutes=1), description="Start-to-close timeout of one activity attempt."
     )
     continue_as_new_after_events: int = Field(default=0, ge=0, description="0: when the server suggests it.")
+    nudge_after_working_days: int = Field(
+        default=2,
+        ge=1,
+        le=30,
+        description="Escalated or paused: remind the recruiter after this, repeatedly.",
+    )
+    close_after: timedelta = Field(
+        default=timedelta(days=30), description="Escalated or paused with nothing booked: close with notice."
+    )
+    pick_answer_within: timedelta = Field(
+        default=timedelta(seconds=4),
+        description="A pick answers 'booked' if booking finishes this soon, else 'confirming' (mail follows).",
+    )
+    command_answer_within: timedelta = Field(
+        default=timedelta(seconds=20),
+        description="How long a recruiter's or candidate's command waits for its outcome.",
+    )
+    release_retry_after: timedelta = Field(
+        default=timedelta(hours=1),
+        description="A release that ran out of retries is tried again this much later.",
+    )
+    release_give_up_after: timedelta = Field(
+        default=timedelta(days=7),
+        description="After this, what could not be released is left to a person, by note.",
+    )
+    failure: FailurePolicy = Field(default_factory=FailurePolicy)
 
 
 class TaskQueues(BaseModel):
@@ -158,6 +186,13 @@ class Offer(BaseModel):
     offered_at: AwareDatetime
     expires_at: AwareDatetime
     blockers: list[Blocker] = Field(default_factory=list)
+    planned_at: AwareDatetime | None = Field(
+        default=None, description="When these options were planned (a live refresh keeps `offered_at`)."
+    )
+
+    @property
+    def fresh_at(self) -> datetime:
+        return self.planned_at or self.offered_at
 
 
 class BookedSession(BaseModel):
@@ -202,10 +237,15 @@ class SelectOptionInput(BaseModel):
 
     option_id: str
     offer_version: int
+    request_id: str = Field(
+        default="", max_length=200, description="Stable id: a retried pick has one effect."
+    )
 
 
 class SelectOptionResult(BaseModel):
-    outcome: Literal["booked", "unavailable"]
+    """`confirming`: the pick was taken and is being booked; the confirmation email follows."""
+
+    outcome: Literal["booked", "unavailable", "confirming"]
     message: str
     booking: Booking | None = None
     options: list[OfferedOption] = Field(default_factory=list)
@@ -218,10 +258,13 @@ class ProposeTimesInput(BaseModel):
     windows: list[Interval] = Field(min_length=1, max_length=50)
     time_zone: str | None = None
     note: str = Field(default="", max_length=2000)
+    request_id: str = Field(default="", max_length=200)
 
 
 class ProposeTimesResult(BaseModel):
-    outcome: Literal["options", "escalated"]
+    """`working`: still planning when the answer was due; the options follow by email."""
+
+    outcome: Literal["options", "escalated", "working"]
     message: str
     options: list[OfferedOption] = Field(default_factory=list)
     offer_version: int | None = None
@@ -244,6 +287,8 @@ class OptionsView(BaseModel):
     candidate_time_zone: str = "UTC"
     booking: Booking | None = None
     message: str = ""
+    planned_at: AwareDatetime | None = Field(default=None, description="When the options were planned.")
+    refreshing: bool = Field(default=False, description="Fresh options are being planned right now.")
 
 
 # ------------------------------------------------------------------------------------------ signals
@@ -251,12 +296,14 @@ class OptionsView(BaseModel):
 
 class CancelInput(BaseModel):
     by: Actor = "recruiter"
-    reason: str = ""
+    reason: str = Field(default="", max_length=2000)
+    request_id: str = Field(default="", max_length=200, description="Stable id (note id, form nonce).")
 
 
 class RescheduleInput(BaseModel):
     by: Actor = "candidate"
-    reason: str = ""
+    reason: str = Field(default="", max_length=2000)
+    request_id: str = Field(default="", max_length=200)
 
 
 class InterviewerDeclinedInput(BaseModel):
@@ -267,7 +314,21 @@ class InterviewerDeclinedInput(BaseModel):
 class RecruiterCommandInput(BaseModel):
     command: Literal["resume", "pause", "cancel", "reschedule"]
     user_id: int | None = None
-    note: str = ""
+    note: str = Field(default="", max_length=2000)
+    request_id: str = Field(default="", max_length=200, description="The note's id: one effect per note.")
+
+
+class CommandResult(BaseModel):
+    """The truthful answer to a command: what happened, or what is under way, in a person's words.
+
+    `done`: carried out; `accepted`: under way (the outcome follows by email or note); `refused`:
+    not possible in this state (nothing changed); `escalated`: handed to a recruiter.
+    """
+
+    outcome: Literal["done", "accepted", "refused", "escalated"]
+    message: str
+    state: SchedulingState
+    duplicate: bool = Field(default=False, description="The same request id was answered before.")
 
 
 class CandidateRepliedInput(BaseModel):
@@ -295,8 +356,77 @@ class HistoryEntry(BaseModel):
     detail: str = ""
 
 
+class PendingBooking(BaseModel):
+    """A booking attempt under way. Its number is allocated before the first side effect, and every
+    key (event, interview, email, note) derives from it, so no attempt ever reuses another's keys."""
+
+    attempt: int
+    booking_id: str
+    option_id: str
+    offer_version: int
+    sessions: list[BookedSession]
+    step: Literal["check", "events", "interviews"] = "check"
+    return_state: SchedulingState = SchedulingState.OFFERED
+    request_id: str = ""
+    started_at: AwareDatetime
+
+
+class Release(BaseModel):
+    """Effects Hireflow created that must go: a replaced loop, a failed attempt, a cancelled booking."""
+
+    booking_id: str
+    sessions: list[BookedSession]
+    reason: str = ""
+    events_done: bool = False
+    interviews_done: bool = False
+    failed_at: AwareDatetime | None = Field(
+        default=None, description="First time a release ran out of retries."
+    )
+    retry_at: AwareDatetime | None = None
+    recruiter_told: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.events_done and self.interviews_done
+
+
+class PendingReplacement(BaseModel):
+    """An interviewer's decline being repaired on one session of the current booking."""
+
+    session_id: str
+    user_id: int
+    step: Literal["plan", "plan_wide", "event", "interview", "revert"] = "plan"
+    original: BookedSession
+    updated: BookedSession | None = None
+    newcomers: list[int] = Field(default_factory=list)
+    failure: str = ""
+
+
+class PendingPlan(BaseModel):
+    """A planner run under way and what its options are for."""
+
+    purpose: Literal["offer", "refresh", "negotiate", "reschedule", "retake", "resume"]
+    widen_if_empty: bool = False
+    widened: bool = False
+    reason: str = ""
+    by: Actor = "system"
+    request_id: str = ""
+
+
+class StoredReply(BaseModel):
+    """The answer given to a request id, so a retried command gets the same answer and no second effect."""
+
+    request_id: str
+    outcome: str
+    message: str
+
+
 class CarriedState(BaseModel):
-    """What survives continue-as-new: enough to resume in the same state."""
+    """What survives continue-as-new: enough to resume in the same state.
+
+    The first fields are those of the workflow before the state machine (a continued legacy run
+    arrives with only them); the rest default so that such a run resumes as is.
+    """
 
     state: SchedulingState = SchedulingState.GATHERING
     context: SchedulingContext | None = None
@@ -317,6 +447,23 @@ class CarriedState(BaseModel):
     paused: bool = False
     escalation_reason: str = ""
     history: list[HistoryEntry] = Field(default_factory=list)
+    # --- the state machine's own (all defaulted) ---------------------------------------------------
+    booking_attempts: int = Field(
+        default=0, description="Attempt numbers allocated so far (keys derive from them)."
+    )
+    pending: PendingBooking | None = None
+    plan: PendingPlan | None = None
+    replacement: PendingReplacement | None = None
+    releases: list[Release] = Field(default_factory=list)
+    sent_keys: list[str] = Field(default_factory=list, description="Email and note purposes already issued.")
+    escalated_at: AwareDatetime | None = None
+    paused_at: AwareDatetime | None = None
+    nudges_sent: int = 0
+    next_rsvp_at: AwareDatetime | None = None
+    cancel_by: Actor | None = Field(default=None, description="Set once a cancel is under way.")
+    cancel_reason: str = ""
+    replies: list[StoredReply] = Field(default_factory=list)
+    failures: list[str] = Field(default_factory=list, description="Calls that ran out of retries (last 20).")
 
 
 class SchedulingStatusSnapshot(BaseModel):
@@ -337,6 +484,8 @@ class SchedulingStatusSnapshot(BaseModel):
     replacements: int = 0
     escalation_reason: str = ""
     history: list[HistoryEntry] = Field(default_factory=list)
+    pending_releases: int = Field(default=0, description="Replaced or cancelled effects not yet removed.")
+    failures: list[str] = Field(default_factory=list)
 
 
 SchedulingRequest.model_rebuild()

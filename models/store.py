@@ -102,6 +102,26 @@ class HandledMentionNote(SQLModel, table=True):
 
 
 # --------------------------------------------------------------------------------------------------
+# Which workflow booked which Greenhouse interview
+# --------------------------------------------------------------------------------------------------
+
+
+class BookedInterview(SQLModel, table=True):
+    """A Greenhouse interview Hireflow recorded, and the workflow that owns it.
+
+    An `interview_deleted` webhook that does not name its application finds its workflow here
+    (one indexed read) instead of asking every running workflow.
+    """
+
+    __tablename__ = "booked_interview"
+
+    greenhouse_interview_id: int = Field(primary_key=True)
+    workflow_id: str = Field(max_length=255, index=True)
+    application_id: int = Field(index=True)
+    recorded_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+
+
+# --------------------------------------------------------------------------------------------------
 # Engine helpers
 # --------------------------------------------------------------------------------------------------
 

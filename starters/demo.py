@@ -36,6 +36,7 @@ from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
 from integrations.links import LinkTokenError, verify_link_token
 from integrations.mail.timefmt import EN_DASH, format_range
+from integrations.scheduling_client import SchedulingClient
 from models.greenhouse import AddNote, Application, Candidate, Interview, Note
 from models.messages import (
     Booking,
@@ -56,7 +57,6 @@ from starters.demo_browser import CandidateBrowser, DemoError, PageOption, Parse
 from starters.demo_mailbox import Mail, Mailbox, read_mail
 from starters.devstack import DevStack, DevStackConfig
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, trigger_mention_watch
-from web.context_lookup import read_context
 from workflows.scheduling import SchedulingWorkflow
 
 Scenario = Literal["book", "reschedule", "decline", "escalate"]
@@ -474,7 +474,7 @@ class DemoRun:
 
     async def offered(self, cast: Cast) -> SchedulingStatusSnapshot:
         status = await self.until_state(SchedulingState.OFFERED, SchedulingState.ESCALATED, limit=120)
-        self.context = await read_context(self.client, cast.workflow_id)
+        self.context = await SchedulingClient(self.client).page_context(cast.workflow_id)
         return status
 
     async def invitation(self, cast: Cast) -> tuple[Mail, str]:

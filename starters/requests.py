@@ -1,32 +1,22 @@
 """Start, inspect and cancel scheduling requests: the logic behind `hireflow schedule/status/cancel`.
 
-Kept apart from the command line so the web app, the mention watcher and tests start requests the
-same way: idempotently, by business key, with the same search attributes and summary.
+A thin layer over `integrations/scheduling_client.py`, the one way into SchedulingWorkflows, plus
+the Greenhouse lookup of an application's current stage.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.client import Client, WorkflowHandle
 
 from integrations.greenhouse.client import HarvestClient
-from models import temporal_keys as keys
-from models.messages import (
-    CancelInput,
-    SchedulingPolicy,
-    SchedulingRequest,
-    SchedulingStatusSnapshot,
-    TaskQueues,
-    scheduling_workflow_id,
-)
+from integrations.scheduling_client import RequestRefusedError, SchedulingClient
+from models.messages import CancelInput, CommandResult, SchedulingPolicy, SchedulingStatusSnapshot
 from models.settings import Settings
 from workflows.scheduling import SchedulingWorkflow
 
-
-class RequestError(RuntimeError):
-    """A request that cannot be started or found, with a message for a person."""
+RequestError = RequestRefusedError
 
 
 async def current_stage_id(harvest: HarvestClient, application_id: int) -> int:
@@ -54,51 +44,30 @@ async def start_scheduling(
     policy: SchedulingPolicy | None = None,
 ) -> WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]:
     """Start the request, or return the one already running for this application and stage."""
-    request = SchedulingRequest(
-        application_id=application_id,
-        job_interview_stage_id=job_interview_stage_id,
+    started = await SchedulingClient(client, settings).start(
+        application_id,
+        job_interview_stage_id,
         requested_by_user_id=requested_by_user_id,
         source=source,
         recruiter_notes=recruiter_notes,
-        policy=policy or settings.scheduling_policy,
-        queues=TaskQueues(harvest=settings.harvest_task_queue, planner=settings.planner_task_queue),
+        policy=policy,
     )
-    return await client.start_workflow(
-        SchedulingWorkflow.run,
-        request,
-        id=scheduling_workflow_id(application_id, job_interview_stage_id),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(keys.APPLICATION_ID, application_id),
-                SearchAttributePair(keys.SCHEDULING_STATUS, "gathering"),
-            ]
-        ),
-        static_summary=f"Interview scheduling: application {application_id}, stage {job_interview_stage_id}",
-    )
+    return client.get_workflow_handle_for(SchedulingWorkflow.run, started.id)
 
 
 async def resolve_workflow_id(client: Client, ident: str) -> str:
     """Accept a workflow id, or an application id (its most recent open request)."""
-    if not ident.isdigit():
-        return ident
-    query = f"ApplicationId = {int(ident)} AND WorkflowType = 'SchedulingWorkflow'"
-    found = [wf async for wf in client.list_workflows(query, limit=20)]
-    if not found:
-        raise RequestError(f"no scheduling request found for application {ident}")
-    running = [wf for wf in found if wf.status == WorkflowExecutionStatus.RUNNING]
-    return (running or found)[0].id
+    return await SchedulingClient(client).resolve(ident)
 
 
 async def request_status(client: Client, ident: str) -> SchedulingStatusSnapshot:
-    workflow_id = await resolve_workflow_id(client, ident)
-    handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-    return await handle.query(SchedulingWorkflow.status)
+    scheduling = SchedulingClient(client)
+    return await scheduling.status(await scheduling.resolve(ident))
 
 
-async def cancel_request(client: Client, ident: str, reason: str) -> str:
-    workflow_id = await resolve_workflow_id(client, ident)
-    handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-    await handle.signal(SchedulingWorkflow.cancel, CancelInput(by="recruiter", reason=reason))
-    return workflow_id
+async def cancel_request(client: Client, ident: str, reason: str) -> tuple[str, CommandResult]:
+    """Cancel as a recruiter; the answer says what happened (or what is under way)."""
+    scheduling = SchedulingClient(client)
+    workflow_id = await scheduling.resolve(ident)
+    result = await scheduling.cancel(workflow_id, CancelInput(by="recruiter", reason=reason))
+    return workflow_id, result

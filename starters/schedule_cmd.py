@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from integrations.greenhouse.client import HarvestClient
-from models.messages import SchedulingStatusSnapshot
+from models.messages import CommandResult, SchedulingStatusSnapshot
 from models.settings import get_settings
 from starters.requests import RequestError, cancel_request, current_stage_id, request_status, start_scheduling
 from workers.client import connect
@@ -130,15 +130,16 @@ def register(app: typer.Typer) -> None:
         """Cancel a scheduling request: events and Greenhouse interviews are removed, everyone is told."""
         settings = get_settings()
 
-        async def run() -> str:
+        async def run() -> tuple[str, CommandResult]:
             return await cancel_request(await connect(settings), ident, reason)
 
         try:
-            workflow_id = asyncio.run(run())
+            workflow_id, result = asyncio.run(run())
         except (RequestError, RuntimeError) as error:
             raise _fail(str(error)) from error
+        answer = {"outcome": result.outcome, "state": result.state.value, "message": result.message}
         typer.echo(
-            json.dumps({"workflow_id": workflow_id, "cancel": "requested"})
+            json.dumps({"workflow_id": workflow_id, "cancel": "requested", **answer})
             if as_json
-            else f"Cancel requested for {workflow_id}"
+            else f"Cancel requested for {workflow_id}: {result.message}"
         )

@@ -89,7 +89,7 @@ def test_booked_sessions_list_times_panel_room_and_interview_and_spans_over_midn
 
 def test_the_booking_note_lists_sessions_in_time_order_in_utc_with_names() -> None:
     from models.messages import Person, SchedulingContext
-    from workflows.scheduling import _booking_note
+    from workflows.scheduling_core.wording import booking_note as _booking_note
 
     context = SchedulingContext(
         application_id=1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
@@ -97,8 +97,11 @@ async def test_happy_path_books_and_completes(harness: tuple[WorkflowEnvironment
     )
     assert result.outcome == "booked" and result.booking is not None
     assert len(world.events) == 2 and len(world.interviews) == 2
-    assert world.templates() == ["invitation", "confirmation"]
+    await _until_emails(
+        world, ["invitation", "confirmation"]
+    )  # the answer comes first, the email right after
     assert world.emails[-1].booking_sessions and world.emails[-1].ics_method == "REQUEST"
+    await _until_notes(world, 1)
     assert [n.key.rsplit("/", 2)[-2] for n in world.notes] == ["booked"]
 
     final = await asyncio.wait_for(handle.result(), 30)
@@ -154,6 +157,18 @@ async def test_silence_sends_reminders_then_escalates_and_resume_reoffers(
 async def _until_emails(world: World, expected: list[str], timeout: float = 20) -> None:
     async def poll() -> None:
         while world.templates() != expected:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def _until_notes(world: World, count: int, timeout: float = 20) -> None:
+    await _until_true(lambda: len(world.notes) >= count, timeout)
+
+
+async def _until_true(check: Callable[[], bool], timeout: float = 20) -> None:
+    async def poll() -> None:
+        while not check():
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(poll(), timeout)
@@ -216,9 +231,11 @@ async def test_greenhouse_failure_during_booking_is_retried_without_duplicates(
     result = await handle.execute_update(
         SchedulingWorkflow.select_option, SelectOptionInput(option_id="v1-o1", offer_version=1)
     )
-    assert result.outcome == "booked"
+    # Greenhouse's retries outlast the pick's answer window: the candidate hears "confirming" at once.
+    assert result.outcome == "confirming"
+    await _until(handle, SchedulingState.SCHEDULED)
+    await _until_emails(world, ["invitation", "confirmation"])
     assert len(world.interviews) == 2 and len(world.events) == 2
-    assert world.templates().count("confirmation") == 1
     await handle.signal(SchedulingWorkflow.cancel, CancelInput())
     await asyncio.wait_for(handle.result(), 30)
 
@@ -245,7 +262,9 @@ async def test_reschedule_keeps_old_loop_until_new_one_is_booked(
         SchedulingWorkflow.select_option, SelectOptionInput(option_id="v2-o2", offer_version=2)
     )
     assert second.outcome == "booked" and second.booking is not None
-    assert sorted(world.cancelled_events) == sorted(s.event_key for s in first.booking.sessions)
+    await _until_emails(world, ["invitation", "confirmation", "invitation", "reschedule"])
+    old_keys = sorted(s.event_key for s in first.booking.sessions)
+    await _until_true(lambda: sorted(world.cancelled_events) == old_keys)
     moved = world.emails[-1]
     assert moved.template == "reschedule" and moved.previous_sessions == first.booking.sessions
     assert moved.ics_method == "REQUEST" and moved.ics_sequence == 1 and moved.ics_uid == f"{handle.id}-loop"

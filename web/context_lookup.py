@@ -1,10 +1,8 @@
-"""Who and what the candidate's page names: the workflow's `SchedulingContext`, read from its history.
+"""Who and what the candidate's page names: the workflow's `SchedulingContext`, read once and cached.
 
 The page shows session names and interviewer names (roles, never calendars), but the workflow's
-`refresh_options` / `status` answers carry ids only. The context is fixed once gathering ran, and
-it is in the history: the gather activity's result, or the carried state of a continued-as-new
-run's input. Read once per workflow and cached; if the workflow ever exposes it directly, this
-module shrinks to that call.
+views carry ids only. The context is fixed once gathering ran, so one `page_context` query per
+workflow serves every later view.
 """
 
 from __future__ import annotations
@@ -12,10 +10,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from temporalio.client import Client
-
-from activities import names
-from models.messages import SchedulingContext, SchedulingRequest
+from integrations.scheduling_client import SchedulingClient
+from models.messages import SchedulingContext
 
 CACHE_SIZE = 512
 CACHE_SECONDS = 600.0
@@ -41,37 +37,13 @@ class ContextCache:
             self._items.popitem(last=False)
 
 
-async def read_context(client: Client, workflow_id: str) -> SchedulingContext | None:
-    """The context of the workflow's current run, or None while it is still gathering."""
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    converter = client.data_converter
-    gather_ids: set[int] = set()
-    for event in history.events:
-        if event.HasField("workflow_execution_started_event_attributes"):
-            payloads = event.workflow_execution_started_event_attributes.input.payloads
-            if payloads:
-                [request] = await converter.decode(list(payloads)[:1], [SchedulingRequest])
-                if isinstance(request, SchedulingRequest) and request.carried and request.carried.context:
-                    return request.carried.context
-        elif event.HasField("activity_task_scheduled_event_attributes"):
-            if (
-                event.activity_task_scheduled_event_attributes.activity_type.name
-                == names.GATHER_SCHEDULING_CONTEXT
-            ):
-                gather_ids.add(event.event_id)
-        elif event.HasField("activity_task_completed_event_attributes"):
-            completed = event.activity_task_completed_event_attributes
-            if completed.scheduled_event_id in gather_ids and completed.result.payloads:
-                [context] = await converter.decode(list(completed.result.payloads), [SchedulingContext])
-                if isinstance(context, SchedulingContext):
-                    return context
-    return None
-
-
-async def cached_context(client: Client, cache: ContextCache, workflow_id: str) -> SchedulingContext | None:
+async def cached_context(
+    scheduling: SchedulingClient, cache: ContextCache, workflow_id: str
+) -> SchedulingContext | None:
+    """The request's context (the workflow's `page_context` query), read once per workflow and cached."""
     context = cache.get(workflow_id)
     if context is None:
-        context = await read_context(client, workflow_id)
+        context = await scheduling.page_context(workflow_id)
         if context is not None:
             cache.put(workflow_id, context)
     return context

@@ -8,7 +8,6 @@ Problems end on a friendly page with the right status and what to do next, never
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from integrations.links import (
@@ -32,12 +31,12 @@ from integrations.links import (
 )
 from integrations.logs import get_logger
 from integrations.mail.timefmt import zone_city
+from integrations.scheduling_client import SchedulingClient
 from models.messages import (
     CancelInput,
     OfferedOption,
     OptionsView,
     ProposeTimesInput,
-    RefreshOptionsInput,
     RescheduleInput,
     SchedulingContext,
     SchedulingState,
@@ -49,6 +48,7 @@ from web.calendar_links import booking_ics, google_calendar_url
 from web.context_lookup import ContextCache, cached_context
 from web.csrf import FIELD_NAME, CsrfGuard
 from web.temporal import TemporalGateway, TemporalUnavailableError
+from web.view_cache import ViewCache, form_request_id, new_form_nonce
 from web.views import (
     WindowError,
     booking_lines,
@@ -57,7 +57,6 @@ from web.views import (
     valid_zone,
     zone_choices,
 )
-from workflows.scheduling import SchedulingWorkflow
 
 log = get_logger(__name__)
 
@@ -68,10 +67,15 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 PICKING = frozenset({SchedulingState.OFFERED, SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING})
 WORKING = frozenset(
-    {SchedulingState.GATHERING, SchedulingState.BOOKING, SchedulingState.REPLACING_INTERVIEWER}
+    {
+        SchedulingState.GATHERING,
+        SchedulingState.BOOKING,
+        SchedulingState.REPLACING_INTERVIEWER,
+        SchedulingState.CANCELLING,
+    }
 )
+OPTIONS_MAX_AGE_SECONDS = 120  # older options are re-planned when a page is viewed
 DEFAULT_ROWS, MAX_ROWS = 3, 10
-SIGNAL_WAIT_SECONDS = 5.0
 CONTACT = "Please contact your recruiter, who can send you a new link."
 
 
@@ -89,9 +93,12 @@ class Page:
 
     token: str
     claims: LinkClaims
-    client: Client
-    handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]
+    scheduling: SchedulingClient
     tz_requested: str | None
+
+    @property
+    def workflow_id(self) -> str:
+        return self.claims.workflow_id
 
 
 class CandidatePages:
@@ -102,6 +109,7 @@ class CandidatePages:
         self.secret = settings.signing_secret.get_secret_value()
         self.csrf = CsrfGuard(self.secret, secure_cookie=settings.web_base_url.startswith("https://"))
         self.contexts = ContextCache()
+        self.views = ViewCache()
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -111,6 +119,9 @@ class CandidatePages:
         nonce, fresh = self.csrf.nonce(request)
         ctx.setdefault("refresh", None)
         ctx.update(csrf_field=FIELD_NAME, csrf_token=self.csrf.form_token(nonce, token), token=token)
+        ctx.setdefault(
+            "form_nonce", new_form_nonce()
+        )  # one per rendered form: a double submit is one request
         response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
         if fresh and token:  # only pages with forms set it (an error page must not replace it)
             self.csrf.set_cookie(response, nonce)
@@ -132,8 +143,7 @@ class CandidatePages:
             client = await self.gateway.client()
         except TemporalUnavailableError as exc:
             raise _unavailable() from exc
-        handle = client.get_workflow_handle_for(SchedulingWorkflow.run, claims.workflow_id)
-        return Page(token, claims, client, handle, tz)
+        return Page(token, claims, SchedulingClient(client, self.settings), tz)
 
     def _verify(self, token: str, action: str) -> LinkClaims:
         try:
@@ -162,14 +172,14 @@ class CandidatePages:
     async def _closed(self, page: Page) -> PageError:
         """Why a workflow no longer answers: never existed, or finished."""
         try:
-            described = await page.handle.describe()
+            described = await page.scheduling.handle(page.workflow_id).describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return PageError(404, "We can't find this interview request", CONTACT)
             return _unavailable()
         if described.status == WorkflowExecutionStatus.COMPLETED:
             try:  # a closed workflow still answers queries: cancelled and completed read differently
-                final = await page.handle.query(SchedulingWorkflow.status, rpc_timeout=timedelta(seconds=3))
+                final = await page.scheduling.status(page.workflow_id)
             except Exception:  # no worker to answer; the generic text is still right
                 final = None
             if final is not None and final.state == SchedulingState.CANCELLED:
@@ -190,22 +200,30 @@ class CandidatePages:
             raise _unavailable() from exc
 
     async def live_view(self, page: Page) -> OptionsView:
+        """The page's view: a query (cached for a moment); options re-planned only when stale."""
+        view = self.views.get(page.workflow_id)
+        if view is None:
+            view = await self._call(page, page.scheduling.options_view(page.workflow_id))
+            self.views.put(page.workflow_id, view)
+        if not _stale(view):
+            return view
         try:
-            view: OptionsView = await self._call(
+            fresh: OptionsView = await self._call(
                 page,
-                page.handle.execute_update(
-                    SchedulingWorkflow.refresh_options, RefreshOptionsInput(max_age_seconds=120)
+                page.scheduling.refresh_options(
+                    page.workflow_id, OPTIONS_MAX_AGE_SECONDS, view.offer_version
                 ),
             )
         except WorkflowUpdateFailedError as exc:
             raise PageError(
                 200, "Getting your options ready", f"{_cause(exc)}. This page refreshes by itself.", refresh=3
             ) from exc
-        return view
+        self.views.put(page.workflow_id, fresh)
+        return fresh
 
     async def context(self, page: Page) -> SchedulingContext | None:
         try:
-            return await cached_context(page.client, self.contexts, page.claims.workflow_id)
+            return await cached_context(page.scheduling, self.contexts, page.workflow_id)
         except RPCError:
             return None
 
@@ -275,12 +293,8 @@ class CandidatePages:
                 410, "These interviews have taken place", "Thank you! Your recruiter will be in touch."
             )
         if view.state in WORKING or view.state in PICKING:
-            raise PageError(
-                200,
-                "One moment",
-                "We are working on your interviews; this page refreshes by itself.",
-                refresh=3,
-            )
+            working = view.message or "We are working on your interviews."
+            raise PageError(200, "One moment", f"{working} This page refreshes by itself.", refresh=3)
         return self.render(
             request, "error.html", status, title="Your recruiter is on it",
             message=view.message or "Your recruiter is arranging the next step and will be in touch.",
@@ -382,20 +396,6 @@ class CandidatePages:
             **self._zone_ctx(page, tz, candidate_zone, notice),
         )
 
-    async def wait_for(self, page: Page, done: Any) -> SchedulingStatusSnapshot | None:
-        """Poll the status query briefly until `done(status)`; None when it did not happen in time."""
-        deadline = asyncio.get_running_loop().time() + SIGNAL_WAIT_SECONDS
-        while True:
-            try:
-                status: SchedulingStatusSnapshot = await page.handle.query(SchedulingWorkflow.status)
-            except RPCError:
-                return None
-            if done(status):
-                return status
-            if asyncio.get_running_loop().time() > deadline:
-                return None
-            await asyncio.sleep(0.1)
-
     def check_csrf(self, request: Request, page: Page, form: Any) -> None:
         if not self.csrf.valid(request, form.get(FIELD_NAME), page.token):
             raise PageError(
@@ -404,6 +404,13 @@ class CandidatePages:
                 "Your browser did not send the page's security check (cookies may be blocked, or the page "
                 "was open for very long). Go back, reload the page and submit again; nothing was changed.",
             )
+
+
+def _stale(view: OptionsView) -> bool:
+    """Options on show that are older than a page should trust (and no refresh under way)."""
+    if view.state not in PICKING or view.refreshing or view.planned_at is None:
+        return False
+    return (datetime.now(UTC) - view.planned_at).total_seconds() > OPTIONS_MAX_AGE_SECONDS
 
 
 def _unavailable() -> PageError:
@@ -432,7 +439,7 @@ def pages_router(pages: CandidatePages) -> APIRouter:
     async def show(request: Request, token: str, tz: str | None = None) -> Response:
         page = await pages.open(token, "view", tz)
         if page.claims.purpose == "cancel":
-            status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+            status = await pages._call(page, page.scheduling.status(page.workflow_id))
             return await cancel_page(request, page, status)
         return await pages.state_page(request, page, await pages.live_view(page))
 
@@ -468,20 +475,19 @@ def pages_router(pages: CandidatePages) -> APIRouter:
             return await pages.state_page(
                 request, page, view, notice="Choose one of the times first.", status=422
             )
+        pick = SelectOptionInput(
+            option_id=option_id[:100], offer_version=version, request_id=form_request_id("pick", form)
+        )
         try:
-            result = await pages._call(
-                page,
-                page.handle.execute_update(
-                    SchedulingWorkflow.select_option,
-                    SelectOptionInput(option_id=option_id, offer_version=version),
-                ),
-            )
+            result = await pages._call(page, page.scheduling.select_option(page.workflow_id, pick))
         except WorkflowUpdateFailedError as exc:
+            pages.views.forget(page.workflow_id)
             view = await pages.live_view(page)
             notice = f"That time can't be booked: {_cause(exc)}. Here are the current options."
             return await pages.state_page(request, page, view, notice=notice, status=409)
-        if result.outcome == "booked":
-            log.info("candidate_booked", workflow_id=page.claims.workflow_id)
+        pages.views.forget(page.workflow_id)
+        if result.outcome in ("booked", "confirming"):
+            log.info("candidate_picked", workflow_id=page.workflow_id, outcome=result.outcome)
             return RedirectResponse(
                 pages.self_url(page, tz=page.tz_requested or "", booked="1"), status_code=303
             )
@@ -532,14 +538,12 @@ def pages_router(pages: CandidatePages) -> APIRouter:
             errors[1] = "these times are in the past; give times from now on"
         if errors:
             return pages.propose_form(request, page, tz, candidate_zone, rows, errors, note, 422, notice)
+        proposal = ProposeTimesInput(
+            windows=windows, time_zone=tz, note=note, request_id=form_request_id("propose", form)
+        )
         try:
-            result = await pages._call(
-                page,
-                page.handle.execute_update(
-                    SchedulingWorkflow.propose_times,
-                    ProposeTimesInput(windows=windows, time_zone=tz, note=note),
-                ),
-            )
+            result = await pages._call(page, page.scheduling.propose_times(page.workflow_id, proposal))
+            pages.views.forget(page.workflow_id)
         except WorkflowUpdateFailedError as exc:
             errors[0] = _cause(exc)
             return pages.propose_form(request, page, tz, candidate_zone, rows, errors, note, 409, notice)
@@ -564,14 +568,17 @@ def pages_router(pages: CandidatePages) -> APIRouter:
         page = await pages.open(token, "reschedule", str(form.get("tz", "")) or None)
         pages.check_csrf(request, page, form)
         reason = str(form.get("reason", ""))[:1000]
-        await pages._call(
-            page,
-            page.handle.signal(
-                SchedulingWorkflow.request_reschedule, RescheduleInput(by="candidate", reason=reason)
-            ),
-        )
-        log.info("candidate_asked_reschedule", workflow_id=page.claims.workflow_id)
-        await pages.wait_for(page, lambda s: s.state != SchedulingState.SCHEDULED)
+        asked = RescheduleInput(by="candidate", reason=reason, request_id=form_request_id("reschedule", form))
+        try:
+            result = await pages._call(page, page.scheduling.reschedule(page.workflow_id, asked))
+        except WorkflowUpdateFailedError as exc:
+            raise PageError(409, "We could not ask for new times", f"{_cause(exc)}. {CONTACT}") from exc
+        pages.views.forget(page.workflow_id)
+        log.info("candidate_asked_reschedule", workflow_id=page.workflow_id, outcome=result.outcome)
+        if result.outcome in ("refused", "escalated"):
+            return pages.render(
+                request, "error.html", 200, title="Your recruiter will help", message=result.message
+            )
         return RedirectResponse(
             pages.self_url(page, tz=page.tz_requested or "", requested="1"), status_code=303
         )
@@ -582,14 +589,17 @@ def pages_router(pages: CandidatePages) -> APIRouter:
         page = await pages.open(token, "cancel", str(form.get("tz", "")) or None)
         pages.check_csrf(request, page, form)
         if form.get("confirm") != "yes":
-            status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+            status = await pages._call(page, page.scheduling.status(page.workflow_id))
             return await cancel_page(request, page, status)
         reason = str(form.get("reason", "")).strip()[:1000]
-        await pages._call(
-            page, page.handle.signal(SchedulingWorkflow.cancel, CancelInput(by="candidate", reason=reason))
-        )
-        log.info("candidate_cancelled", workflow_id=page.claims.workflow_id)
-        done = await pages.wait_for(page, lambda s: s.state == SchedulingState.CANCELLED)
+        asked = CancelInput(by="candidate", reason=reason, request_id=form_request_id("cancel", form))
+        try:
+            result = await pages._call(page, page.scheduling.cancel(page.workflow_id, asked))
+        except WorkflowUpdateFailedError as exc:
+            raise PageError(409, "We could not cancel", f"{_cause(exc)}. {CONTACT}") from exc
+        pages.views.forget(page.workflow_id)
+        log.info("candidate_cancelled", workflow_id=page.workflow_id, outcome=result.outcome)
+        done = result if result.outcome == "done" else None
         return pages.render(
             request,
             "cancel.html",
@@ -609,7 +619,7 @@ def pages_router(pages: CandidatePages) -> APIRouter:
     @router.get("/s/{token}/calendar.ics")
     async def calendar(token: str) -> Response:
         page = await pages.open(token, "ics", None)
-        status = await pages._call(page, page.handle.query(SchedulingWorkflow.status))
+        status = await pages._call(page, page.scheduling.status(page.workflow_id))
         if status.booking is None:
             raise PageError(404, "No booked interviews yet", "Pick a time first; the calendar file follows.")
         context = await pages.context(page)

@@ -24,19 +24,14 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
+from integrations.scheduling_client import SchedulingClient
 from models.messages import ApplicationClosedInput, InterviewDeletedInput
 from models.settings import Settings
-from starters.requests import start_scheduling
 from web.store import already_processed, find_rule, mark_processed
-from web.temporal import (
-    TemporalGateway,
-    TemporalUnavailableError,
-    running_workflow_ids,
-    workflows_booking_interview,
-)
+from web.temporal import TemporalGateway, TemporalUnavailableError
 from web.webhook_payloads import ApplicationPayload, Envelope, InterviewPayload, PersonPayload
-from workflows.scheduling import SchedulingWorkflow
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -102,6 +97,9 @@ class WebhookHandler:
     async def _client(self) -> Client:
         return await self.gateway.client()
 
+    async def _scheduling(self) -> SchedulingClient:
+        return SchedulingClient(await self._client(), self.settings)
+
     async def _stage_change(self, envelope: Envelope) -> str:
         application = _parse(ApplicationPayload, envelope).application
         stage = application.current_stage
@@ -114,21 +112,16 @@ class WebhookHandler:
         )
         if rule is None or not rule.enabled:
             return f"ignored: stage {stage.id} ({stage.name}) is not marked auto-schedule"
-        handle = await start_scheduling(
-            await self._client(), self.settings, application.id, stage.id, source="webhook"
-        )
+        handle = await (await self._scheduling()).start(application.id, stage.id, source="webhook")
         log.info("webhook_started_scheduling", application_id=application.id, workflow_id=handle.id)
         return f"scheduling {handle.id}"
 
     async def _close(self, application_ids: list[int], reason: CloseReason) -> str:
-        client = await self._client()
+        scheduling = await self._scheduling()
         signalled: list[str] = []
         for application_id in application_ids:
-            for workflow_id in await running_workflow_ids(client, application_id):
-                handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-                await handle.signal(
-                    SchedulingWorkflow.application_closed, ApplicationClosedInput(reason=reason)
-                )
+            for workflow_id in await scheduling.for_application(application_id):
+                await scheduling.application_closed(workflow_id, ApplicationClosedInput(reason=reason))
                 signalled.append(workflow_id)
         log.info("webhook_closed_applications", reason=reason, workflows=signalled)
         return f"{reason}: signalled {len(signalled)} workflow(s)"
@@ -143,17 +136,16 @@ class WebhookHandler:
 
     async def _interview_deleted(self, envelope: Envelope) -> str:
         parsed = _parse(InterviewPayload, envelope)
-        client = await self._client()
+        scheduling = await self._scheduling()
         application_id = parsed.application_id()
         if application_id is not None:
-            targets = await running_workflow_ids(client, application_id)
-        else:
-            targets = await workflows_booking_interview(client, parsed.interview.id)
+            targets = await scheduling.for_application(application_id)
+        else:  # the index of booked interviews, not a scan of running workflows
+            owner = await InterviewIndex(self.engine).workflow_of(parsed.interview.id)
+            targets = [owner] if owner and await scheduling.running(owner) is not None else []
         for workflow_id in targets:
-            handle = client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-            await handle.signal(
-                SchedulingWorkflow.interview_deleted,
-                InterviewDeletedInput(greenhouse_interview_id=parsed.interview.id),
+            await scheduling.interview_deleted(
+                workflow_id, InterviewDeletedInput(greenhouse_interview_id=parsed.interview.id)
             )
         return f"interview {parsed.interview.id}: signalled {len(targets)} workflow(s)"
 

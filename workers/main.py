@@ -26,6 +26,7 @@ from activities.mentions import MentionActivities
 from activities.planning import PlanningActivities
 from integrations.calendar.factory import build_calendar, build_video
 from integrations.greenhouse.client import HarvestClient
+from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
 from integrations.mail.service import MailService
 from integrations.org_store import OrgConfigStore
@@ -65,7 +66,7 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
         video = build_video(settings, engine)
         mail = MailActivities(MailService.from_settings(settings, engine), settings, org)
         calendars = CalendarActivities(calendar, video, org, settings.calendar_organizer)
-        greenhouse = GreenhouseActivities(harvest, org)
+        greenhouse = GreenhouseActivities(harvest, org, InterviewIndex(engine))
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
         mentions = MentionActivities(harvest, client, settings, engine)
         workers = [

@@ -12,9 +12,9 @@ from temporalio.service import RPCError
 from integrations.logs import get_logger
 from integrations.mail.classify import classify_reply
 from integrations.mail.inbound import InboundReply
+from integrations.scheduling_client import SchedulingClient
 from models.messages import CandidateRepliedInput
 from models.scheduling import Interval
-from workflows.scheduling import SchedulingWorkflow
 
 log = get_logger(__name__)
 
@@ -26,17 +26,17 @@ async def forward_reply(client: Client, reply: InboundReply) -> str:
     if reply.auto_reply_reason:
         log.info("reply_ignored", workflow_id=reply.workflow_id, reason=reply.auto_reply_reason)
         return "ignored"
-    handle = client.get_workflow_handle_for(SchedulingWorkflow.run, reply.workflow_id)
+    scheduling = SchedulingClient(client)
     try:
-        status = await handle.query(SchedulingWorkflow.status)
+        status = await scheduling.status(reply.workflow_id)
     except RPCError as error:
         log.warning("reply_for_unknown_workflow", workflow_id=reply.workflow_id, error=error.message)
         return "unknown_workflow"
     text = reply.new_text or reply.text
     verdict = classify_reply(text, status.candidate_time_zone, reply.received_at)
     windows = [Interval(start=w.start, end=w.end) for w in verdict.windows]
-    await handle.signal(
-        SchedulingWorkflow.candidate_replied,
+    await scheduling.candidate_replied(
+        reply.workflow_id,
         CandidateRepliedInput(
             intent=verdict.intent.value, windows=windows, excerpt=text.strip()[:EXCERPT_CHARS]
         ),

@@ -16,7 +16,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities import names
+    from activities.greenhouse import GreenhouseActivities
+    from activities.mentions import MentionActivities
     from models.activity_io import NoteInput
     from models.mentions import (
         HandledMention,
@@ -28,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         MentionOutcome,
         MentionWatchInput,
         MentionWatchResult,
-        ResolvedMention,
     )
 
 TIMEOUT = timedelta(minutes=1)
@@ -56,15 +56,22 @@ class MentionWatchWorkflow:
         )
         cursor = previous.cursor if previous else MentionCursor()
         since = cursor.watermark - watch.overlap if cursor.watermark else None
-        listed = await workflow.execute_activity(
-            names.LIST_MENTIONS,
-            ListMentionsInput(since=since, lookback=watch.lookback),
-            result_type=ListMentionsResult,
-            task_queue=watch.queues.harvest,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-            summary="list notes that mention Hireflow",
-        )
+        try:
+            listed = await workflow.execute_activity_method(
+                MentionActivities.list_mentions,
+                ListMentionsInput(since=since, lookback=watch.lookback),
+                task_queue=watch.queues.harvest,
+                start_to_close_timeout=TIMEOUT,
+                retry_policy=RETRY,
+                summary="list notes that mention Hireflow",
+            )
+        except ActivityError as error:
+            # Greenhouse is unreachable: this run ends with the same cursor, the next one tries again.
+            workflow.logger.warning("mention listing failed", extra={"error": str(error.cause or error)})
+            workflow.set_current_details(
+                f"## Mention watch\nGreenhouse could not be read: {error.cause or error}"
+            )
+            return MentionWatchResult(cursor=cursor, handled=[], failed=[], gave_up=[])
         failed: list[MentionNote] = []
         gave_up: list[int] = []
         failed_runs: dict[int, int] = {}
@@ -93,10 +100,9 @@ class MentionWatchWorkflow:
         )
 
     async def _handle(self, note: MentionNote, watch: MentionWatchInput) -> None:
-        resolved = await workflow.execute_activity(
-            names.RESOLVE_MENTION,
+        resolved = await workflow.execute_activity_method(
+            MentionActivities.resolve_mention,
             note,
-            result_type=ResolvedMention,
             task_queue=watch.queues.harvest,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,
@@ -104,10 +110,9 @@ class MentionWatchWorkflow:
         )
         outcome = MentionOutcome(reply=resolved.problem)
         if not resolved.problem:
-            outcome = await workflow.execute_activity(
-                names.ACT_ON_MENTION,
+            outcome = await workflow.execute_activity_method(
+                MentionActivities.act_on_mention,
                 resolved,
-                result_type=MentionOutcome,
                 start_to_close_timeout=TIMEOUT,
                 retry_policy=RETRY,
                 summary=f"{resolved.action} application {resolved.application_id}",
@@ -131,8 +136,8 @@ class MentionWatchWorkflow:
     async def _reply(
         self, note: MentionNote, application_id: int | None, body: str, watch: MentionWatchInput
     ) -> None:
-        await workflow.execute_activity(
-            names.ADD_CANDIDATE_NOTE,
+        await workflow.execute_activity_method(
+            GreenhouseActivities.add_candidate_note,
             NoteInput(
                 key=f"mention-reply-{note.note_id}",
                 candidate_id=note.candidate_id,
@@ -155,8 +160,8 @@ class MentionWatchWorkflow:
         await self._mark(MarkMentionInput(note_id=note.note_id, action="failed", outcome=error))
 
     async def _mark(self, request: MarkMentionInput) -> None:
-        await workflow.execute_activity(
-            names.MARK_MENTION_HANDLED,
+        await workflow.execute_activity_method(
+            MentionActivities.mark_mention_handled,
             request,
             start_to_close_timeout=TIMEOUT,
             retry_policy=RETRY,

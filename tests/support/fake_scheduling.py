@@ -14,7 +14,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import names
+from activities.calendar import CalendarActivities
+from activities.greenhouse import GreenhouseActivities
+from activities.mail import MailActivities
+from activities.planning import PlanningActivities
 from models.activity_io import (
     BookEventsInput,
     CancelEventsInput,
@@ -92,11 +95,11 @@ CONTEXT = SchedulingContext(
 
 
 def fake_activities(world: World) -> list[Callable[..., Any]]:
-    @activity.defn(name=names.GATHER_SCHEDULING_CONTEXT)
+    @activity.defn(name=GreenhouseActivities.gather_scheduling_context.__name__)
     async def gather(_: GatherInput) -> SchedulingContext:
         return CONTEXT
 
-    @activity.defn(name=names.FIND_OPTIONS)
+    @activity.defn(name=PlanningActivities.find_options.__name__)
     async def find(request: FindOptionsInput) -> FindOptionsResult:
         world.finds.append(request)
         if not world.free and not request.widen:
@@ -143,13 +146,13 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
             )
         return FindOptionsResult(status="optimal", options=options)
 
-    @activity.defn(name=names.CHECK_OPTION)
+    @activity.defn(name=PlanningActivities.check_option.__name__)
     async def check(request: CheckOptionInput) -> CheckOptionResult:
         if request.option.option_id in world.taken:
             return CheckOptionResult(valid=False, violations=["interviewer 21 is now busy"])
         return CheckOptionResult(valid=True)
 
-    @activity.defn(name=names.BOOK_CALENDAR_EVENTS)
+    @activity.defn(name=CalendarActivities.book_calendar_events.__name__)
     async def book(request: BookEventsInput) -> SessionsResult:
         sessions = []
         for s in request.sessions:
@@ -159,17 +162,17 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
             )
         return SessionsResult(sessions=sessions)
 
-    @activity.defn(name=names.CANCEL_CALENDAR_EVENTS)
+    @activity.defn(name=CalendarActivities.cancel_calendar_events.__name__)
     async def cancel_events(request: CancelEventsInput) -> None:
         world.cancelled_events += [s.event_key for s in request.sessions]
 
-    @activity.defn(name=names.READ_ATTENDEE_RESPONSES)
+    @activity.defn(name=CalendarActivities.read_attendee_responses.__name__)
     async def responses(_: ReadResponsesInput) -> ReadResponsesResult:
         return ReadResponsesResult.model_validate(
             {"responses": [{"session_id": s, "user_id": u, "response": r} for s, u, r in world.responses]}
         )
 
-    @activity.defn(name=names.RECORD_GREENHOUSE_INTERVIEWS)
+    @activity.defn(name=GreenhouseActivities.record_greenhouse_interviews.__name__)
     async def record(request: InterviewsInput) -> SessionsResult:
         if world.greenhouse_failures:
             world.greenhouse_failures -= 1
@@ -180,22 +183,22 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
             out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
         return SessionsResult(sessions=out)
 
-    @activity.defn(name=names.UPDATE_GREENHOUSE_INTERVIEW)
+    @activity.defn(name=GreenhouseActivities.update_greenhouse_interview.__name__)
     async def update(_: UpdateInterviewInput) -> None:
         return None
 
-    @activity.defn(name=names.DELETE_GREENHOUSE_INTERVIEWS)
+    @activity.defn(name=GreenhouseActivities.delete_greenhouse_interviews.__name__)
     async def delete(request: InterviewsInput) -> None:
         world.deleted_interviews += [
             s.greenhouse_interview_id for s in request.sessions if s.greenhouse_interview_id
         ]
 
-    @activity.defn(name=names.ADD_CANDIDATE_NOTE)
+    @activity.defn(name=GreenhouseActivities.add_candidate_note.__name__)
     async def note(request: NoteInput) -> None:
         if request.key not in {n.key for n in world.notes}:
             world.notes.append(request)
 
-    @activity.defn(name=names.SEND_EMAIL)
+    @activity.defn(name=MailActivities.send_email.__name__)
     async def email(request: EmailInput) -> EmailResult:
         if request.key not in {e.key for e in world.emails}:
             world.emails.append(request)
