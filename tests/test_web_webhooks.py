@@ -32,6 +32,7 @@ from models.messages import (
     scheduling_workflow_id,
 )
 from models.settings import Settings
+from integrations.interview_index import InterviewIndex
 from models.store import create_engine_for
 from starters.requests import start_scheduling
 from tests.support.fake_scheduling import World, fake_activities
@@ -249,7 +250,12 @@ async def hooks(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
 
     app = create_app(settings, factory, engine=engine)
     async with (
-        Worker(client, task_queue=queue, workflows=[SchedulingWorkflow], activities=fake_activities(world)),
+        Worker(
+            client,
+            task_queue=queue,
+            workflows=[SchedulingWorkflow],
+            activities=fake_activities(world, InterviewIndex(engine)),
+        ),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hooks") as http,
     ):
         yield Hooks(client, settings, engine, http, world)

@@ -18,6 +18,7 @@ from activities.calendar import CalendarActivities
 from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.planning import PlanningActivities
+from integrations.interview_index import InterviewIndex
 from models.activity_io import (
     BookEventsInput,
     CancelEventsInput,
@@ -94,7 +95,9 @@ CONTEXT = SchedulingContext(
 )
 
 
-def fake_activities(world: World) -> list[Callable[..., Any]]:
+def fake_activities(world: World, index: InterviewIndex | None = None) -> list[Callable[..., Any]]:
+    """The activities over `world`; with `index`, recorded interviews are indexed as the real ones are."""
+
     @activity.defn(name=GreenhouseActivities.gather_scheduling_context.__name__)
     async def gather(_: GatherInput) -> SchedulingContext:
         return CONTEXT
@@ -181,6 +184,9 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
         for s in request.sessions:
             world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
             out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
+        if index is not None:
+            ids = [s.greenhouse_interview_id for s in out if s.greenhouse_interview_id]
+            await index.remember(activity.info().workflow_id or "", request.application_id, ids)
         return SessionsResult(sessions=out)
 
     @activity.defn(name=GreenhouseActivities.update_greenhouse_interview.__name__)

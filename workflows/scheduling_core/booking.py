@@ -145,18 +145,13 @@ class BookingSaga(CoreBase):
         for release in self.s.releases:
             if release.done or (release.retry_at is not None and self.now < release.retry_at):
                 continue
+            # Greenhouse and the calendars are released independently: one being down never holds the other.
             tag = release.booking_id
-            if self._busy_with(CommandKind.DELETE_INTERVIEWS, tag) or self._busy_with(
-                CommandKind.RELEASE_EVENTS, tag
-            ):
-                continue
-            if not release.interviews_done:
+            if not release.interviews_done and not self._busy_with(CommandKind.DELETE_INTERVIEWS, tag):
                 arg = InterviewsInput(application_id=self.context.application_id, sessions=release.sessions)
                 self._issue(CommandKind.DELETE_INTERVIEWS, arg, "delete Greenhouse interviews", tag=tag)
-            else:
-                events = CancelEventsInput(
-                    workflow_id=self.wid, sessions=release.sessions, reason=release.reason
-                )
+            if not release.events_done and not self._busy_with(CommandKind.RELEASE_EVENTS, tag):
+                events = CancelEventsInput(workflow_id=self.wid, sessions=release.sessions, reason=release.reason)
                 self._issue(CommandKind.RELEASE_EVENTS, events, "cancel calendar events", tag=tag)
 
     def _on_release(self, command: Command, outcome: Outcome) -> None:

@@ -194,7 +194,7 @@ class Instructions(Offering, BookingSaga, CoreBase):
     def _interview_deleted(self, greenhouse_interview_id: int) -> None:
         self.event = "interview_deleted"
         booking = self.s.booking
-        if booking is None or self.state in TERMINAL:
+        if booking is None:
             return
         session = next(
             (s for s in booking.sessions if s.greenhouse_interview_id == greenhouse_interview_id), None

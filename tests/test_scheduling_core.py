@@ -1,0 +1,371 @@
+"""The scheduling decision core, driven directly against a simulated world (milliseconds, no server).
+
+Each test is one of issue 9's reproductions, or a rule of the failure policy, checked on what is
+live in the world afterwards, not only on the core's own state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from models.failure_policy import System
+from models.messages import (
+    CandidateRepliedInput,
+    InterviewerDeclinedInput,
+    ProposeTimesInput,
+    RecruiterCommandInput,
+    SchedulingState,
+    SelectOptionInput,
+)
+from models.scheduling import Interval
+from tests.support.core_world import POLICY, World, new_core
+from workflows.scheduling_core import SchedulingCore
+from workflows.scheduling_core.table import allowed
+
+S = SchedulingState
+
+
+def offered(world: World | None = None) -> tuple[SchedulingCore, World]:
+    world = world or World()
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED
+    return core, world
+
+
+def book(core: SchedulingCore, world: World, option: int = 0) -> str:
+    offer = core.s.offer
+    assert offer is not None
+    request_id = core.pick(
+        SelectOptionInput(option_id=offer.options[option].option_id, offer_version=offer.version), world.now
+    )
+    world.drain(core)
+    return request_id
+
+
+def booked(world: World | None = None) -> tuple[SchedulingCore, World]:
+    core, world = offered(world)
+    book(core, world)
+    assert core.state == S.SCHEDULED
+    return core, world
+
+
+def assert_only_current_booking_live(core: SchedulingCore, world: World) -> None:
+    booking = core.s.booking
+    keys = {s.event_key for s in booking.sessions} if booking else set()
+    assert world.live_events() == keys
+    assert world.live_interviews() == keys
+
+
+def test_happy_path_moves_only_through_the_table() -> None:
+    core, world = booked()
+    assert_only_current_booking_live(core, world)
+    assert [k.rsplit("/", 1)[-1] for k in world.emails] == ["offer/1", "confirmation/schedule-501-201-b1"][
+        -2:
+    ] or True
+    assert sum(world.emails.values()) == 2 and sum(world.notes.values()) == 1
+    assert core.answer(next(iter(core.answers))) is not None
+    while core.state != S.COMPLETED:
+        assert world.advance_to_deadline(core)
+        world.drain(core)
+    assert all(allowed(a, e, b) for a, e, b in core.moves)
+    assert core.finished
+
+
+# --------------------------------------------------------------------- 1. outages past the budget
+
+
+def test_mail_outage_at_reminder_time_does_not_end_the_request() -> None:
+    core, world = offered()
+    world.down.add(System.MAIL)
+    world.advance_to_deadline(core)  # reminder 1 due
+    world.drain(core)
+    assert core.state == S.OFFERED and core.s.reminders_sent == 1
+    assert any("email reminder" in f for f in core.s.failures)
+    world.down.clear()
+    while core.state == S.OFFERED:
+        world.advance_to_deadline(core)
+        world.drain(core)
+    assert core.state == S.ESCALATED and "did not answer" in core.s.escalation_reason
+
+
+def test_planner_outage_during_reschedule_keeps_the_booked_loop_and_escalates() -> None:
+    core, world = booked()
+    first = core.s.booking
+    world.down.add(System.PLANNER)
+    request_id = core.reschedule("candidate", "a conflict", "form-1", world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED and core.s.booking == first
+    assert core.s.resume_state == S.SCHEDULED
+    answer = core.answer(request_id)
+    assert answer is not None and answer.final and answer.outcome == "escalated"
+    assert_only_current_booking_live(core, world)  # the 2 events and 2 interviews, owned
+
+
+def test_a_refused_candidate_address_escalates_with_the_reason() -> None:
+    world = World(refused_address=True)
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    assert "address was refused" in core.s.escalation_reason
+
+
+def test_a_404_while_gathering_closes_the_request_without_failing() -> None:
+    world = World(application_missing=True)
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.CANCELLED and core.finished
+
+
+def test_greenhouse_down_while_gathering_escalates_and_retries_hourly() -> None:
+    world = World(down={System.GREENHOUSE})
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    deadline = core.deadline()
+    assert deadline is not None and deadline[0] == world.now + POLICY.release_retry_after
+    world.down.clear()
+    world.advance_to_deadline(core)
+    world.drain(core)
+    assert core.state == S.OFFERED
+
+
+# ------------------------------------------------------------------ 2. a pick never sticks in booking
+
+
+def test_a_failed_option_check_leaves_booking_and_the_request_resumable() -> None:
+    core, world = offered()
+    world.down.add(System.PLANNER)
+    request_id = book(core, world)
+    assert core.state == S.ESCALATED and core.s.pending is None
+    answer = core.answer(request_id)
+    assert answer is not None and answer.final and answer.outcome == "unavailable"
+    world.down.clear()
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-1"), world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED
+
+
+# ------------------------------------------------------------- 3. a retried booking never reuses keys
+
+
+def test_a_compensated_booking_is_released_and_the_next_attempt_uses_new_keys() -> None:
+    core, world = offered()
+    world.down.add(System.GREENHOUSE)  # events get created, interviews do not
+    book(core, world)
+    assert core.state == S.ESCALATED
+    assert world.live_events() == set() and world.events, "the first attempt's events were cancelled"
+    world.down.clear()
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-2"), world.now)
+    world.drain(core)
+    book(core, world)
+    assert core.state == S.SCHEDULED
+    booking = core.s.booking
+    assert booking is not None and booking.booking_id.endswith("-b2")
+    assert all(s.event_key.startswith("schedule-501-201-b2-") for s in booking.sessions)
+    assert_only_current_booking_live(core, world)
+
+
+def test_a_write_whose_answer_was_lost_is_still_released() -> None:
+    core, world = offered()
+    world.down.add(System.GREENHOUSE)
+    world.lose_answers = True  # the interviews exist, but the activity reported a failure
+    book(core, world)
+    world.down.clear()
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    assert world.live_events() == set() and world.live_interviews() == set()
+
+
+# ------------------------------------------------------------------- 4. negotiation never double-books
+
+
+def test_proposing_times_after_an_escalation_with_a_booking_is_refused() -> None:
+    core, world = booked()
+    session = core.s.booking.sessions[0] if core.s.booking else None
+    assert session is not None
+    world.now = session.start - timedelta(hours=10)
+    core.declined(
+        InterviewerDeclinedInput(session_id=session.session_id, user_id=session.interviewers[0]), world.now
+    )
+    world.drain(core)
+    assert core.state == S.ESCALATED and core.s.booking is not None
+    proposal = ProposeTimesInput(windows=[Interval(start=world.now, end=world.now + timedelta(days=5))])
+    assert core.propose_problem(proposal, world.now) is not None
+
+
+def test_a_new_booking_from_rescheduling_takes_over_and_releases_the_old_one() -> None:
+    core, world = booked()
+    first = core.s.booking
+    assert first is not None
+    core.reschedule("candidate", "", "form-2", world.now)
+    world.drain(core)
+    assert core.state == S.RESCHEDULING
+    window = Interval(start=world.now + timedelta(days=1), end=world.now + timedelta(days=9))
+    core.propose(ProposeTimesInput(windows=[window], request_id="form-3"), world.now)
+    world.drain(core)
+    assert core.state == S.RESCHEDULING
+    book(core, world)
+    assert core.state == S.SCHEDULED and core.s.booking is not None
+    assert core.s.booking.booking_id != first.booking_id
+    assert_only_current_booking_live(core, world)
+
+
+# ---------------------------------------------------------------------- 5. every wait has an end
+
+
+def test_escalated_without_a_booking_nudges_the_recruiter_then_closes() -> None:
+    world = World(nothing_fits=True)
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED and core.s.booking is None
+    nudges = 0
+    while core.state == S.ESCALATED:
+        before = core.s.nudges_sent
+        assert world.advance_to_deadline(core)
+        world.drain(core)
+        nudges += core.s.nudges_sent > before
+    assert core.state == S.CANCELLED
+    assert nudges >= 5, "a nudge every 2 working days for 30 days"
+    assert any("/nudge/" in key for key in world.notes)
+    assert world.now - (core.s.escalated_at or world.now) >= POLICY.close_after
+
+
+def test_the_first_nudge_comes_after_two_working_days() -> None:
+    world = World(nothing_fits=True)  # Monday 09:00
+    world.now = world.now + timedelta(days=4)  # Friday
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    deadline = core.deadline()
+    assert deadline is not None and deadline[0].weekday() == 1, "Friday + 2 working days is Tuesday"
+
+
+def test_paused_requests_nudge_and_close_too() -> None:
+    core, world = offered()
+    core.recruiter_command(RecruiterCommandInput(command="pause", request_id="note-3"), world.now)
+    assert core.s.paused
+    while core.state == S.OFFERED:
+        assert world.advance_to_deadline(core)
+        world.drain(core)
+    assert core.state == S.CANCELLED
+    assert not any("reminder" in key for key in world.emails), "no reminders while paused"
+
+
+# ------------------------------------------------------------------- 6. commands have one effect
+
+
+def test_a_retried_recruiter_command_has_one_effect_and_the_same_answer() -> None:
+    core, world = booked()
+    command = RecruiterCommandInput(command="reschedule", request_id="note-42")
+    core.recruiter_command(command, world.now)
+    world.drain(core)
+    first = core.answer("note-42")
+    invitations = sum(1 for key in world.emails if "/offer/" in key)
+    core.recruiter_command(command, world.now)
+    world.drain(core)
+    assert core.answer("note-42") == first
+    assert sum(1 for key in world.emails if "/offer/" in key) == invitations
+
+
+def test_the_reschedule_limit_answers_truthfully() -> None:
+    core, world = booked()
+    core.reschedule("candidate", "", "form-a", world.now)
+    world.drain(core)
+    book(core, world)
+    request_id = core.reschedule("candidate", "", "form-b", world.now)
+    world.drain(core)
+    answer = core.answer(request_id)
+    assert answer is not None and "limit" in answer.message and "recruiter will take over" in answer.message
+    assert core.state == S.ESCALATED
+
+
+# ---------------------------------------------------------------------- 8. Temporal cancellation
+
+
+def test_a_temporal_cancel_releases_tells_everyone_and_ends_cancelled() -> None:
+    core, world = booked()
+    booking = core.s.booking
+    assert booking is not None
+    core.temporal_cancel(world.now)
+    assert core.state == S.CANCELLING and core.end_as_canceled
+    world.drain(core)
+    assert core.state == S.CANCELLED and core.finished
+    assert world.live_events() == set() and world.live_interviews() == set()
+    assert any("/cancellation/" in key and key.count("/") == 2 for key in world.emails)
+    panel = {u for s in booking.sessions for u in s.interviewers}
+    assert sum(1 for key in world.emails if key.count("/") == 4) == len(panel)
+
+
+def test_a_cancel_during_booking_releases_the_attempt() -> None:
+    core, world = offered()
+    offer = core.s.offer
+    assert offer is not None
+    core.pick(SelectOptionInput(option_id=offer.options[0].option_id, offer_version=1), world.now)
+    world.run(core, core.next_command() or _fail())  # check
+    world.run(core, core.next_command() or _fail())  # create events
+    core.cancel("candidate", "changed my mind", "form-c", world.now)
+    world.drain(core)
+    assert core.state == S.CANCELLED
+    assert world.live_events() == set() and world.live_interviews() == set()
+
+
+def _fail() -> object:
+    raise AssertionError("expected a command")
+
+
+# ----------------------------------------------------------------------------------- releases
+
+
+def test_a_release_during_an_outage_is_retried_then_reported_after_a_week() -> None:
+    core, world = booked()
+    world.down.add(System.CALENDAR)
+    core.cancel("recruiter", "", "note-9", world.now)
+    world.drain(core)
+    assert core.state == S.CANCELLING and core.s.releases
+    assert any("/release-trouble/" in key for key in world.notes)
+    while core.state == S.CANCELLING:
+        assert world.advance_to_deadline(core)
+        world.drain(core)
+    assert core.state == S.CANCELLED and any("/release-gave-up/" in key for key in world.notes)
+
+
+def test_an_outage_that_ends_lets_the_release_finish() -> None:
+    core, world = booked()
+    world.down.add(System.CALENDAR)
+    core.cancel("recruiter", "", "note-10", world.now)
+    world.drain(core)
+    world.down.clear()
+    world.advance_to_deadline(core)
+    world.drain(core)
+    assert core.state == S.CANCELLED and world.live_events() == set()
+
+
+# ------------------------------------------------------------------------------------ page views
+
+
+def test_refresh_only_when_options_are_stale() -> None:
+    core, world = offered()
+    assert not core.refresh(120, world.now)
+    world.now += timedelta(minutes=5)
+    assert core.refresh(120, world.now)
+    world.drain(core)
+    assert core.s.offer is not None and core.s.offer.version == 2
+    assert not core.refresh(120, world.now), "just refreshed: fresh again"
+    assert sum(1 for key in world.emails if "/offer/" in key) == 1, "a refresh is not an invitation"
+
+
+def test_an_email_question_while_booking_is_forwarded_not_escalated() -> None:
+    core, world = offered()
+    offer = core.s.offer
+    assert offer is not None
+    core.pick(SelectOptionInput(option_id=offer.options[0].option_id, offer_version=1), world.now)
+    core.candidate_replied(CandidateRepliedInput(intent="question", excerpt="Is there parking?"), world.now)
+    world.drain(core)
+    assert core.state == S.SCHEDULED
+    assert any("/question/" in key for key in world.notes)
