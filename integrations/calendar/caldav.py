@@ -45,6 +45,7 @@ from integrations.calendar.base import (
     check_window,
     event_id_for,
 )
+from integrations.calendar.http import retry_after_seconds
 from integrations.logs import get_logger
 
 log = get_logger(__name__)
@@ -141,8 +142,11 @@ class CalDAVCalendar:
             raise CalendarPermissionError(
                 f"CalDAV {method} {url} refused ({resp.status_code}): check the CalDAV user and its rights"
             )
-        if resp.status_code >= 500:
-            raise CalendarUnavailableError(f"CalDAV {method} {url} failed with {resp.status_code}")
+        if resp.status_code >= 500 or resp.status_code == 429:
+            # down, overloaded or behind a proxy whose backend is gone: retry, when the server says
+            raise CalendarUnavailableError(
+                f"CalDAV {method} {url} failed with {resp.status_code}", retry_after=retry_after_seconds(resp)
+            )
         return resp
 
     # -- calendars and rooms -------------------------------------------------------------------
