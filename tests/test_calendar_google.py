@@ -434,6 +434,8 @@ async def test_create_after_cancel_revives_the_event(strip_deleted: bool) -> Non
     await cal.cancel_event("sched@corp.test", spec().key)
     fb = await cal.free_busy(["alice@corp.test"], T0, T0 + timedelta(days=1))
     assert fb["alice@corp.test"].hard == []
+    gone = await cal.get_event("sched@corp.test", spec().key)
+    assert gone is None if strip_deleted else gone and gone.status == "cancelled"
     later = spec(start=T0 + timedelta(hours=18), end=T0 + timedelta(hours=19))
     revived = await cal.create_event(later)
     assert revived.created and revived.revived and revived.status == "confirmed"

@@ -497,7 +497,9 @@ class GoogleCalendar:
 
     async def get_event(self, organizer: str, key: str) -> CalendarEvent | None:
         data = await self._get_raw(organizer.lower(), event_id_for(key))
-        return None if data is None else self._parse(data)
+        if data is None or ("start" not in data and data.get("status") == "cancelled"):
+            return None  # a deleted event Google only guarantees the id of: nothing left to report
+        return self._parse(data)
 
     async def update_event(self, spec: EventSpec) -> CalendarEvent:
         organizer = spec.organizer.lower()
