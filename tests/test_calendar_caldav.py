@@ -296,3 +296,84 @@ async def test_set_response_errors(caldav: CalDAVCalendar, cal_prefix: str) -> N
         await caldav.set_response(f"alice-{cal_prefix}@corp.test", spec.key, ResponseStatus.DECLINED)
     with pytest.raises(CalendarRequestError, match="invalid calendar id"):
         await caldav.ensure_calendar("../etc")
+
+
+async def count_events(cal: CalDAVCalendar, owner: str) -> int:
+    resp = await cal._client.request(
+        "PROPFIND",
+        cal.calendar_url(owner),
+        headers={"Depth": "1"},
+        content='<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>',
+    )
+    return resp.text.count(".ics</href>")
+
+
+async def test_create_after_cancel_revives_the_event(caldav: CalDAVCalendar, cal_prefix: str) -> None:
+    await setup_people(caldav, cal_prefix)
+    alice, room = f"alice-{cal_prefix}@corp.test", f"room-{cal_prefix}"
+    spec = spec_for(cal_prefix)
+    await caldav.create_event(spec)
+    await caldav.set_response(alice, spec.key, ResponseStatus.DECLINED)
+    await caldav.cancel_event(spec.organizer, spec.key)
+    later = spec.model_copy(update={"start": at(18), "end": at(19)})
+    revived = await caldav.create_event(later)
+    assert revived.created and revived.revived and revived.status == "confirmed"
+    assert (revived.start, revived.end) == (
+        at(18),
+        at(19),
+    ) and revived.sequence == 2  # create, cancel, revive
+    answers = {a.email: a.response for a in revived.attendees}
+    assert answers[alice] is ResponseStatus.NEEDS_ACTION  # a new invitation: the old decline is void
+    assert revived.declined() == []
+    for owner in (spec.organizer, alice, room):
+        assert await count_events(caldav, owner) == 1, owner
+        copy = ical.parse_event((await caldav._get(owner, spec.event_id) or (b"", None))[0])
+        assert (copy.status, copy.sequence, copy.start) == ("confirmed", 2, at(18)), owner
+    fb = await caldav.free_busy([alice, room], at(0), at(24))
+    assert all(f.hard == [Interval(start=at(18), end=at(19))] for f in fb.values())
+    again = await caldav.create_event(later)  # a retry of the revival: already booked
+    assert not again.created and not again.revived and again.sequence == 2
+
+
+async def test_concurrent_creates_revive_once(caldav: CalDAVCalendar, cal_prefix: str) -> None:
+    await setup_people(caldav, cal_prefix)
+    spec = spec_for(cal_prefix)
+    await caldav.create_event(spec)
+    await caldav.cancel_event(spec.organizer, spec.key)
+    first, second = await asyncio.gather(caldav.create_event(spec), caldav.create_event(spec))
+    assert sorted([first.revived, second.revived]) == [False, True]
+    assert first.sequence == second.sequence == 2 and first.status == second.status == "confirmed"
+    assert first.declined() == [] and second.declined() == []  # the room's own booking is no conflict
+    fb = await caldav.free_busy([f"room-{cal_prefix}"], at(0), at(24))
+    assert fb[f"room-{cal_prefix}"].hard == [Interval(start=at(15), end=at(16))]
+
+
+async def test_revival_into_a_busy_room_declines_it(caldav: CalDAVCalendar, cal_prefix: str) -> None:
+    await setup_people(caldav, cal_prefix)
+    spec = spec_for(cal_prefix)
+    await caldav.create_event(spec)
+    await caldav.cancel_event(spec.organizer, spec.key)
+    await busy(caldav, f"room-{cal_prefix}", at(15), at(16), uid="taken-meanwhile")
+    revived = await caldav.create_event(spec)
+    assert revived.revived and revived.declined() == [f"room-{cal_prefix}"]
+
+
+async def test_create_updates_a_live_event_of_the_same_key_to_the_spec(
+    caldav: CalDAVCalendar, cal_prefix: str
+) -> None:
+    await setup_people(caldav, cal_prefix)
+    alice, bob = f"alice-{cal_prefix}@corp.test", f"bob-{cal_prefix}@corp.test"
+    await caldav.ensure_calendar(bob)
+    spec = spec_for(cal_prefix)
+    await caldav.create_event(spec)
+    other = spec.model_copy(
+        update={"start": at(17), "end": at(18), "attendees": [Attendee(email=bob)], "rooms": []}
+    )
+    event = await caldav.create_event(other)
+    assert not event.created and not event.revived and event.sequence == 1
+    assert (event.start, event.end) == (at(17), at(18)) and [a.email for a in event.attendees] == [bob]
+    fb = await caldav.free_busy([alice, bob, f"room-{cal_prefix}"], at(0), at(24))
+    assert fb[alice].hard == [] and fb[f"room-{cal_prefix}"].hard == []
+    assert fb[bob].hard == [Interval(start=at(17), end=at(18))]
+    again = await caldav.create_event(other)
+    assert again.sequence == 1 and not again.created

@@ -71,10 +71,17 @@ def gerror(code: int, reason: str, message: str = "", domain: str = "global") ->
 
 
 class FakeGoogle:
-    """Token endpoint, Calendar v3 (freeBusy, events) and Directory resources, with checks."""
+    """Token endpoint, Calendar v3 (freeBusy, events) and Directory resources, with checks.
 
-    def __init__(self, delegated: set[str]) -> None:
+    Deleted events behave as Google documents them: `events.delete` only marks the event
+    `status: cancelled`; `events.get` still returns it (with `strip_deleted`, only the fields
+    Google guarantees for a deleted event: id and status); inserting its id again answers 409
+    `duplicate`; a PATCH setting `status: confirmed` brings it back. freeBusy skips cancelled events.
+    """
+
+    def __init__(self, delegated: set[str], *, strip_deleted: bool = False) -> None:
         self.delegated = delegated
+        self.strip_deleted = strip_deleted
         self.tokens: dict[str, str] = {}
         self.token_requests = 0
         self.events: dict[str, dict[str, dict[str, Any]]] = {}
@@ -193,6 +200,16 @@ class FakeGoogle:
         if ev is None:
             return gerror(404, "notFound", "Not Found")
         if request.method == "GET":
+            if ev["status"] == "cancelled" and self.strip_deleted:
+                return httpx.Response(
+                    200,
+                    json={
+                        "kind": "calendar#event",
+                        "etag": ev["etag"],
+                        "id": ev["id"],
+                        "status": "cancelled",
+                    },
+                )
             conf = ev.get("conferenceData")
             if conf and conf["createRequest"]["status"]["statusCode"] == "pending":
                 conf["createRequest"]["status"]["statusCode"] = "success"
@@ -204,14 +221,27 @@ class FakeGoogle:
             return httpx.Response(200, json=ev)
         if request.method == "PATCH":
             body = json.loads(request.content)
-            if body.get("start") != ev["start"] or body.get("end") != ev["end"]:
+            assert body.get("status", "confirmed") in ("confirmed", "tentative", "cancelled")
+            if any(k in body and body[k] != ev.get(k) for k in ("start", "end", "status")):
                 ev["sequence"] += 1
             ev.update({k: v for k, v in body.items() if k != "conferenceData"})
+            request_id = ((body.get("conferenceData") or {}).get("createRequest") or {}).get("requestId")
+            old_id = ((ev.get("conferenceData") or {}).get("createRequest") or {}).get("requestId")
+            if params.get("conferenceDataVersion") == "1" and request_id and request_id != old_id:
+                ev.pop("hangoutLink", None)
+                ev["conferenceData"] = {
+                    "createRequest": {
+                        **body["conferenceData"]["createRequest"],
+                        "status": {"statusCode": "pending"},
+                    }
+                }
+            ev["etag"] = f'"{int(ev["etag"].strip(chr(34))) + 1}"'
             return httpx.Response(200, json=ev)
         if request.method == "DELETE":
             if ev["status"] == "cancelled":
                 return gerror(410, "deleted", "Resource has been deleted")
             ev["status"] = "cancelled"
+            ev["sequence"] += 1
             return httpx.Response(204)
         raise AssertionError(request.method)
 
@@ -318,6 +348,7 @@ async def test_create_with_meet_is_idempotent(fake: FakeGoogle) -> None:
     again = await cal.create_event(spec())
     assert again.created is False and again.event_id == first.event_id and again.key == spec().key
     assert len(fake.events["sched@corp.test"]) == 1
+    assert not [r for r in fake.calls if r.method == "PATCH"]  # nothing to change: nothing sent
     fb = await cal.free_busy(["alice@corp.test"], T0, T0 + timedelta(days=1))
     assert fb["alice@corp.test"].hard == [Interval(start=spec().start, end=spec().end)]
 
@@ -391,3 +422,51 @@ async def test_rooms_paged_and_filtered(fake: FakeGoogle) -> None:
 def test_bad_service_account_key() -> None:
     with pytest.raises(Exception, match="service-account"):
         ServiceAccountTokens({"type": "service_account", "client_email": "x"})
+
+
+@pytest.mark.parametrize("strip_deleted", [False, True], ids=["full-deleted", "id-only-deleted"])
+async def test_create_after_cancel_revives_the_event(strip_deleted: bool) -> None:
+    fake = FakeGoogle(
+        delegated={"admin@corp.test", "sched@corp.test", "alice@corp.test"}, strip_deleted=strip_deleted
+    )
+    cal, _ = make(fake)
+    await cal.create_event(spec())
+    await cal.cancel_event("sched@corp.test", spec().key)
+    fb = await cal.free_busy(["alice@corp.test"], T0, T0 + timedelta(days=1))
+    assert fb["alice@corp.test"].hard == []
+    gone = await cal.get_event("sched@corp.test", spec().key)
+    assert gone is None if strip_deleted else gone and gone.status == "cancelled"
+    later = spec(start=T0 + timedelta(hours=18), end=T0 + timedelta(hours=19))
+    revived = await cal.create_event(later)
+    assert revived.created and revived.revived and revived.status == "confirmed"
+    assert (revived.start, revived.end) == (later.start, later.end) and revived.sequence == 2
+    assert revived.video and revived.video.provider == "meet"
+    stored = fake.events["sched@corp.test"]
+    assert list(stored) == [spec().event_id] and stored[spec().event_id]["status"] == "confirmed"
+    patch = next(r for r in fake.calls if r.method == "PATCH")
+    assert json.loads(patch.content)["status"] == "confirmed" and patch.url.params["sendUpdates"] == "all"
+    fb = await cal.free_busy(["alice@corp.test"], T0, T0 + timedelta(days=1))
+    assert fb["alice@corp.test"].hard == [Interval(start=later.start, end=later.end)]
+    again = await cal.create_event(later)  # a retry of the revival: already booked
+    assert not again.created and not again.revived and again.sequence == 2
+    got = await cal.get_event("sched@corp.test", later.key)
+    assert got and got.status == "confirmed" and got.start == later.start
+
+
+async def test_create_updates_a_live_event_of_the_same_key_to_the_spec(fake: FakeGoogle) -> None:
+    cal, _ = make(fake)
+    await cal.create_event(spec())
+    other = spec(
+        start=T0 + timedelta(hours=9),
+        end=T0 + timedelta(hours=10),
+        attendees=[Attendee(email="alice@corp.test"), Attendee(email="bob@corp.test")],
+    )
+    event = await cal.create_event(other)
+    assert not event.created and not event.revived and event.sequence == 1
+    assert (event.start, event.end) == (other.start, other.end)
+    assert {a.email for a in event.attendees} == {"alice@corp.test", "bob@corp.test"}
+    assert len(fake.events["sched@corp.test"]) == 1
+    patches = [r for r in fake.calls if r.method == "PATCH"]
+    assert len(patches) == 1 and "conferenceData" not in json.loads(patches[0].content)  # Meet kept
+    await cal.create_event(other)
+    assert len([r for r in fake.calls if r.method == "PATCH"]) == 1

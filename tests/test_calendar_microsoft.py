@@ -40,7 +40,19 @@ def gerror(
 
 
 class FakeGraph:
-    def __init__(self) -> None:
+    """Token endpoint, getSchedule, events and places, with the checks Graph makes.
+
+    `POST /events/{id}/cancel` does what Graph documents: the organizer's event gets `isCancelled`
+    and moves to Deleted Items, so it leaves the calendar (events list, getSchedule) but stays
+    readable by id; `isCancelled` is read-only and no PATCH reopens it. What a POST re-using the
+    transactionId of a since-cancelled event returns is not documented; the fake returns that
+    cancelled event (the case that must not pass for a booking). `cancelled_listed=True` instead
+    keeps cancelled events in the calendar list with `isCancelled`, as attendees' copies appear.
+    """
+
+    def __init__(self, *, cancelled_listed: bool = False) -> None:
+        self.cancelled_listed = cancelled_listed
+        self.deleted_items: dict[str, dict[str, dict[str, Any]]] = {}
         self.tokens: set[str] = set()
         self.token_requests = 0
         self.mailboxes = {"sched@contoso.com", "alice@contoso.com", ROOM}
@@ -148,7 +160,7 @@ class FakeGraph:
             assert body["start"]["timeZone"] == "UTC" and body["attendees"]
             tx = body.get("transactionId")
             if tx in self.by_transaction:  # Graph's de-duplication of client retries
-                return httpx.Response(201, json=cal[self.by_transaction[tx]])
+                return httpx.Response(201, json=self._item(user, self.by_transaction[tx]))
             eid = f"AAMkAG{uuid.uuid4().hex}"
             body.update(
                 id=eid,
@@ -165,19 +177,31 @@ class FakeGraph:
                 self.by_transaction[tx] = eid
             cal[eid] = body
             return httpx.Response(201, json=body)
-        ev = cal.get(event_id or "")
+        ev = self._item(user, event_id or "")
         if ev is None:
             return gerror(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         if cancel:
             assert request.method == "POST"
+            if ev["isCancelled"]:
+                return gerror(400, "ErrorInvalidRequest", "Your request can't be completed.")
             ev["isCancelled"] = True
+            if not self.cancelled_listed:
+                self.deleted_items.setdefault(user, {})[ev["id"]] = cal.pop(ev["id"])
             return httpx.Response(202)
         if request.method == "PATCH":
             body = json.loads(request.content)
             assert "onlineMeetingProvider" not in body or not ev.get("onlineMeeting")
+            if "isCancelled" in body or "transactionId" in body:
+                return gerror(400, "ErrorInvalidPropertyUpdateSentAsCreate", "read-only property")
             ev.update(body)
             return httpx.Response(200, json=ev)
+        if request.method == "GET":
+            return httpx.Response(200, json=ev)
         raise AssertionError(request.method)
+
+    def _item(self, user: str, event_id: str) -> dict[str, Any] | None:
+        """An event by id, in the calendar or in Deleted Items."""
+        return self.events.get(user, {}).get(event_id) or self.deleted_items.get(user, {}).get(event_id)
 
     def _places(self, request: httpx.Request) -> httpx.Response:
         if request.url.params.get("$skip") == "1":
@@ -311,6 +335,7 @@ async def test_create_with_teams_is_idempotent(fake: FakeGraph) -> None:
     again = await cal.create_event(spec())
     assert again.created is False and again.event_id == first.event_id
     assert len(fake.events["sched@contoso.com"]) == 1
+    assert not [r for r in fake.calls if r.method == "PATCH"]  # nothing to change: nothing sent
     # a lost response: the key lookup misses, transactionId still de-duplicates the POST
     fake.events["sched@contoso.com"][first.event_id]["singleValueExtendedProperties"] = []
     third = await cal.create_event(spec())
@@ -355,6 +380,12 @@ async def test_update_cancel_and_declines(fake: FakeGraph) -> None:
     await cal.cancel_event("sched@contoso.com", spec().key)
     await cal.cancel_event("sched@contoso.com", spec().key)
     assert sum(1 for r in fake.calls if r.url.path.endswith("/cancel")) == 1
+    assert await cal.get_event("sched@contoso.com", spec().key) is None  # in Deleted Items now
+    listed = FakeGraph(cancelled_listed=True)
+    cal, _ = make(listed)
+    await cal.create_event(spec())
+    await cal.cancel_event("sched@contoso.com", spec().key)
+    await cal.cancel_event("sched@contoso.com", spec().key)
     got = await cal.get_event("sched@contoso.com", spec().key)
     assert got and got.status == "cancelled"
 
@@ -364,3 +395,57 @@ async def test_rooms_from_places_with_paging(fake: FakeGraph) -> None:
     rooms = await cal.list_rooms()
     assert [(r.id, r.capacity) for r in rooms] == [(ROOM, 50), ("cf200@contoso.com", 8)]
     assert fake.token_requests == 1
+
+
+@pytest.mark.parametrize("cancelled_listed", [False, True], ids=["deleted-items", "listed-cancelled"])
+async def test_create_after_cancel_books_a_live_event(cancelled_listed: bool) -> None:
+    fake = FakeGraph(cancelled_listed=cancelled_listed)
+    cal, _ = make(fake)
+    first = await cal.create_event(spec())
+    await cal.cancel_event("sched@contoso.com", spec().key)
+    fb = await cal.free_busy(["alice@contoso.com"], T0, T0 + timedelta(hours=6))
+    assert fb["alice@contoso.com"].hard == []
+    later = spec(start=T0 + timedelta(hours=4), end=T0 + timedelta(hours=5))
+    revived = await cal.create_event(later)
+    assert revived.created and revived.revived and revived.status == "confirmed"
+    assert (revived.start, revived.end) == (later.start, later.end) and revived.video is not None
+    assert revived.event_id != first.event_id  # a cancelled Graph meeting cannot be reopened
+    live = [e for e in fake.events["sched@contoso.com"].values() if not e["isCancelled"]]
+    assert len(live) == 1 and live[0]["id"] == revived.event_id
+    fb = await cal.free_busy(["alice@contoso.com"], T0, T0 + timedelta(hours=6))
+    assert fb["alice@contoso.com"].hard == [Interval(start=later.start, end=later.end)]
+    posts = len([r for r in fake.calls if r.method == "POST" and r.url.path.endswith("/events")])
+    again = await cal.create_event(later)  # a retry of the revival finds the live event by key
+    assert again.event_id == revived.event_id and not again.created and not again.revived
+    got = await cal.get_event("sched@contoso.com", later.key)
+    assert got and got.event_id == revived.event_id and got.status == "confirmed"
+    # lost response on the revival: the key lookup misses, and the POST lands on the same event
+    live[0]["singleValueExtendedProperties"] = []
+    third = await cal.create_event(later)
+    assert third.event_id == revived.event_id
+    assert len([e for e in fake.events["sched@contoso.com"].values() if not e["isCancelled"]]) == 1
+    assert len([r for r in fake.calls if r.method == "POST" and r.url.path.endswith("/events")]) > posts
+    # a second cancel and create walks past both cancelled events to a third, live one
+    live[0]["singleValueExtendedProperties"] = [{"id": KEY_PROPERTY, "value": later.key}]
+    await cal.cancel_event("sched@contoso.com", later.key)
+    fourth = await cal.create_event(spec())
+    assert fourth.revived and fourth.event_id not in (first.event_id, revived.event_id)
+    assert (fourth.start, fourth.end) == (spec().start, spec().end)
+
+
+async def test_create_updates_a_live_event_of_the_same_key_to_the_spec(fake: FakeGraph) -> None:
+    cal, _ = make(fake)
+    first = await cal.create_event(spec())
+    other = spec(
+        start=T0 + timedelta(hours=5),
+        end=T0 + timedelta(hours=6),
+        attendees=[Attendee(email="alice@contoso.com")],
+    )
+    event = await cal.create_event(other)
+    assert event.event_id == first.event_id and not event.created and not event.revived
+    assert (event.start, event.end) == (other.start, other.end)
+    assert [a.email for a in event.attendees] == ["alice@contoso.com"]
+    patches = [r for r in fake.calls if r.method == "PATCH"]
+    assert len(patches) == 1 and "onlineMeetingProvider" not in json.loads(patches[0].content)
+    await cal.create_event(other)
+    assert len([r for r in fake.calls if r.method == "PATCH"]) == 1

@@ -236,7 +236,15 @@ class CalendarEvent(BaseModel):
     status: EventStatus = "confirmed"
     sequence: int = 0
     etag: str | None = None
-    created: bool = Field(default=False, description="True only when this call created the event.")
+    created: bool = Field(
+        default=False,
+        description="True when this call made the booking take effect: a new event, or a cancelled one "
+        "revived (then `revived` is True too). False when an earlier attempt had already booked it.",
+    )
+    revived: bool = Field(
+        default=False,
+        description="True when this call found the key's event cancelled and brought it back to the spec.",
+    )
 
     utc_times = field_validator("start", "end")(_utc)
 
@@ -263,7 +271,12 @@ class CalendarProvider(Protocol):
         ...
 
     async def create_event(self, spec: EventSpec) -> CalendarEvent:
-        """Create the event, or return the one already created under `spec.key`."""
+        """Book `spec`: afterwards exactly one live event under `spec.key` matches it.
+
+        No event yet: create it (`created`). A live one (an earlier attempt of this booking): return
+        it, updated to the spec if it differs. A cancelled one: revive it to the spec (`created` and
+        `revived`), never return it as if booked.
+        """
         ...
 
     async def get_event(self, organizer: str, key: str) -> CalendarEvent | None:

@@ -4,9 +4,11 @@ Layout: one calendar per person and per room at `<base>/<email-or-room-id>/calen
 event booked under key K lives at `<calendar>/<event_id_for(K)>.ics` with UID `<event_id>@hireflow`.
 
 * Create: PUT the organizer's copy with `If-None-Match: *`; a 412 means a previous attempt already
-  wrote it, so it is read back and returned. Then each internal attendee and each room gets its
-  own copy (same UID) so their free/busy shows the booking. Attendees without a calendar here
-  (candidates) get no copy; the mail integration invites them.
+  wrote it, so it is read back and returned (rewritten to the spec if it differs). Then each
+  internal attendee and each room gets its own copy (same UID) so their free/busy shows the
+  booking. Attendees without a calendar here (candidates) get no copy; the mail integration
+  invites them. A cancelled event under the key is revived: every copy is rewritten CONFIRMED to
+  the spec with SEQUENCE bumped, answers reset, and rooms checked for conflicts again.
 * Responses: each attendee's PARTSTAT is read from their *own* copy (flip it with
   `set_response`, as a calendar client would); a deleted copy counts as a decline. A room whose
   calendar is already hard-busy at booking time declines, like an Exchange/Google resource.
@@ -43,6 +45,7 @@ from integrations.calendar.base import (
     check_window,
     event_id_for,
 )
+from integrations.calendar.http import retry_after_seconds
 from integrations.logs import get_logger
 
 log = get_logger(__name__)
@@ -139,8 +142,11 @@ class CalDAVCalendar:
             raise CalendarPermissionError(
                 f"CalDAV {method} {url} refused ({resp.status_code}): check the CalDAV user and its rights"
             )
-        if resp.status_code >= 500:
-            raise CalendarUnavailableError(f"CalDAV {method} {url} failed with {resp.status_code}")
+        if resp.status_code >= 500 or resp.status_code == 429:
+            # down, overloaded or behind a proxy whose backend is gone: retry, when the server says
+            raise CalendarUnavailableError(
+                f"CalDAV {method} {url} failed with {resp.status_code}", retry_after=retry_after_seconds(resp)
+            )
         return resp
 
     # -- calendars and rooms -------------------------------------------------------------------
@@ -313,41 +319,103 @@ class CalDAVCalendar:
 
         return ical.mutate(master, transparent)
 
-    async def create_event(self, spec: EventSpec) -> CalendarEvent:
+    @staticmethod
+    def _no_native_video(spec: EventSpec) -> None:
         if spec.native_video:
             raise CalendarRequestError(
                 "CalDAV has no built-in video meetings: pass a Jitsi or Zoom VideoLink"
             )
-        organizer = spec.organizer.lower()
-        event_id = spec.event_id
-        existing = await self._get(organizer, event_id)
-        if existing is None:
-            await self.ensure_calendar(organizer)
-            holders = await self._holders(spec)
-            declined_rooms = await self._busy_rooms(spec)
+
+    async def create_event(self, spec: EventSpec) -> CalendarEvent:
+        self._no_native_video(spec)
+        organizer, event_id = spec.organizer.lower(), spec.event_id
+        # Each pass either settles the booking or lost a race (412) to a concurrent attempt; re-read then.
+        for _ in range(3):
+            stored = await self._get(organizer, event_id)
+            if stored is None:
+                if await self._put_new(spec):
+                    return await self._result(organizer, event_id, created=True)
+                continue
+            master, etag = stored
+            current = ical.parse_event(master)
+            if current.status == "cancelled":
+                if await self._rewrite(spec, master, etag, revive=True):
+                    log.info("caldav.event_revived", event_id=event_id, sequence=current.sequence + 1)
+                    return await self._result(organizer, event_id, created=True, revived=True)
+                continue
+            if self._matches(current, master, spec):
+                await self._sync_copies(master)
+                return await self._result(organizer, event_id, created=False)
+            # an earlier attempt of this booking wrote other details: bring it to the spec
+            if await self._rewrite(spec, master, etag, revive=False):
+                log.info("caldav.event_reconciled", event_id=event_id)
+                return await self._result(organizer, event_id, created=False)
+        raise CalendarConflictError(f"event {spec.key!r} keeps changing while booking it; retry")
+
+    async def _put_new(self, spec: EventSpec) -> bool:
+        """Write a brand-new event and its copies; False when another attempt wrote it first (412)."""
+        organizer, event_id = spec.organizer.lower(), spec.event_id
+        await self.ensure_calendar(organizer)
+        holders = await self._holders(spec)
+        declined_rooms = await self._busy_rooms(spec)
+        holders -= declined_rooms
+        responses = {rid: ResponseStatus.DECLINED for rid in declined_rooms}
+        master = ical.build_event(spec, responses=responses, copies=holders)
+        resp = await self._put(organizer, event_id, master, if_none_match=True)
+        if resp.status_code == 412:
+            return False
+        if resp.status_code == 409:
+            raise CalendarConflictError(f"UID of event {event_id} already used elsewhere in {organizer}")
+        if resp.status_code not in (200, 201, 204):
+            raise CalendarError(f"cannot create event {event_id}: {resp.status_code} {resp.text[:200]}")
+        log.info("caldav.event_created", event_id=event_id, holders=len(holders))
+        await self._sync_copies(master)
+        return True
+
+    async def _result(
+        self, organizer: str, event_id: str, *, created: bool, revived: bool = False
+    ) -> CalendarEvent:
+        event = await self._read(organizer, event_id)
+        if event is None:
+            raise CalendarError(f"event {event_id} vanished right after it was written")
+        return event.model_copy(update={"created": created, "revived": revived})
+
+    async def _rewrite(self, spec: EventSpec, old_master: bytes, etag: str | None, *, revive: bool) -> bool:
+        """Replace the event with the spec's (SEQUENCE + 1) and sync every copy; False on a stale ETag.
+
+        `revive` brings a cancelled event back: it is CONFIRMED again, every room is checked for
+        conflicts (a cancelled copy no longer blocks its own room) and earlier answers are dropped,
+        since the revived booking is a new invitation.
+        """
+        organizer, event_id = spec.organizer.lower(), spec.event_id
+        current = ical.parse_event(old_master)
+        old_holders = set(ical.copy_holders(old_master))
+        holders = await self._holders(spec)
+        # Removed people and rooms lose their copy first, so a retry after a crash still finds them.
+        for gone in old_holders - holders:
+            resp = await self._request("DELETE", self.event_url(gone, event_id))
+            if resp.status_code not in (200, 204, 404):
+                raise CalendarError(f"cannot remove {event_id} from {gone}: {resp.status_code}")
+        times_changed = (current.start, current.end) != (spec.start, spec.end)
+        responses: dict[str, ResponseStatus] = {}
+        if revive or times_changed:
+            # rooms holding a live copy already would see their own booking as a conflict
+            to_check = spec.rooms if revive else [r for r in spec.rooms if r.id not in old_holders]
+            declined_rooms = await self._busy_rooms(spec.model_copy(update={"rooms": to_check}))
             holders -= declined_rooms
             responses = {rid: ResponseStatus.DECLINED for rid in declined_rooms}
-            master = ical.build_event(spec, responses=responses, copies=holders)
-            resp = await self._put(organizer, event_id, master, if_none_match=True)
-            if resp.status_code in (200, 201, 204):
-                created = True
-                log.info("caldav.event_created", event_id=event_id, holders=len(holders))
-            elif resp.status_code == 412:
-                created = False
-            elif resp.status_code == 409:
-                raise CalendarConflictError(f"UID of event {event_id} already used elsewhere in {organizer}")
-            else:
-                raise CalendarError(f"cannot create event {event_id}: {resp.status_code} {resp.text[:200]}")
         else:
-            created = False
-        stored = await self._get(organizer, event_id)
-        if stored is None:
-            raise CalendarError(f"event {event_id} vanished right after it was written")
-        master, _ = stored
+            own = await self._own_responses(old_master, event_id)
+            responses = {a.email: own.get(a.email, a.response) for a in current.attendees}
+            responses.update({r.id: own.get(r.id, r.response) for r in current.rooms})
+        master = ical.build_event(spec, sequence=current.sequence + 1, responses=responses, copies=holders)
+        resp = await self._put(organizer, event_id, master, etag=etag)
+        if resp.status_code == 412:
+            return False
+        if resp.status_code not in (200, 201, 204):
+            raise CalendarError(f"cannot write event {event_id}: {resp.status_code}")
         await self._sync_copies(master)
-        event = await self._read(organizer, event_id)
-        assert event is not None
-        return event.model_copy(update={"created": created})
+        return True
 
     async def _sync_copies(self, master: bytes) -> None:
         """Write the master into every holder's calendar where the copy is missing or older."""
@@ -361,16 +429,23 @@ class CalDAVCalendar:
                 cur = ical.parse_event(current[0])
                 if cur.sequence >= parsed.sequence and cur.status == parsed.status:
                     return True
-                # keep the holder's own answer when only non-time fields changed
+                # keep the holder's own answer when only non-time fields of a live event changed
                 own = ical.responses_in(current[0]).get(holder)
                 copy = master
-                if own is not None and cur.start == parsed.start and cur.end == parsed.end:
+                if (
+                    own is not None
+                    and cur.status != "cancelled"
+                    and cur.start == parsed.start
+                    and cur.end == parsed.end
+                ):
                     answer = own
 
                     def keep_answer(ev: icalendar.Event) -> None:
                         ical.set_partstat(ev, holder, answer)
 
                     copy = self._copy_for(ical.mutate(master, keep_answer), holder, own)
+                else:
+                    copy = self._copy_for(master, holder, responses.get(holder, ResponseStatus.NEEDS_ACTION))
                 resp = await self._put(holder, parsed.event_id, copy, etag=current[1])
             else:
                 copy = self._copy_for(master, holder, responses.get(holder, ResponseStatus.NEEDS_ACTION))
@@ -391,21 +466,24 @@ class CalDAVCalendar:
 
         await asyncio.gather(*(one(h) for h in ical.copy_holders(master)))
 
+    async def _own_responses(self, master: bytes, event_id: str) -> dict[str, ResponseStatus]:
+        """Each holder's answer as its own copy records it; a deleted copy counts as a decline."""
+        holders = list(ical.copy_holders(master))
+        copies = await asyncio.gather(*(self._get(h, event_id) for h in holders))
+        return {
+            holder: ResponseStatus.DECLINED
+            if copy is None
+            else ical.responses_in(copy[0]).get(holder, ResponseStatus.DECLINED)
+            for holder, copy in zip(holders, copies, strict=True)
+        }
+
     async def _read(self, organizer: str, event_id: str) -> CalendarEvent | None:
         stored = await self._get(organizer, event_id)
         if stored is None:
             return None
         master, etag = stored
         event = ical.parse_event(master, etag=etag)
-        holders = list(ical.copy_holders(master))
-        copies = await asyncio.gather(*(self._get(h, event_id) for h in holders))
-        own: dict[str, ResponseStatus] = {}
-        for holder, copy in zip(holders, copies, strict=True):
-            own[holder] = (
-                ResponseStatus.DECLINED
-                if copy is None
-                else ical.responses_in(copy[0]).get(holder, ResponseStatus.DECLINED)
-            )
+        own = await self._own_responses(master, event_id)
         attendees = [a.model_copy(update={"response": own.get(a.email, a.response)}) for a in event.attendees]
         rooms = [r.model_copy(update={"response": own.get(r.id, r.response)}) for r in event.rooms]
         return event.model_copy(update={"attendees": attendees, "rooms": rooms})
@@ -414,58 +492,32 @@ class CalDAVCalendar:
         return await self._read(organizer.lower(), event_id_for(key))
 
     async def update_event(self, spec: EventSpec) -> CalendarEvent:
-        if spec.native_video:
-            raise CalendarRequestError(
-                "CalDAV has no built-in video meetings: pass a Jitsi or Zoom VideoLink"
-            )
+        self._no_native_video(spec)
         organizer, event_id = spec.organizer.lower(), spec.event_id
-        current = await self._read(organizer, event_id)
-        if current is None:
+        stored = await self._get(organizer, event_id)
+        if stored is None:
             raise CalendarNotFoundError(f"no event booked under key {spec.key!r} in {organizer}'s calendar")
+        master, etag = stored
+        current = ical.parse_event(master)
         if current.status == "cancelled":
             raise CalendarRequestError(
                 f"event {spec.key!r} is cancelled; book a new key instead of updating it"
             )
-        stored = await self._get(organizer, event_id)
-        assert stored is not None
-        old_master, etag = stored
-        old_holders = set(ical.copy_holders(old_master))
-        times_changed = (current.start, current.end) != (spec.start, spec.end)
-        if not times_changed and self._same(current, old_master, spec):
-            await self._sync_copies(old_master)
-            return (await self._read(organizer, event_id)) or current
-        holders = await self._holders(spec)
-        # Removed people and rooms lose their copy first, so a retry after a crash still finds them.
-        for gone in old_holders - holders:
-            resp = await self._request("DELETE", self.event_url(gone, event_id))
-            if resp.status_code not in (200, 204, 404):
-                raise CalendarError(f"cannot remove {event_id} from {gone}: {resp.status_code}")
-        responses: dict[str, ResponseStatus] = {}
-        if times_changed:
-            declined_rooms = await self._busy_rooms(
-                spec.model_copy(update={"rooms": [r for r in spec.rooms if r.id not in old_holders]})
-            )
-            holders -= declined_rooms
-            responses = {rid: ResponseStatus.DECLINED for rid in declined_rooms}
-        else:
-            responses = {a.email: a.response for a in current.attendees}
-            responses.update({r.id: r.response for r in current.rooms})
-        master = ical.build_event(spec, sequence=current.sequence + 1, responses=responses, copies=holders)
-        resp = await self._put(organizer, event_id, master, etag=etag)
-        if resp.status_code == 412:
+        if self._matches(current, master, spec):
+            await self._sync_copies(master)
+        elif not await self._rewrite(spec, master, etag, revive=False):
             raise CalendarConflictError(f"event {spec.key!r} changed while updating it; re-read and retry")
-        if resp.status_code not in (200, 201, 204):
-            raise CalendarError(f"cannot update event {event_id}: {resp.status_code}")
-        await self._sync_copies(master)
         event = await self._read(organizer, event_id)
         assert event is not None
         return event
 
     @staticmethod
-    def _same(current: CalendarEvent, master: bytes, spec: EventSpec) -> bool:
+    def _matches(current: CalendarEvent, master: bytes, spec: EventSpec) -> bool:
+        """Whether the stored event already says what the spec says (times, people, rooms, text, video)."""
         ev = ical._vevent(master)
         return (
-            current.summary == spec.summary
+            (current.start, current.end) == (spec.start, spec.end)
+            and current.summary == spec.summary
             and str(ev.get("DESCRIPTION", "")) == spec.description
             and {a.email for a in current.attendees} == {a.email for a in spec.attendees}
             and {r.id for r in current.rooms} == {r.id for r in spec.rooms}

@@ -4,8 +4,10 @@
   exchanged at the token endpoint and cached per user. An `unauthorized_client` answer means
   the Workspace admin has not granted delegation; the error says exactly that.
 * Events carry a client-chosen id (`event_id_for(key)`, base32hex), so a retried insert gets 409
-  and the existing event is fetched and returned. Meet links come from
-  `conferenceData.createRequest` with `conferenceDataVersion=1` and the event id as `requestId`.
+  and the existing event is fetched: returned as is, or patched to the spec if it differs. A
+  deleted event keeps its id (status `cancelled`, still readable by id), so a 409 may point at a
+  cancelled event: it is revived by a PATCH to the spec with `status: confirmed`. Meet links come
+  from `conferenceData.createRequest` with `conferenceDataVersion=1` and the event id as `requestId`.
 * Rooms are resource attendees; the room list comes from the Admin SDK Directory API.
 * Throttling (403 `rateLimitExceeded`/`userRateLimitExceeded`, 429, 5xx) is retried with
   backoff; 403 `quotaExceeded` is surfaced at once with a long retry delay (it lasts hours).
@@ -302,7 +304,9 @@ class GoogleCalendar:
 
     # -- events --------------------------------------------------------------------------------
 
-    def _body(self, spec: EventSpec, *, with_conference: bool) -> dict[str, Any]:
+    def _body(
+        self, spec: EventSpec, *, with_conference: bool, request_id: str | None = None
+    ) -> dict[str, Any]:
         description = spec.description
         if spec.video is not None:
             description = f"{description}\n\nJoin the video call: {spec.video.url}".strip()
@@ -330,13 +334,15 @@ class GoogleCalendar:
         if spec.native_video and with_conference:
             body["conferenceData"] = {
                 "createRequest": {
-                    "requestId": spec.event_id,
+                    "requestId": request_id or spec.event_id,
                     "conferenceSolutionKey": {"type": "hangoutsMeet"},
                 }
             }
         return body
 
-    def _parse(self, data: Mapping[str, Any], *, created: bool = False) -> CalendarEvent:
+    def _parse(
+        self, data: Mapping[str, Any], *, created: bool = False, revived: bool = False
+    ) -> CalendarEvent:
         attendees: list[Attendee] = []
         rooms: list[RoomResponse] = []
         for a in data.get("attendees", []):
@@ -374,6 +380,7 @@ class GoogleCalendar:
             sequence=int(data.get("sequence", 0)),
             etag=data.get("etag"),
             created=created,
+            revived=revived,
         )
 
     def _params(self) -> dict[str, str]:
@@ -403,36 +410,81 @@ class GoogleCalendar:
             json=self._body(spec, with_conference=True),
             what="events.insert",
         )
-        if resp.status_code == 409:  # duplicate id: an earlier attempt created it
-            existing = await self.get_event(organizer, spec.key)
-            if existing is None:
-                raise CalendarError(f"Google reports event {spec.event_id} exists but it cannot be read")
-            return existing
-        data = await self._wait_for_meet(organizer, _json(resp))
-        log.info("google.event_created", event_id=spec.event_id)
-        return self._parse(data, created=True)
+        if resp.status_code == 200:
+            data = await self._wait_for_meet(organizer, _json(resp))
+            log.info("google.event_created", event_id=spec.event_id)
+            return self._parse(data, created=True)
+        # 409 duplicate: the id is taken by an earlier attempt of this booking, live or deleted.
+        # Google keeps deleted events (status "cancelled", readable by id) and never frees their id.
+        current = await self._get_raw(organizer, spec.event_id)
+        if current is None:
+            raise CalendarError(f"Google reports event {spec.event_id} exists but it cannot be read")
+        if current.get("status") == "cancelled":
+            data = await self._patch(organizer, spec, current, revive=True)
+            log.info("google.event_revived", event_id=spec.event_id)
+            return self._parse(data, created=True, revived=True)
+        drift = self._drift(current, spec)
+        if drift:
+            log.info("google.event_reconciled", event_id=spec.event_id, fields=drift)
+            current = await self._patch(organizer, spec, current, revive=False)
+        return self._parse(current)
 
-    async def get_event(self, organizer: str, key: str) -> CalendarEvent | None:
-        organizer = organizer.lower()
+    async def _get_raw(self, organizer: str, event_id: str) -> dict[str, Any] | None:
         try:
             resp = await self._call(
-                "GET", self._events_url(organizer, event_id_for(key)), organizer, what="events.get"
+                "GET", self._events_url(organizer, event_id), organizer, what="events.get"
             )
         except CalendarNotFoundError:
             return None
-        return self._parse(_json(resp))
+        return _json(resp)
 
-    async def update_event(self, spec: EventSpec) -> CalendarEvent:
-        organizer = spec.organizer.lower()
-        current = await self.get_event(organizer, spec.key)
-        if current is None:
-            raise CalendarNotFoundError(f"no Google event booked under key {spec.key!r}")
-        if current.status == "cancelled":
-            raise CalendarRequestError(
-                f"event {spec.key!r} is cancelled; book a new key instead of updating it"
-            )
-        body = self._body(spec, with_conference=spec.native_video and current.video is None)
+    @staticmethod
+    def _has_meet(data: Mapping[str, Any]) -> bool:
+        conf = data.get("conferenceData") or {}
+        return bool(data.get("hangoutLink") or conf.get("entryPoints") or conf.get("createRequest"))
+
+    def _drift(self, data: Mapping[str, Any], spec: EventSpec) -> list[str]:
+        """The fields where the stored event differs from what `spec` would write (empty: it matches)."""
+        want = self._body(spec, with_conference=False)
+        fields = [k for k in ("summary", "description", "location") if data.get(k, "") != want.get(k, "")]
+        try:
+            times = (_parse_time(data["start"]), _parse_time(data["end"]))
+        except (KeyError, TypeError, ValueError):
+            times = None
+        if times != (spec.start, spec.end):
+            fields.append("time")
+
+        def people(items: Sequence[Mapping[str, Any]]) -> set[tuple[str, bool, bool]]:
+            return {
+                (str(a.get("email", "")).lower(), bool(a.get("optional")), bool(a.get("resource")))
+                for a in items
+            }
+
+        wanted = people(want["attendees"])
+        # Google may list the organizer among the attendees; that is not a difference
+        listed = data.get("attendees", [])
+        organizers = {str(a.get("email", "")).lower() for a in listed if a.get("organizer")}
+        stored = {p for p in people(listed) if p in wanted or p[0] not in organizers}
+        if stored != wanted:
+            fields.append("attendees")
+        if spec.native_video and not self._has_meet(data):
+            fields.append("video")
+        return fields
+
+    async def _patch(
+        self, organizer: str, spec: EventSpec, current: Mapping[str, Any], *, revive: bool
+    ) -> dict[str, Any]:
+        """PATCH the event to the spec; `revive` also sets it `confirmed` again (undeletes it).
+
+        A revived event gets a Meet only if the deleted one lost its own; the request id must be new,
+        since Google ignores a createRequest whose id it has seen.
+        """
+        with_conference = spec.native_video and not self._has_meet(current)
+        request_id = f"{spec.event_id}-r{int(current.get('sequence', 0)) + 1}" if revive else None
+        body = self._body(spec, with_conference=with_conference, request_id=request_id)
         body.pop("id")
+        if revive:
+            body["status"] = "confirmed"
         resp = await self._call(
             "PATCH",
             self._events_url(organizer, spec.event_id),
@@ -441,7 +493,24 @@ class GoogleCalendar:
             json=body,
             what="events.patch",
         )
-        return self._parse(await self._wait_for_meet(organizer, _json(resp)))
+        return await self._wait_for_meet(organizer, _json(resp))
+
+    async def get_event(self, organizer: str, key: str) -> CalendarEvent | None:
+        data = await self._get_raw(organizer.lower(), event_id_for(key))
+        if data is None or ("start" not in data and data.get("status") == "cancelled"):
+            return None  # a deleted event Google only guarantees the id of: nothing left to report
+        return self._parse(data)
+
+    async def update_event(self, spec: EventSpec) -> CalendarEvent:
+        organizer = spec.organizer.lower()
+        current = await self._get_raw(organizer, spec.event_id)
+        if current is None:
+            raise CalendarNotFoundError(f"no Google event booked under key {spec.key!r}")
+        if current.get("status") == "cancelled":
+            raise CalendarRequestError(
+                f"event {spec.key!r} is cancelled; book a new key instead of updating it"
+            )
+        return self._parse(await self._patch(organizer, spec, current, revive=False))
 
     async def cancel_event(self, organizer: str, key: str) -> None:
         organizer = organizer.lower()

@@ -6,6 +6,10 @@
 * Events: `transactionId` (our event id) makes a retried POST return the first event instead of
   a second one, and the booking key is stored in a single-value extended property so the event
   can be found again by key. Teams links via `isOnlineMeeting` + `teamsForBusiness`.
+* Cancel moves the organizer's event to Deleted Items with `isCancelled` (read-only) set, and no
+  PATCH reopens it. A create whose key only has cancelled events, or whose POST Graph
+  de-duplicates onto a cancelled event, books a fresh event (new transactionId derived from the
+  cancelled one) and reports it `revived`; a live event of the key is patched to the spec.
 * Rooms from the places API (`/places/microsoft.graph.room`), booked as `resource` attendees.
 * 429/503/504 honour `Retry-After`; 403 names the missing permission or mailbox policy.
 Permissions: Calendars.ReadWrite, Place.Read.All (application), admin consent granted.
@@ -35,6 +39,7 @@ from integrations.calendar.base import (
     RoomResponse,
     VideoLink,
     check_window,
+    event_id_for,
     merge_intervals,
 )
 from integrations.calendar.http import CachedToken, RetryPolicy, Sleep, send
@@ -50,6 +55,8 @@ KEY_PROPERTY = "String {00020329-0000-0000-C000-000000000046} Name HireflowKey"
 SCHEDULE_BATCH = 20
 VIEW_INTERVAL = 15
 MAILBOX_CONCURRENCY = 4
+# Bounds the walk over cancelled events a re-used transactionId leads to (one per earlier cancel).
+MAX_REVIVALS = 10
 _RESPONSES = {
     "accepted": ResponseStatus.ACCEPTED,
     "organizer": ResponseStatus.ACCEPTED,
@@ -320,7 +327,9 @@ class GraphCalendar:
             body["onlineMeetingProvider"] = "teamsForBusiness"
         return body
 
-    def _parse(self, data: dict[str, Any], *, key: str | None = None, created: bool = False) -> CalendarEvent:
+    def _parse(
+        self, data: dict[str, Any], *, key: str | None = None, created: bool = False, revived: bool = False
+    ) -> CalendarEvent:
         attendees: list[Attendee] = []
         rooms: list[RoomResponse] = []
         for a in data.get("attendees", []):
@@ -357,9 +366,10 @@ class GraphCalendar:
             status="cancelled" if data.get("isCancelled") else "confirmed",
             etag=data.get("@odata.etag"),
             created=created,
+            revived=revived,
         )
 
-    async def _find(self, organizer: str, key: str) -> dict[str, Any] | None:
+    async def _find_all(self, organizer: str, key: str) -> list[dict[str, Any]]:
         flt = f"singleValueExtendedProperties/Any(ep: ep/id eq '{KEY_PROPERTY}' and ep/value eq '{key}')"
         resp = await self._call(
             "GET",
@@ -370,24 +380,94 @@ class GraphCalendar:
                 "$expand": f"singleValueExtendedProperties($filter=id eq '{KEY_PROPERTY}')",
             },
         )
-        items = _json(resp).get("value", [])
-        return items[0] if items else None
+        return [e for e in _json(resp).get("value", []) if isinstance(e, dict)]
+
+    async def _find(self, organizer: str, key: str) -> dict[str, Any] | None:
+        """The live event booked under `key`, else a cancelled one still listed, else None."""
+        items = await self._find_all(organizer, key)
+        return next((e for e in items if not e.get("isCancelled")), items[0] if items else None)
+
+    def _drift(self, data: dict[str, Any], spec: EventSpec) -> list[str]:
+        """Fields where the stored event differs from the spec. The body is not compared: Graph
+        hands it back as HTML, so a description-only change is left to `update_event`."""
+        want = self._body(spec)
+        fields = []
+        if data.get("subject", "") != want["subject"]:
+            fields.append("subject")
+        try:
+            times = (parse_graph_time(data["start"]), parse_graph_time(data["end"]))
+        except (KeyError, TypeError, ValueError, CalendarError):
+            times = None
+        if times != (spec.start, spec.end):
+            fields.append("time")
+
+        def people(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
+            return {
+                (str((a.get("emailAddress") or {}).get("address", "")).lower(), str(a.get("type", "")))
+                for a in items
+            }
+
+        if people(data.get("attendees") or []) != people(want["attendees"]):
+            fields.append("attendees")
+        stored_place = (data.get("location") or {}).get("displayName") or ""
+        if stored_place != (want.get("location") or {}).get("displayName", ""):
+            fields.append("location")
+        if spec.native_video and not data.get("isOnlineMeeting"):
+            fields.append("video")
+        return fields
+
+    async def _patch(self, organizer: str, spec: EventSpec, current: dict[str, Any]) -> dict[str, Any]:
+        body = self._body(spec)
+        if current.get("onlineMeeting") or current.get("onlineMeetingProvider") not in (None, "unknown"):
+            body.pop("onlineMeetingProvider", None)  # fixed once set
+        resp = await self._call(
+            "PATCH", f"/users/{organizer}/events/{current['id']}", json=body, what="events.update"
+        )
+        return _json(resp)
 
     async def create_event(self, spec: EventSpec) -> CalendarEvent:
         organizer = spec.organizer.lower()
-        existing = await self._find(organizer, spec.key)
-        if existing is not None:
-            return self._parse(existing, key=spec.key)
-        body = self._body(spec)
-        body["transactionId"] = spec.event_id
-        body["singleValueExtendedProperties"] = [{"id": KEY_PROPERTY, "value": spec.key}]
-        resp = await self._call(
-            "POST", f"/users/{organizer}/events", ok=(200, 201), json=body, what="events.create"
+        listed = await self._find_all(organizer, spec.key)
+        live = next((e for e in listed if not e.get("isCancelled")), None)
+        if live is not None:
+            return await self._reconciled(organizer, spec, live, created=False, revived=False)
+        revived = bool(listed)  # only cancelled events are listed under this key
+        transaction = spec.event_id
+        for _ in range(MAX_REVIVALS):
+            body = self._body(spec)
+            body["transactionId"] = transaction
+            body["singleValueExtendedProperties"] = [{"id": KEY_PROPERTY, "value": spec.key}]
+            resp = await self._call(
+                "POST", f"/users/{organizer}/events", ok=(200, 201), json=body, what="events.create"
+            )
+            data = _json(resp)
+            if not data.get("isCancelled"):
+                break
+            # Graph de-duplicated the POST onto an event of this key that was cancelled since. A
+            # cancelled meeting cannot be reopened (isCancelled is read-only; cancel moved it to
+            # Deleted Items), so book a fresh one under a transactionId derived from the cancelled
+            # event's id: a retry meets the same cancelled event and so reuses the same id.
+            revived = True
+            transaction = event_id_for(f"{spec.key}#after#{data.get('id', '')}")
+        else:
+            raise CalendarError(f"Graph keeps returning cancelled events for key {spec.key!r}")
+        if revived:
+            log.info("graph.event_revived", key=spec.key, event_id=data.get("id"))
+        return await self._reconciled(
+            organizer, spec, data, created=revived or resp.status_code == 201, revived=revived
         )
-        data = _json(resp)
+
+    async def _reconciled(
+        self, organizer: str, spec: EventSpec, data: dict[str, Any], *, created: bool, revived: bool
+    ) -> CalendarEvent:
+        """The live event of this key, patched to the spec when an earlier attempt wrote other details."""
+        drift = self._drift(data, spec)
+        if drift:
+            log.info("graph.event_reconciled", key=spec.key, fields=drift)
+            data = await self._patch(organizer, spec, data)
         if spec.native_video and not (data.get("onlineMeeting") or {}).get("joinUrl"):
-            log.warning("graph.no_teams_link", event_id=spec.event_id)
-        return self._parse(data, key=spec.key, created=resp.status_code == 201)
+            log.warning("graph.no_teams_link", event_id=data.get("id"))
+        return self._parse(data, key=spec.key, created=created, revived=revived)
 
     async def get_event(self, organizer: str, key: str) -> CalendarEvent | None:
         data = await self._find(organizer.lower(), key)
@@ -402,13 +482,7 @@ class GraphCalendar:
             raise CalendarRequestError(
                 f"event {spec.key!r} is cancelled; book a new key instead of updating it"
             )
-        body = self._body(spec)
-        if current.get("onlineMeeting"):
-            body.pop("onlineMeetingProvider", None)  # fixed once set
-        resp = await self._call(
-            "PATCH", f"/users/{organizer}/events/{current['id']}", json=body, what="events.update"
-        )
-        return self._parse(_json(resp), key=spec.key)
+        return self._parse(await self._patch(organizer, spec, current), key=spec.key)
 
     async def cancel_event(self, organizer: str, key: str) -> None:
         organizer = organizer.lower()
