@@ -305,7 +305,10 @@ class MentionActivities:
 
 
 def _reply_line(what: str, result: CommandResult) -> str:
-    """The workflow's own answer, introduced by what it is about."""
+    """The workflow's own answer about `what`: "Paused the Onsite: no reminders ...", "The Onsite: ..."."""
+    head, colon, rest = result.message.partition(": ")
+    if colon and " " not in head:
+        return f"{head} {what}: {rest}"
     return f"{what[0].upper()}{what[1:]}: {result.message}"
 
 

@@ -25,6 +25,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from integrations.interview_index import InterviewIndex
 from models.messages import (
     SchedulingState,
     SchedulingStatusSnapshot,
@@ -32,7 +33,6 @@ from models.messages import (
     scheduling_workflow_id,
 )
 from models.settings import Settings
-from integrations.interview_index import InterviewIndex
 from models.store import create_engine_for
 from starters.requests import start_scheduling
 from tests.support.fake_scheduling import World, fake_activities

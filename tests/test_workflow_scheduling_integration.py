@@ -43,7 +43,7 @@ from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
 from tests.fixtures.mail import SinkHandle
 from tests.support.histories import recording, save_history
-from tests.support.stack import STARTED, seeded_store, stack_settings, start_offered, wait_for_state
+from tests.support.stack import STARTED, seeded_store, settle, stack_settings, start_offered, wait_for_state
 from workers.main import running_workers
 from workflows.scheduling import SchedulingWorkflow
 
@@ -211,8 +211,11 @@ async def _book(handle: WorkflowHandle, option_index: int = 0) -> Booking:
         SchedulingWorkflow.select_option,
         SelectOptionInput(option_id=option.option_id, offer_version=status.offer.version),
     )
-    assert result.outcome == "booked" and result.booking is not None, result.message
-    return result.booking
+    # "booked" when the saga finished within the answer window, "confirming" when it takes longer.
+    assert result.outcome in ("booked", "confirming"), result.message
+    settled = await settle(handle)
+    assert settled.state == SchedulingState.SCHEDULED and settled.booking is not None, settled.history[-3:]
+    return settled.booking
 
 
 async def _our_interviews(settings: Settings, application_id: int) -> list[Interview]:

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         ReadResponsesInput,
         UpdateInterviewInput,
     )
-    from models.failure_policy import NON_RETRYABLE_ERRORS, RetryBudget
+    from models.failure_policy import NON_RETRYABLE_ERRORS, CallKind, RetryBudget
     from models.messages import (
         ApplicationClosedInput,
         CancelInput,
@@ -260,7 +260,7 @@ class SchedulingWorkflow:
             method,
             arg,
             task_queue=task_queue,
-            start_to_close_timeout=budget.attempt_timeout,
+            start_to_close_timeout=self._attempt_timeout(command, budget),
             schedule_to_close_timeout=budget.give_up_after,
             retry_policy=RetryPolicy(
                 initial_interval=budget.initial,
@@ -271,6 +271,13 @@ class SchedulingWorkflow:
             ),
             summary=command.summary,
         )
+
+    def _attempt_timeout(self, command: Command, budget: RetryBudget) -> timedelta:
+        """One attempt's limit: the budget's, shortened by `policy.activity_timeout` (a lost worker is
+        noticed sooner); planning keeps at least its budget's time to search."""
+        if command.call == CallKind.PLAN:
+            return max(budget.attempt_timeout, self._core.policy.activity_timeout)
+        return min(budget.attempt_timeout, self._core.policy.activity_timeout)
 
     # --------------------------------------------------------------------------------- updates
 

@@ -154,3 +154,17 @@ async def wait_for_state(
     except TimeoutError as error:
         status = await handle.query(SchedulingWorkflow.status)
         raise AssertionError(f"still {status.state.value} after {timeout}s: {status.history[-3:]}") from error
+
+
+async def settle(handle: WorkflowHandle, timeout: float = 60) -> SchedulingStatusSnapshot:
+    """The status once nothing is under way (the confirmation, the note, releases all done)."""
+
+    async def poll() -> SchedulingStatusSnapshot:
+        while True:
+            status = await handle.query(SchedulingWorkflow.status)
+            busy = status.state == SchedulingState.BOOKING or "(under way)" in status.waiting_for
+            if not busy and status.pending_releases == 0:
+                return status
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), timeout)

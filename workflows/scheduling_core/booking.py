@@ -151,7 +151,9 @@ class BookingSaga(CoreBase):
                 arg = InterviewsInput(application_id=self.context.application_id, sessions=release.sessions)
                 self._issue(CommandKind.DELETE_INTERVIEWS, arg, "delete Greenhouse interviews", tag=tag)
             if not release.events_done and not self._busy_with(CommandKind.RELEASE_EVENTS, tag):
-                events = CancelEventsInput(workflow_id=self.wid, sessions=release.sessions, reason=release.reason)
+                events = CancelEventsInput(
+                    workflow_id=self.wid, sessions=release.sessions, reason=release.reason
+                )
                 self._issue(CommandKind.RELEASE_EVENTS, events, "cancel calendar events", tag=tag)
 
     def _on_release(self, command: Command, outcome: Outcome) -> None:

@@ -216,7 +216,7 @@ def reschedule_limit_reply(limit: int) -> str:
 
 PAUSED = "Paused: no reminders or emails until you say resume."
 ALREADY_PAUSED = "Already paused: no reminders or emails until you say resume."
-RESUMED = "Resumed."
+RESUMED = "Resumed: reminders and emails go out again."
 RESUMED_BOOKED = "Resumed: the booked loop stands."
 RESUMED_REPLANNING = "Resumed: Hireflow is planning fresh options for the candidate."
 RESUMED_REREADING = "Resumed: Hireflow is reading the application from Greenhouse again."
