@@ -2,7 +2,8 @@
 
 `ensure_schedules` is idempotent: it creates the schedule, or brings an existing one to the current
 interval and input, so `hireflow dev` and `hireflow worker --with-schedules` can both call it at
-every start (and several workers at once) without duplicating anything.
+every start (and several workers at once) without duplicating anything. It never touches the
+schedule's state: an operator's pause and its note survive every worker start.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
         log.info("schedule_created", schedule_id=MENTION_WATCH_SCHEDULE_ID)
     except ScheduleAlreadyRunningError:
 
-        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            # Interval and input follow the settings; an operator's pause (and its note) stays.
+            schedule.state = current.description.schedule.state
             return ScheduleUpdate(schedule=schedule)
 
         await client.get_schedule_handle(MENTION_WATCH_SCHEDULE_ID).update(update)
