@@ -151,7 +151,9 @@ async def test_schedule_note_starts_the_request_with_the_notes_and_replies_once(
     cancel = await watch.post(candidate_id, "@Hireflow cancel: the role was filled", application_id)
     await watch.run_once()
     assert await wait_for_state(handle, SchedulingState.CANCELLED) == SchedulingState.CANCELLED
-    assert (await watch.reply_to(cancel)).startswith(("Cancelled the Onsite for ", "Cancelling the Onsite for "))
+    assert (await watch.reply_to(cancel)).startswith(
+        ("Cancelled the Onsite for ", "Cancelling the Onsite for ")
+    )
     assert "the role was filled" in (await handle.query(SchedulingWorkflow.status)).history[-1].detail
 
 

@@ -56,9 +56,33 @@ class World:
     interviews: dict[str, int] = field(default_factory=dict)
     deleted_interviews: list[int] = field(default_factory=list)
     finds: list[FindOptionsInput] = field(default_factory=list)
+    outages: dict[str, int] = field(
+        default_factory=dict
+    )  # activity name -> failing attempts (-1: until cleared)
+    refused: set[str] = field(default_factory=set)
+    missing_application: bool = False
+    event_status: dict[str, str] = field(default_factory=dict)
+    interview_live: dict[str, bool] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
 
     def templates(self) -> list[str]:
         return [e.template for e in self.emails]
+
+    def trip(self, name: str) -> None:
+        """Fail this attempt if the activity's system is down (a retryable error, as a 503 would be)."""
+        self.attempts[name] = self.attempts.get(name, 0) + 1
+        left = self.outages.get(name, 0)
+        if left == 0:
+            return
+        if left > 0:
+            self.outages[name] = left - 1
+        raise ApplicationError(f"{name}: service unavailable", type="ServiceUnavailable")
+
+    def live_events(self) -> set[str]:
+        return {key for key, status in self.event_status.items() if status == "live"}
+
+    def live_interviews(self) -> set[str]:
+        return {key for key, live in self.interview_live.items() if live}
 
 
 CONTEXT = SchedulingContext(
@@ -100,10 +124,16 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
 
     @activity.defn(name=GreenhouseActivities.gather_scheduling_context.__name__)
     async def gather(_: GatherInput) -> SchedulingContext:
+        world.trip("gather")
+        if world.missing_application:
+            raise ApplicationError(
+                "404 GET /v3/applications/501", type="HarvestNotFoundError", non_retryable=True
+            )
         return CONTEXT
 
     @activity.defn(name=PlanningActivities.find_options.__name__)
     async def find(request: FindOptionsInput) -> FindOptionsResult:
+        world.trip("find_options")
         world.finds.append(request)
         if not world.free and not request.widen:
             return FindOptionsResult(
@@ -151,15 +181,18 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
 
     @activity.defn(name=PlanningActivities.check_option.__name__)
     async def check(request: CheckOptionInput) -> CheckOptionResult:
+        world.trip("check_option")
         if request.option.option_id in world.taken:
             return CheckOptionResult(valid=False, violations=["interviewer 21 is now busy"])
         return CheckOptionResult(valid=True)
 
     @activity.defn(name=CalendarActivities.book_calendar_events.__name__)
     async def book(request: BookEventsInput) -> SessionsResult:
+        world.trip("book_calendar_events")
         sessions = []
         for s in request.sessions:
             world.events[s.event_key] = request
+            world.event_status[s.event_key] = "live"
             sessions.append(
                 s.model_copy(update={"calendar_event_id": s.event_key, "video_url": "https://meet/x"})
             )
@@ -167,7 +200,11 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
 
     @activity.defn(name=CalendarActivities.cancel_calendar_events.__name__)
     async def cancel_events(request: CancelEventsInput) -> None:
+        world.trip("cancel_calendar_events")
         world.cancelled_events += [s.event_key for s in request.sessions]
+        for s in request.sessions:
+            if s.event_key in world.event_status:
+                world.event_status[s.event_key] = "cancelled"
 
     @activity.defn(name=CalendarActivities.read_attendee_responses.__name__)
     async def responses(_: ReadResponsesInput) -> ReadResponsesResult:
@@ -177,12 +214,14 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
 
     @activity.defn(name=GreenhouseActivities.record_greenhouse_interviews.__name__)
     async def record(request: InterviewsInput) -> SessionsResult:
+        world.trip("record_greenhouse_interviews")
         if world.greenhouse_failures:
             world.greenhouse_failures -= 1
             raise ApplicationError("Greenhouse said 500", type="HarvestServerError")
         out = []
         for s in request.sessions:
             world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
+            world.interview_live[s.event_key] = True
             out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
         if index is not None:
             ids = [s.greenhouse_interview_id for s in out if s.greenhouse_interview_id]
@@ -195,17 +234,25 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
 
     @activity.defn(name=GreenhouseActivities.delete_greenhouse_interviews.__name__)
     async def delete(request: InterviewsInput) -> None:
+        world.trip("delete_greenhouse_interviews")
+        for s in request.sessions:
+            if s.event_key in world.interview_live:
+                world.interview_live[s.event_key] = False
         world.deleted_interviews += [
             s.greenhouse_interview_id for s in request.sessions if s.greenhouse_interview_id
         ]
 
     @activity.defn(name=GreenhouseActivities.add_candidate_note.__name__)
     async def note(request: NoteInput) -> None:
+        world.trip("add_candidate_note")
         if request.key not in {n.key for n in world.notes}:
             world.notes.append(request)
 
     @activity.defn(name=MailActivities.send_email.__name__)
     async def email(request: EmailInput) -> EmailResult:
+        world.trip(f"send_email:{request.template}")
+        if set(request.to) & world.refused:
+            raise ApplicationError("550 5.1.1 no such user", type="MailRefusedError", non_retryable=True)
         if request.key not in {e.key for e in world.emails}:
             world.emails.append(request)
         return EmailResult(message_id=f"<{request.key}>", sent=True)
