@@ -2,7 +2,8 @@
 
 Each component is an async context manager; an `AsyncExitStack` starts them in order and tears them
 down in reverse, whether the stack ends by Ctrl-C, SIGTERM or a component dying. Child servers are
-also tied to this process, so they die with it when there is no teardown (SIGKILL).
+also tied to this process, so they die with it when there is no teardown (SIGKILL); whatever an
+earlier run still left behind in the same state directory is stopped before the port check.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
 from sandbox.mail.smtp_sink import SmtpSink
 from starters.dev_seed import org_config_rows
+from starters.leftovers import stop_leftovers
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
 from starters.run_records import run_dir
@@ -160,6 +162,7 @@ class DevStack:
 
     async def __aenter__(self) -> DevStack:
         config = self.config
+        await asyncio.to_thread(stop_leftovers, config.state_dir)
         ensure_ports_free(config.ports(), config.host)
         config.state_dir.mkdir(parents=True, exist_ok=True)
         try:
