@@ -95,8 +95,9 @@ def test_a_child_dies_with_its_killed_parent_unless_untied(tmp_path: Path, tie: 
         env={**os.environ, "HIREFLOW_CHILD_TIE": tie},
     )
     assert holder.stdout is not None
-    child = identify_new(int(holder.stdout.readline()))
+    child = None
     try:
+        child = identify_new(int(holder.stdout.readline()))
         assert child is not None and child.command == "sleep 300"
         holder.kill()
         holder.wait()
