@@ -13,6 +13,7 @@ from integrations.logs import configure_logging
 from starters import stack_options as opt
 from starters.demo import DEFAULT_STATE_DIR, DemoError, DemoOptions, Timeline, prepare_state_dir, run_demo
 from starters.devstack import DevStackConfig
+from starters.leftovers import stop_leftovers
 from starters.ports import PortInUseError, ensure_ports_free
 from starters.processes import ProcessFailedError
 
@@ -95,6 +96,7 @@ def register(app: typer.Typer) -> None:
             candidates=candidates,
         )
         try:  # ports first: a demo still running with --keep-running must not lose its state dir
+            stop_leftovers(state_dir)  # but servers a killed demo left behind go before the check
             ensure_ports_free(config.ports(), host)
             prepare_state_dir(state_dir)
         except (DemoError, PortInUseError) as error:

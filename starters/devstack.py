@@ -1,7 +1,9 @@
 """The embedded stack of `hireflow dev`: every service on loopback, started and stopped as one.
 
 Each component is an async context manager; an `AsyncExitStack` starts them in order and tears them
-down in reverse, whether the stack ends by Ctrl-C, SIGTERM or a component dying.
+down in reverse, whether the stack ends by Ctrl-C, SIGTERM or a component dying. Child servers are
+also tied to this process, so they die with it when there is no teardown (SIGKILL); whatever an
+earlier run still left behind in the same state directory is stopped before the port check.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
 from sandbox.mail.smtp_sink import SmtpSink
 from starters.dev_seed import org_config_rows
+from starters.leftovers import stop_leftovers
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
+from starters.run_records import run_dir
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules
 from starters.temporal_dev import temporal_dev_server
 from starters.web_server import serving_web
@@ -135,7 +139,14 @@ def greenhouse_sandbox_process(config: DevStackConfig) -> ManagedProcess:
         "--database-url",
         f"sqlite:///{(config.state_dir / 'greenhouse.db').resolve()}",
     ]
-    return ManagedProcess("greenhouse-sandbox", argv, config.state_dir / "logs" / "greenhouse.log", ready)
+    return ManagedProcess(
+        "greenhouse-sandbox",
+        argv,
+        config.state_dir / "logs" / "greenhouse.log",
+        ready,
+        label="Greenhouse sandbox",
+        run_dir=run_dir(config.state_dir),
+    )
 
 
 @dataclass
@@ -151,12 +162,17 @@ class DevStack:
 
     async def __aenter__(self) -> DevStack:
         config = self.config
+        await asyncio.to_thread(stop_leftovers, config.state_dir)
         ensure_ports_free(config.ports(), config.host)
         config.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             temporal = await self._stack.enter_async_context(
                 temporal_dev_server(
-                    config.state_dir, config.host, config.temporal_port, config.temporal_ui_port
+                    config.state_dir,
+                    config.host,
+                    config.temporal_port,
+                    config.temporal_ui_port,
+                    run_dir=run_dir(config.state_dir),
                 )
             )
             self.processes.append(temporal)

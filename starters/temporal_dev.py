@@ -39,9 +39,17 @@ def temporal_dev_argv(state_dir: Path, host: str, port: int, ui_port: int) -> li
 
 
 def temporal_dev_server(
-    state_dir: Path, host: str = "127.0.0.1", port: int = 7233, ui_port: int = 8233
+    state_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 7233,
+    ui_port: int = 8233,
+    *,
+    run_dir: Path | None = None,
 ) -> ManagedProcess:
-    """A ManagedProcess that is ready once the frontend answers gRPC and the Web UI answers HTTP."""
+    """A ManagedProcess that is ready once the frontend answers gRPC and the Web UI answers HTTP.
+
+    With `run_dir` its run record goes there (see `starters.run_records`).
+    """
 
     async def ready() -> bool:
         try:
@@ -58,4 +66,6 @@ def temporal_dev_server(
         temporal_dev_argv(state_dir, host, port, ui_port),
         state_dir / "logs" / "temporal.log",
         ready,
+        label="Temporal dev server",
+        run_dir=run_dir,
     )
