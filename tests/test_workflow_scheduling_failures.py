@@ -40,6 +40,7 @@ from models.messages import (
 )
 from models.scheduling import Interval
 from tests.support.fake_scheduling import World, fake_activities
+from tests.support.histories import recording, save_history
 from tests.support.todays_code import TodaysCode
 from workflows.scheduling import SchedulingWorkflow
 
@@ -141,6 +142,8 @@ async def harness(
     ):
         try:
             yield harness
+            if recording() and not legacy:
+                await _record(harness, request.node.name)
         finally:
             world.outages.clear()
             for handle in harness.started:  # leave nothing running on the shared test server
@@ -148,6 +151,19 @@ async def harness(
                     await asyncio.wait_for(handle.terminate("test over"), 5)
                 except Exception:  # already closed
                     pass
+
+
+async def _record(harness: Harness, name: str) -> None:
+    """Close every request the test started (a cancel), then save its history for the replay tests."""
+    harness.world.outages.clear()
+    for n, handle in enumerate(harness.started):
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.execute_update(SchedulingWorkflow.cancel_scheduling, CancelInput(reason="recorded"))
+        try:
+            await asyncio.wait_for(handle.result(), 30)
+        except WorkflowFailureError:
+            pass  # ended Canceled by a Temporal cancel: recorded all the same
+        await save_history(handle, "scheduling", f"sm_failures_{name.replace('[current]', '')}_{n}")
 
 
 def keys_of(status: SchedulingStatusSnapshot) -> set[str]:

@@ -77,7 +77,7 @@ async def stack(
         if recording():
             for n, handle in enumerate(STARTED):
                 await asyncio.wait_for(handle.result(), 60)
-                await save_history(handle, "scheduling", f"integration_{request.node.name}_{n}")
+                await save_history(handle, "scheduling", f"sm_integration_{request.node.name}_{n}")
     engine.dispose()
 
 

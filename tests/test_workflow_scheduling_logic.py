@@ -18,8 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from models.messages import (
+    BookedSession,
+    Booking,
     CancelInput,
     CandidateRepliedInput,
+    CarriedState,
+    Offer,
+    OfferedOption,
     ProposeTimesInput,
     RecruiterCommandInput,
     RefreshOptionsInput,
@@ -30,8 +35,8 @@ from models.messages import (
     SelectOptionInput,
     TaskQueues,
 )
-from models.scheduling import Interval
-from tests.support.fake_scheduling import World, fake_activities
+from models.scheduling import Interval, Placement
+from tests.support.fake_scheduling import CONTEXT, World, fake_activities
 from tests.support.histories import recording, save_history
 from workflows.scheduling import SchedulingWorkflow
 
@@ -55,7 +60,7 @@ async def harness(
         if recording():
             for n, handle in enumerate(_STARTED):
                 await asyncio.wait_for(handle.result(), 30)
-                await save_history(handle, "scheduling", f"{request.node.name}_{n}")
+                await save_history(handle, "scheduling", f"sm_{request.node.name}_{n}")
 
 
 POLICY = SchedulingPolicy(max_replacements=1, max_reschedules=1, rsvp_poll_interval=timedelta(hours=6))
@@ -405,3 +410,73 @@ async def test_long_negotiation_continues_as_new_and_keeps_its_state(
     assert booked.outcome == "booked"
     await handle.signal(SchedulingWorkflow.cancel, CancelInput())
     await asyncio.wait_for(handle.result(), 30)
+
+
+async def test_a_run_continued_from_the_old_code_resumes_its_reschedule(
+    harness: tuple[WorkflowEnvironment, World, str],
+) -> None:
+    """A pre-state-machine run that continued as new mid-reschedule (its old loop in `replaced_booking`)."""
+    env, world, queue = harness
+    now = await env.get_current_time()
+    start = now.replace(microsecond=0) + timedelta(days=3)
+    old_sessions = [
+        BookedSession(
+            session_id=spec.session_id,
+            job_interview_id=spec.job_interview_id,
+            name=spec.name,
+            start=start + timedelta(hours=i),
+            end=start + timedelta(hours=i + 1),
+            interviewers=spec.pool[:1],
+            event_key=f"legacy-b1-{spec.session_id}",
+            greenhouse_interview_id=8000 + i,
+        )
+        for i, spec in enumerate(CONTEXT.sessions)
+    ]
+    for session in old_sessions:
+        world.event_status[session.event_key] = "live"
+    placements = [
+        Placement(
+            session=s.session_id,
+            start=s.start + timedelta(days=1),
+            end=s.end + timedelta(days=1),
+            interviewers=s.interviewers,
+        )
+        for s in old_sessions
+    ]
+    option = OfferedOption(
+        option_id="v2-o1", rank=1, start=placements[0].start, end=placements[-1].end, placements=placements
+    )
+    carried = CarriedState(  # only the fields the old code had
+        state=SchedulingState.RESCHEDULING,
+        context=CONTEXT,
+        offer=Offer(version=2, options=[option], offered_at=now, expires_at=now + timedelta(days=7)),
+        replaced_booking=Booking(booking_id="legacy-b1", sessions=old_sessions, confirmed_at=now),
+        bookings_made=1,
+        reschedules=1,
+    )
+    request = SchedulingRequest(
+        application_id=501,
+        job_interview_stage_id=201,
+        policy=POLICY,
+        queues=TaskQueues(harvest=queue, planner=queue),
+        carried=carried,
+    )
+    handle = await env.client.start_workflow(
+        SchedulingWorkflow.run, request, id=f"schedule-501-201-{uuid.uuid4().hex[:6]}", task_queue=queue
+    )
+    _STARTED.append(handle)
+    status = await handle.query(SchedulingWorkflow.status)
+    assert status.state == SchedulingState.RESCHEDULING and status.booking is not None
+    assert [s.event_key for s in status.booking.sessions] == [s.event_key for s in old_sessions]
+    booked = await handle.execute_update(
+        SchedulingWorkflow.select_option, SelectOptionInput(option_id="v2-o1", offer_version=2)
+    )
+    assert booked.outcome == "booked" and booked.booking is not None
+    assert not booked.booking.booking_id.endswith(("-b1", "-b2")), (
+        "keys the old code may have used are skipped"
+    )
+    new_keys = {s.event_key for s in booked.booking.sessions}
+    await _until_true(lambda: world.live_events() == new_keys)
+    await handle.signal(SchedulingWorkflow.cancel, CancelInput())
+    await asyncio.wait_for(handle.result(), 30)
+    assert world.live_events() == set()
