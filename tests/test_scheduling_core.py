@@ -19,7 +19,7 @@ from models.messages import (
 )
 from models.scheduling import Interval
 from tests.support.core_world import POLICY, World, new_core
-from workflows.scheduling_core import SchedulingCore
+from workflows.scheduling_core import Command, SchedulingCore
 from workflows.scheduling_core.table import allowed
 
 S = SchedulingState
@@ -307,16 +307,18 @@ def test_a_cancel_during_booking_releases_the_attempt() -> None:
     offer = core.s.offer
     assert offer is not None
     core.pick(SelectOptionInput(option_id=offer.options[0].option_id, offer_version=1), world.now)
-    world.run(core, core.next_command() or _fail())  # check
-    world.run(core, core.next_command() or _fail())  # create events
+    world.run(core, _next(core))  # check
+    world.run(core, _next(core))  # create events
     core.cancel("candidate", "changed my mind", "form-c", world.now)
     world.drain(core)
     assert core.state == S.CANCELLED
     assert world.live_events() == set() and world.live_interviews() == set()
 
 
-def _fail() -> object:
-    raise AssertionError("expected a command")
+def _next(core: SchedulingCore) -> Command:
+    command = core.next_command()
+    assert command is not None, "expected a command"
+    return command
 
 
 # ----------------------------------------------------------------------------------- releases

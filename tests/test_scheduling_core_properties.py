@@ -148,7 +148,7 @@ class SchedulingMachine(RuleBasedStateMachine):
                     else []
                 )
                 self.core.candidate_replied(
-                    CandidateRepliedInput(intent=intent, windows=windows, excerpt="hi"),  # type: ignore[arg-type]
+                    CandidateRepliedInput(intent=intent, windows=windows, excerpt="hi"),
                     now,
                 )
             case "refresh":

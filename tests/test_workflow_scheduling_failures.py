@@ -65,7 +65,7 @@ class Harness:
                 rsvp_poll_interval=timedelta(hours=12),
                 pick_answer_within=timedelta(seconds=1),
                 command_answer_within=timedelta(seconds=1),
-                **policy,  # type: ignore[arg-type]
+                **policy,
             ),
             queues=TaskQueues(harvest=self.queue, planner=self.queue),
         )
@@ -91,7 +91,7 @@ class Harness:
                     described.status != WorkflowExecutionStatus.RUNNING
                     and described.status != WorkflowExecutionStatus.COMPLETED
                 ):
-                    raise AssertionError(f"the workflow ended {described.status.name}")
+                    raise AssertionError(f"the workflow ended {described.status}")
                 status = await self.status(handle)
                 if check(status):
                     return status
