@@ -500,6 +500,13 @@ class DemoRun:
             self.timeline.say(f'Candidate picks "{option.when}" and presses "{button}"')
             result = await browser.submit(page, form, option_id=option.option_id)
             self.timeline.say(f"  → {result.line()}")
+            if (
+                result.heading == "One moment"
+            ):  # booking takes longer than the pick's answer: the page refreshes
+                result = await browser.settle(
+                    result, lambda p: p.heading != "One moment", "the booking to be confirmed", 60
+                )
+                self.timeline.say(f"  → {result.line()}")
             if result.heading.startswith("Your interviews are booked"):
                 return result, option
             if result.status == 409 and result.options:
@@ -526,17 +533,22 @@ class DemoRun:
             cast.candidate_email, what, lambda m: m.ics is not None and b"METHOD:REQUEST" in m.ics
         )
 
-    async def booked(self, booking_number: int) -> SchedulingStatusSnapshot:
+    async def booked(self, replacing: Booking | None = None) -> SchedulingStatusSnapshot:
+        """Wait for a booked loop (a new one when `replacing` is given) with nothing left under way."""
+
         async def check() -> SchedulingStatusSnapshot | None:
             status = await self.status()
             ok = (
                 status.state == SchedulingState.SCHEDULED
                 and status.booking is not None
-                and status.booking.booking_id.endswith(f"-b{booking_number}")
+                and (replacing is None or status.booking.booking_id != replacing.booking_id)
+                and status.pending_releases == 0  # a replaced loop is released right after
+                and "(under way)" not in status.waiting_for
             )
             return status if ok else None
 
-        return await self.wait(f"booking number {booking_number} confirmed (state scheduled)", check, 60)
+        what = "the new booking" if replacing else "the booking"
+        return await self.wait(f"{what} confirmed (state scheduled)", check, 60)
 
     async def show_calendars(self, booking: Booking, previous: Booking | None = None) -> None:
         """Read the booked events back from Radicale (the organizer's copy and each attendee's)."""
@@ -661,7 +673,7 @@ class DemoRun:
         _, option = await self.pick_on_page(browser, page, choose)
         result.picks.append(option.option_id)
         self.confirmation = await self.confirmed(cast)
-        status = await self.booked(1)
+        status = await self.booked()
         assert status.booking is not None
         await self.show_calendars(status.booking)
 
@@ -703,7 +715,7 @@ class DemoRun:
         _, option = await self.pick_on_page(browser, page, different)
         result.picks.append(option.option_id)
         await self.confirmed(cast, "the new time with an updated calendar invitation")
-        status = await self.booked(2)
+        status = await self.booked(replacing=first)
         assert status.booking is not None
         await self.show_calendars(status.booking, previous=first)
 

@@ -19,6 +19,7 @@ _STATE_WORDS = {
     "rescheduling": "Rescheduling: new options sent, old loop kept until confirmed",
     "replacing_interviewer": "Replacing an interviewer who declined",
     "escalated": "Waiting for a recruiter",
+    "cancelling": "Cancelling: removing the loop and telling everyone",
     "completed": "Completed",
     "cancelled": "Cancelled",
 }
@@ -35,9 +36,14 @@ def _span(start: datetime, end: datetime) -> str:
     return f"{_when(start.astimezone(UTC))} \u2013 {_when(end.astimezone(UTC))}"
 
 
-def render_details(status: SchedulingStatusSnapshot) -> str:
-    """Render the status snapshot as Markdown (no HTML, no images: the UI's rules)."""
+def render_details(status: SchedulingStatusSnapshot, summary: str = "") -> str:
+    """Render the status snapshot as Markdown (no HTML, no images: the UI's rules).
+
+    `summary` repeats the static summary on top: a continued-as-new run loses the static summary
+    (the SDK cannot pass one, and the server does not copy it), never these details.
+    """
     lines = [
+        *([summary, ""] if summary else []),
         f"## {_STATE_WORDS.get(status.state.value, status.state.value)}",
         "",
         f"**State:** `{status.state.value}`" + (" (paused)" if status.paused else ""),
@@ -72,6 +78,11 @@ def render_details(status: SchedulingStatusSnapshot) -> str:
                 extras.append(f"room {session.room}")
             extras.append(f"Greenhouse interview {session.greenhouse_interview_id or '—'}")
             lines.append(f"- **{session.name}**: {_span(session.start, session.end)} · {' · '.join(extras)}")
+    if status.pending_releases:
+        lines.append(f"**Still to remove:** {status.pending_releases} replaced or cancelled loop(s), retried")
+    if status.failures:
+        lines += ["", "### Calls that ran out of retries", ""]
+        lines += [f"- {failure}" for failure in status.failures[-5:]]
     if status.history:
         lines += ["", "### Last events", ""]
         for entry in status.history[-8:]:

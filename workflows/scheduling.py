@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.greenhouse import GreenhouseActivities
     from activities.mail import MailActivities
     from activities.planning import PlanningActivities
+    from integrations.scheduling_client import static_summary
     from models import temporal_keys as keys
     from models.activity_io import (
         BookEventsInput,
@@ -527,7 +528,9 @@ class SchedulingWorkflow:
             updates.append(keys.INTERVIEW_START.value_set(booking.start))
         if updates:
             workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(render_details(core.status()))
+        request = core.request
+        summary = static_summary(request.application_id, request.job_interview_stage_id)
+        workflow.set_current_details(render_details(core.status(), f"**{summary}**"))
 
     def _continue_now(self) -> bool:
         """Between steps, when the history is long enough: continue as new with the carried state."""
