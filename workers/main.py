@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.calendar import CalendarActivities
 from activities.greenhouse import GreenhouseActivities
@@ -53,9 +53,21 @@ class WorkerSet:
     workers: list[Worker]
 
 
+ALL_QUEUES: frozenset[str] = frozenset({"main", "harvest", "planner"})
+
+
 @asynccontextmanager
-async def running_workers(client: Client, settings: Settings) -> AsyncIterator[WorkerSet]:
-    """Start the three workers with activities wired from `settings`; stop them on exit."""
+async def running_workers(
+    client: Client,
+    settings: Settings,
+    *,
+    queues: Collection[str] = ALL_QUEUES,
+    interceptors: Sequence[Interceptor] = (),
+) -> AsyncIterator[WorkerSet]:
+    """Start the workers of `queues` (all three by default) wired from `settings`; stop them on exit.
+
+    A deployment can run the planner apart from the rest; `interceptors` serve chaos runs.
+    """
     async with AsyncExitStack() as stack:
         engine = create_engine_for(settings.resolved_database_url())
         init_db(engine)
@@ -69,8 +81,9 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
         greenhouse = GreenhouseActivities(harvest, org, InterviewIndex(engine))
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
         mentions = MentionActivities(harvest, client, settings, engine)
-        workers = [
-            Worker(
+        chosen: dict[str, Worker] = {}
+        if "main" in queues:
+            chosen[settings.task_queue] = Worker(
                 client,
                 task_queue=settings.task_queue,
                 workflows=ALL_WORKFLOWS,
@@ -82,9 +95,11 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
                     mentions.act_on_mention,
                     mentions.mark_mention_handled,
                 ],
+                interceptors=interceptors,
                 graceful_shutdown_timeout=timedelta(seconds=30),
-            ),
-            Worker(
+            )
+        if "harvest" in queues:
+            chosen[settings.harvest_task_queue] = Worker(
                 client,
                 task_queue=settings.harvest_task_queue,
                 activities=[
@@ -96,17 +111,20 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
                     mentions.list_mentions,
                     mentions.resolve_mention,
                 ],
+                interceptors=interceptors,
                 max_task_queue_activities_per_second=harvest_activities_per_second(settings),
                 graceful_shutdown_timeout=timedelta(seconds=30),
-            ),
-            Worker(
+            )
+        if "planner" in queues:
+            chosen[settings.planner_task_queue] = Worker(
                 client,
                 task_queue=settings.planner_task_queue,
                 activities=[planning.find_options, planning.check_option],
+                interceptors=interceptors,
                 max_concurrent_activities=max(1, os.cpu_count() or 1),
                 graceful_shutdown_timeout=timedelta(seconds=30),
-            ),
-        ]
+            )
+        workers = list(chosen.values())
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
 
         async def shutdown() -> None:
@@ -114,10 +132,7 @@ async def running_workers(client: Client, settings: Settings) -> AsyncIterator[W
             await asyncio.gather(*tasks, return_exceptions=True)
 
         stack.push_async_callback(shutdown)
-        log.info(
-            "workers_started",
-            task_queues=[settings.task_queue, settings.harvest_task_queue, settings.planner_task_queue],
-        )
+        log.info("workers_started", task_queues=list(chosen))
         yield WorkerSet(workers=workers)
 
 
