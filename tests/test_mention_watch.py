@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlmodel import Session, delete
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -29,10 +30,12 @@ from integrations.greenhouse.client import HarvestClient
 from integrations.mail.reply_address import ReplyAddressCodec
 from models.greenhouse import AddNote, Application, Note
 from models.mentions import MentionWatchInput, MentionWatchResult
-from models.messages import SchedulingState, TaskQueues
+from models.messages import CancelInput, SchedulingState, TaskQueues
 from models.settings import Settings
+from models.store import HandledMentionNote, create_engine_for
 from sandbox.greenhouse.server import SandboxServer
 from sandbox.mail.smtp_sink import SmtpSink
+from starters.requests import start_scheduling
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules, trigger_mention_watch
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
 from tests.support.histories import recording, save_history
@@ -349,3 +352,26 @@ async def test_worker_with_schedules_creates_the_schedule_and_stops_gracefully(
             worker.kill()
             await worker.wait()
         await schedule.delete()
+
+
+async def test_a_note_acted_on_again_after_a_lost_mark_has_one_effect(watch: Watch) -> None:
+    """The mention run replied, then failed to record the note: the next run acts again, with no second effect."""
+    application_id, stage_id, candidate_id = await take_onsite_application(watch.settings)
+    handle = await start_scheduling(watch.client, watch.settings, application_id, stage_id)
+    state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+    if state != SchedulingState.OFFERED:
+        pytest.skip("no loop fits this seeded candidate")
+    note = await watch.post(candidate_id, "@Hireflow reschedule please, the panel changed", application_id)
+    await watch.run_once()
+    first = await handle.query(SchedulingWorkflow.status)
+    engine = create_engine_for(watch.settings.resolved_database_url())
+    with Session(engine) as session:  # the mark never happened
+        session.exec(delete(HandledMentionNote).where(HandledMentionNote.note_id == note.id))  # type: ignore[arg-type]
+        session.commit()
+    await watch.run_once()
+    again = await handle.query(SchedulingWorkflow.status)
+    assert again.offer is not None and first.offer is not None
+    assert again.offer.version == first.offer.version, "the retried note planned and sent options again"
+    assert sum(1 for h in again.history if h.event == "reschedule_requested") <= 1
+    assert len(await watch.replies_to(note)) == 1
+    await handle.execute_update(SchedulingWorkflow.cancel_scheduling, CancelInput(reason="test over"))

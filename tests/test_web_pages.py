@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 import uvicorn
 from pydantic import SecretStr
@@ -350,3 +351,84 @@ async def test_names_survive_continue_as_new(web: WebHarness) -> None:
     async with web.http() as http:
         page = await http.get(f"/s/{web.token(handle.id)}")
     assert page.status_code == 200 and "System design" in page.text and "with Interviewer 21" in page.text
+
+
+NONCE_RE = re.compile(r'name="request_id" value="([^"]+)"')
+
+
+async def _history_length(handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]) -> int:
+    return len((await handle.fetch_history()).events)
+
+
+async def test_a_burst_of_page_views_writes_nothing_to_the_history(web: WebHarness) -> None:
+    handle = await web.start()
+    token = web.token(handle.id)
+    before = await _history_length(handle)
+    async with web.http() as http:
+        views = await asyncio.gather(*(http.get(f"/s/{token}") for _ in range(40)))
+    assert all(v.status_code == 200 for v in views), {v.status_code for v in views}
+    assert await _history_length(handle) == before, "a page view ran an update (history grew)"
+    assert len(web.world.finds) == 1, "fresh options are never re-planned for a view"
+
+
+async def test_stale_options_are_refreshed_once_for_a_burst_of_views(
+    web: WebHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.pages as pages_module
+
+    handle = await web.start()
+    monkeypatch.setattr(pages_module, "OPTIONS_MAX_AGE_SECONDS", 0)  # every option on show is stale
+    token = web.token(handle.id)
+    async with web.http() as http:
+        views = await asyncio.gather(*(http.get(f"/s/{token}") for _ in range(20)))
+    assert all(v.status_code == 200 for v in views), {v.status_code for v in views}
+    assert len(web.world.finds) <= 3, f"{len(web.world.finds)} plans for one burst of 20 views"
+    assert web.world.templates() == ["invitation"], "a refresh is not an invitation"
+
+
+async def test_a_double_submitted_pick_books_once_and_both_answers_agree(web: WebHarness) -> None:
+    handle = await web.start()
+    token = web.token(handle.id)
+    async with web.http() as http:
+        page = await http.get(f"/s/{token}")
+        option_id, version = first_option(page.text)
+        nonce = NONCE_RE.search(page.text)
+        assert nonce, "the pick form carries no request id"
+        form = {
+            "csrf": csrf_of(page.text),
+            "option_id": option_id,
+            "offer_version": version,
+            "request_id": nonce[1],
+        }
+        first, second = await asyncio.gather(
+            http.post(f"/s/{token}/pick", data=form), http.post(f"/s/{token}/pick", data=form)
+        )
+    assert first.status_code == second.status_code == 303, (first.text[:200], second.text[:200])
+    status = await until(handle, SchedulingState.SCHEDULED)
+    assert status.booking is not None and len(web.world.events) == len(status.booking.sessions)
+    assert web.world.templates().count("confirmation") <= 1
+
+
+async def test_cancel_and_reschedule_answers_are_the_workflows_own(web: WebHarness) -> None:
+    handle = await web.start()
+    await handle.execute_update(
+        SchedulingWorkflow.select_option, SelectOptionInput(option_id="v1-o1", offer_version=1)
+    )
+    await until(handle, SchedulingState.SCHEDULED)
+    token = web.token(handle.id, "cancel")
+    async with web.http() as http:
+        page = await http.get(f"/s/{token}")
+        nonce = NONCE_RE.search(page.text)
+        assert nonce
+        form = {
+            "csrf": csrf_of(page.text),
+            "confirm": "yes",
+            "reason": "took another offer",
+            "request_id": nonce[1],
+        }
+        done = await http.post(f"/s/{token}/cancel", data=form)
+        again = await http.post(f"/s/{token}/cancel", data=form)  # the same form sent twice
+    assert done.status_code == 200 and again.status_code in (200, 410)
+    final = await until(handle, SchedulingState.CANCELLED)
+    assert sum(1 for h in final.history if h.event == "cancel_requested") == 1
+    assert sorted(web.world.cancelled_events) == sorted(web.world.events)

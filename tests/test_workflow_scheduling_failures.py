@@ -233,6 +233,7 @@ async def test_a_failing_option_check_ends_the_booking_state(harness: Harness) -
     assert status.offer is not None
     pick = SelectOptionInput(option_id=status.offer.options[0].option_id, offer_version=status.offer.version)
     answer = asyncio.create_task(handle.execute_update(SchedulingWorkflow.select_option, pick))
+    await harness.until(handle, lambda s: s.state != S.OFFERED)  # the pick is in before time moves
     await harness.skip(timedelta(minutes=30), step=timedelta(minutes=5))
     status = await harness.until(handle, lambda s: s.state == S.ESCALATED, timeout=8)
     result = await asyncio.wait_for(answer, 15)
@@ -251,6 +252,7 @@ async def test_a_booking_after_a_failed_one_never_reuses_its_keys(harness: Harne
     first_keys = {f"{handle.id}-b1-{p.session}" for p in status.offer.options[0].placements}
     pick = SelectOptionInput(option_id=status.offer.options[0].option_id, offer_version=status.offer.version)
     answer = asyncio.create_task(handle.execute_update(SchedulingWorkflow.select_option, pick))
+    await harness.until(handle, lambda s: s.state != S.OFFERED)  # the pick is in before time moves
     await harness.skip(timedelta(minutes=30), step=timedelta(minutes=5))
     await asyncio.wait({answer}, timeout=15)
     await harness.until(handle, lambda s: s.state == S.ESCALATED and s.pending_releases == 0)

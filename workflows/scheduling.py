@@ -64,7 +64,6 @@ with workflow.unsafe.imports_passed_through():
         RescheduleInput,
         SchedulingContext,
         SchedulingRequest,
-        SchedulingState,
         SchedulingStatusSnapshot,
         SelectOptionInput,
         SelectOptionResult,
@@ -291,17 +290,26 @@ class SchedulingWorkflow:
         request_id = core.pick(pick, workflow.now())
         self._publish()
         answer = await self._answer(request_id, core.policy.pick_answer_within)
-        offer = core.s.offer
         outcome = answer.outcome if answer.outcome in ("booked", "unavailable") else "confirming"
+        if outcome == "unavailable":  # taken: fresh options are being planned; wait for them a moment
+            await self._wait_quietly(lambda: not core.retaking, core.policy.pick_answer_within)
+        view = core.options_view()
         return SelectOptionResult(
             outcome=outcome,
             message=answer.message,
             booking=core.s.booking if outcome == "booked" else None,
-            options=offer.options
-            if outcome == "unavailable" and offer and core.state != SchedulingState.ESCALATED
-            else [],
-            offer_version=offer.version if outcome == "unavailable" and offer else None,
+            options=view.options if outcome == "unavailable" else [],
+            offer_version=view.offer_version if outcome == "unavailable" and view.options else None,
         )
+
+    async def _wait_quietly(self, done: Callable[[], bool], within: timedelta) -> None:
+        """Wait until `done()` or `within` passes, whichever comes first (an update's bounded wait)."""
+        if done():
+            return
+        try:
+            await workflow.wait_condition(done, timeout=within, timeout_summary="answer")
+        except TimeoutError:
+            pass
 
     @select_option.validator
     def _validate_select_option(self, pick: SelectOptionInput) -> None:

@@ -48,7 +48,8 @@ class BookingSaga(CoreBase):
             self._record("option_taken", "; ".join(outcome.result.violations)[:300])
             self.s.pending = None
             self._go(pending.return_state, event="option_taken")
-            self._plan("retake", request_id=pending.request_id)
+            self._answer(pending.request_id, "unavailable", wording.PICK_TAKEN)  # the page shows fresh ones
+            self._plan("retake")
             return
         pending.step = "events"
         self.event = "option_checked"

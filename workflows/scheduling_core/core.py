@@ -146,8 +146,12 @@ class SchedulingCore(Instructions, AfterBooking):
         return request_id
 
     def temporal_cancel(self, now: datetime) -> None:
-        """A cancel request from the Temporal UI or CLI: the same cancel, and the run ends Canceled."""
+        """A cancel request from the Temporal UI or CLI: the same cancel, and the run ends Canceled.
+
+        A request that is already over stays as it ended (completed stays completed)."""
         self._enter("temporal_cancel", now)
+        if self.terminal:
+            return
         self.end_as_canceled = True
         self._cancel("operator", "cancelled from Temporal (UI or CLI)", "", event="temporal_cancel")
         self._settle()
@@ -371,9 +375,15 @@ class SchedulingCore(Instructions, AfterBooking):
             failures=s.failures,
         )
 
+    @property
+    def retaking(self) -> bool:
+        """A picked time was taken and fresh options are being planned (the ones on show are stale)."""
+        return self.s.plan is not None and self.s.plan.purpose == "retake"
+
     def options_view(self) -> OptionsView:
         offer = self.s.offer
-        picking = self.state in PICKING and offer is not None
+        retaking = self.retaking  # options known to be taken are not shown while fresh ones are planned
+        picking = self.state in PICKING and offer is not None and not retaking
         return OptionsView(
             state=self.state,
             offer_version=offer.version if picking and offer else None,
@@ -381,7 +391,7 @@ class SchedulingCore(Instructions, AfterBooking):
             expires_at=offer.expires_at if picking and offer else None,
             candidate_time_zone=self.s.context.candidate_time_zone if self.s.context else "UTC",
             booking=self.s.booking,
-            message=wording.PAGE_MESSAGES.get(self.state, ""),
+            message=wording.RETAKING if retaking else wording.PAGE_MESSAGES.get(self.state, ""),
             planned_at=offer.fresh_at if picking and offer else None,
             refreshing=self.s.plan is not None and self.s.plan.purpose == "refresh",
         )
