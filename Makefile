@@ -36,6 +36,7 @@ bench: sync
 	$(RUN) python benchmarks/harvest_throughput.py
 	$(RUN) python benchmarks/planner.py
 	$(RUN) python benchmarks/workflows.py
+	$(RUN) python benchmarks/cli_startup.py
 
 clean:
 	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache
