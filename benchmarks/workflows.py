@@ -65,7 +65,6 @@ from temporalio.client import Client, WorkflowHandle
 
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.calendar.radicale_server import RadicaleServer, free_port
-from integrations.calendar.timezones import use_pinned_tzdata
 from integrations.greenhouse.client import HarvestClient
 from integrations.logs import configure_logging
 from integrations.mail.reply_address import ReplyAddressCodec
@@ -80,7 +79,7 @@ from models.messages import (
 )
 from models.settings import Settings
 from models.store import create_engine_for, init_db
-from models.time_zones import to_iana
+from models.time_zones import to_iana, use_pinned_tzdata
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
 from sandbox.mail.smtp_sink import SmtpSink

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from integrations.calendar.timezones import use_pinned_tzdata
+from models.time_zones import use_pinned_tzdata
 from starters import demo_cmd, dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
 
 app = typer.Typer(
