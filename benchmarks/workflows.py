@@ -82,8 +82,8 @@ from models.store import create_engine_for, init_db
 from models.time_zones import to_iana, use_pinned_tzdata
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.smtp_sink import SmtpSink
 from starters.dev_seed import org_config_rows
+from starters.mail_sink import SmtpSink
 from starters.processes import ManagedProcess
 from starters.requests import start_scheduling
 from starters.temporal_dev import temporal_dev_server

@@ -51,10 +51,10 @@ from models.settings import Settings
 from models.time_zones import to_iana
 from sandbox.calendars import default_rooms
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.maildir import list_messages
 from starters.demo_browser import CandidateBrowser, DemoError, PageOption, ParsedPage
 from starters.demo_mailbox import Mail, Mailbox, read_mail
 from starters.devstack import DevStack, DevStackConfig
+from starters.maildir import list_messages
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, trigger_mention_watch
 from starters.stack_options import DEMO_STATE_DIR
 from web.context_lookup import read_context

@@ -27,8 +27,8 @@ from models.settings import Settings
 from models.store import create_engine_for, init_db
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.smtp_sink import SmtpSink
 from starters.dev_seed import org_config_rows
+from starters.mail_sink import SmtpSink
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules

@@ -33,7 +33,7 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List received messages, oldest first."""
-    from sandbox.mail.maildir import list_messages
+    from starters.maildir import list_messages
 
     try:
         items = list_messages(_maildir(maildir))
@@ -61,7 +61,7 @@ def show_cmd(
     """Show one message: headers, plain-text body and any calendar invitation."""
     from integrations.mail.ics import parse_ics
     from integrations.mail.inbound import body_text
-    from sandbox.mail.maildir import read_message, read_raw
+    from starters.maildir import read_message, read_raw
 
     path = _maildir(maildir)
     try:
@@ -105,7 +105,7 @@ def sink_cmd(
 
     from integrations.logs import configure_logging, get_logger
     from models.settings import get_settings
-    from sandbox.mail.smtp_sink import SmtpSink
+    from starters.mail_sink import SmtpSink
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)

@@ -32,7 +32,7 @@ from models.mentions import MentionWatchInput, MentionWatchResult
 from models.messages import SchedulingState, TaskQueues
 from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
-from sandbox.mail.smtp_sink import SmtpSink
+from starters.mail_sink import SmtpSink
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules, trigger_mention_watch
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
 from tests.support.histories import recording, save_history
