@@ -1,7 +1,7 @@
 """FastAPI router for inbound-mail webhooks: SendGrid Inbound Parse and Mailgun routes.
 
 `POST /inbound/sendgrid` and `POST /inbound/mailgun` turn a provider post into an `InboundReply` and
-hand it to an injected async handler (the web app will signal the workflow). Status codes are chosen
+hand it to an injected async handler (the web app signals the workflow). Status codes are chosen
 for the providers' retry rules: 200 when done (including ignored auto-replies and duplicates), 4xx
 for posts that are malformed, unsigned or forged (never retried usefully), 406 tells Mailgun to stop,
 503 when the handler failed so the provider retries later. Nothing here returns a 500 for bad input.
