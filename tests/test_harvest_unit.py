@@ -362,11 +362,11 @@ def test_window_state_pacing_maths() -> None:
     assert state.delay(NOW, 0.05) is None  # others wait to learn the limit
     state.in_flight = 0
     state.observe(
-        parse_rate_headers(
+        parse_rate_headers(  # type: ignore[arg-type]
             {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 10)}, NOW
         ),
         NOW,
-    )  # type: ignore[arg-type]
+    )
     assert (state.limit, state.remaining, state.reset_at) == (5, 4, NOW + 10)
     state.remaining = 0
     assert state.delay(NOW + 4, 0.05) == pytest.approx(6.05)
@@ -378,16 +378,16 @@ def test_window_state_pacing_maths() -> None:
     state.in_flight, state.remaining = 0, 5
     # a stale response from the finished window must not lower the new window's budget
     state.observe(
-        parse_rate_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(NOW + 10)}, NOW + 10.1),
+        parse_rate_headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(NOW + 10)}, NOW + 10.1),  # type: ignore[arg-type]
         NOW + 10.1,
-    )  # type: ignore[arg-type]
+    )
     assert state.remaining == 5
     # a new window: requests still in flight are charged to it
     state.in_flight = 2
     state.observe(
-        parse_rate_headers({"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 20)}, NOW + 10.2),
+        parse_rate_headers({"X-RateLimit-Remaining": "4", "X-RateLimit-Reset": str(NOW + 20)}, NOW + 10.2),  # type: ignore[arg-type]
         NOW + 10.2,
-    )  # type: ignore[arg-type]
+    )
     assert (state.remaining, state.reset_at) == (2, NOW + 20)
     # 429 blocks until Retry-After passed
     assert state.throttled(NOW + 11, 3.0, 1.0) == 3.0

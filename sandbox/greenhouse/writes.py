@@ -280,8 +280,8 @@ def _stages(session: Session, job_id: int) -> list[t.JobInterviewStage]:
         select(t.JobInterviewStage)
         .where(t.JobInterviewStage.job_id == job_id)  # type: ignore[arg-type]
         .where(t.JobInterviewStage.active.is_(True))  # type: ignore[attr-defined]
-        .order_by(t.JobInterviewStage.sort_order)
-    )  # type: ignore[arg-type]
+        .order_by(t.JobInterviewStage.sort_order)  # type: ignore[arg-type]
+    )
     stages = list(session.execute(stmt).scalars())
     if not stages:
         raise unprocessable(f"Job {job_id} has no active interview stages")
@@ -293,8 +293,8 @@ def _current_stage_row(session: Session, app_id: int) -> t.ApplicationStage | No
         select(t.ApplicationStage)
         .where(t.ApplicationStage.application_id == app_id)  # type: ignore[arg-type]
         .where(t.ApplicationStage.current.is_(True))  # type: ignore[attr-defined]
-        .order_by(t.ApplicationStage.id.desc())
-    )  # type: ignore[attr-defined]
+        .order_by(t.ApplicationStage.id.desc())  # type: ignore[attr-defined]
+    )
     return session.execute(stmt).scalars().first()
 
 
@@ -650,9 +650,9 @@ async def create_attachment(request: Request) -> Response:
             session.execute(
                 delete(t.Attachment).where(
                     t.Attachment.application_id == app.id,  # type: ignore[arg-type]
-                    t.Attachment.type == "resume",
+                    t.Attachment.type == "resume",  # type: ignore[arg-type]
                 )
-            )  # type: ignore[arg-type]
+            )
         att_id = store.next_id(session, t.Attachment)
         expires = int(when.timestamp()) + 7 * 24 * 3600
         url = (
@@ -686,16 +686,16 @@ def _panel(
 ) -> None:
     """Replace the panel: interviewer rows plus a placeholder (draft) scorecard per interviewer."""
     old = list(
-        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview.id)).scalars()
-    )  # type: ignore[arg-type]
+        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview.id)).scalars()  # type: ignore[arg-type]
+    )
     scorecard_ids = [r.scorecard_id for r in old if r.scorecard_id is not None]
     if scorecard_ids:
         session.execute(
             delete(t.Scorecard).where(
                 t.Scorecard.id.in_(scorecard_ids),  # type: ignore[attr-defined]
-                t.Scorecard.status == "draft",
+                t.Scorecard.status == "draft",  # type: ignore[arg-type]
             )
-        )  # type: ignore[arg-type]
+        )
     session.execute(delete(t.Interviewer).where(t.Interviewer.interview_id == interview.id))  # type: ignore[arg-type]
     kit_id = (
         session.execute(
@@ -847,14 +847,14 @@ async def delete_interview(interview_id: int, request: Request) -> Response:
 
 def _panel_delete(session: Session, interview_id: int) -> None:
     rows = list(
-        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview_id)).scalars()
-    )  # type: ignore[arg-type]
+        session.execute(select(t.Interviewer).where(t.Interviewer.interview_id == interview_id)).scalars()  # type: ignore[arg-type]
+    )
     scorecards = [r.scorecard_id for r in rows if r.scorecard_id is not None]
     if scorecards:
         session.execute(
             delete(t.Scorecard).where(
                 t.Scorecard.id.in_(scorecards),  # type: ignore[attr-defined]
-                t.Scorecard.status == "draft",
+                t.Scorecard.status == "draft",  # type: ignore[arg-type]
             )
-        )  # type: ignore[arg-type]
+        )
     session.execute(delete(t.Interviewer).where(t.Interviewer.interview_id == interview_id))  # type: ignore[arg-type]
