@@ -22,12 +22,15 @@ dev: sync
 
 test: sync
 	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 	$(RUN) mypy .
 	$(RUN) pytest -q
 
-lint: sync
+lint: sync  # style, format, complexity (ruff) and the import rules of docs/architecture.md (lint-imports)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 typecheck: sync
 	$(RUN) mypy .
@@ -39,4 +42,4 @@ bench: sync
 	$(RUN) python benchmarks/cli_startup.py
 
 clean:
-	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
