@@ -91,6 +91,75 @@ CONTEXT = SchedulingContext(
 )
 
 
+def _find_options(world: World, request: FindOptionsInput) -> FindOptionsResult:
+    """Three options a day apart (pins and exclusions honoured), or infeasible when the world is busy."""
+    if not world.free and not request.widen:
+        return FindOptionsResult(
+            status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="busy")]
+        )
+    base = request.window_start.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    pins = {p.session_id: p for p in request.pinned}
+    options = []
+    for n in range(min(3, request.policy.options)):
+        start = base + timedelta(days=n)
+        placements = []
+        for i, spec in enumerate(request.context.sessions):
+            pin = pins.get(spec.session_id)
+            chosen = [p for p in spec.pool if p not in request.excluded_interviewers]
+            if pin and pin.interviewers is not None:
+                chosen = (
+                    list(pin.interviewers)
+                    + [p for p in spec.pool + spec.alternates if p not in request.excluded_interviewers][
+                        : max(0, spec.count - len(pin.interviewers))
+                    ]
+                )
+            if not chosen:
+                return FindOptionsResult(
+                    status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="no one")]
+                )
+            session_start = pin.start if pin and pin.start else start + timedelta(hours=i)
+            placements.append(
+                Placement(
+                    session=spec.session_id,
+                    start=session_start,
+                    end=session_start + timedelta(minutes=spec.duration_minutes),
+                    interviewers=chosen[: spec.count] if not pin else chosen,
+                )
+            )
+        options.append(
+            OfferedOption(
+                option_id=f"v{request.offer_version}-o{n + 1}",
+                rank=n + 1,
+                start=placements[0].start,
+                end=placements[-1].end,
+                placements=placements,
+            )
+        )
+    return FindOptionsResult(status="optimal", options=options)
+
+
+def _book_events(world: World, request: BookEventsInput) -> SessionsResult:
+    sessions = []
+    for s in request.sessions:
+        world.events[s.event_key] = request
+        sessions.append(
+            s.model_copy(update={"calendar_event_id": s.event_key, "video_url": "https://meet/x"})
+        )
+    return SessionsResult(sessions=sessions)
+
+
+def _record_interviews(world: World, request: InterviewsInput) -> SessionsResult:
+    """Greenhouse interview ids per event (stable across retries), after `greenhouse_failures` 500s."""
+    if world.greenhouse_failures:
+        world.greenhouse_failures -= 1
+        raise ApplicationError("Greenhouse said 500", type="HarvestServerError")
+    out = []
+    for s in request.sessions:
+        world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
+        out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
+    return SessionsResult(sessions=out)
+
+
 def fake_activities(world: World) -> list[Callable[..., Any]]:
     @activity.defn(name=names.GATHER_SCHEDULING_CONTEXT)
     async def gather(_: GatherInput) -> SchedulingContext:
@@ -99,49 +168,7 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
     @activity.defn(name=names.FIND_OPTIONS)
     async def find(request: FindOptionsInput) -> FindOptionsResult:
         world.finds.append(request)
-        if not world.free and not request.widen:
-            return FindOptionsResult(
-                status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="busy")]
-            )
-        base = request.window_start.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
-        pins = {p.session_id: p for p in request.pinned}
-        options = []
-        for n in range(min(3, request.policy.options)):
-            start = base + timedelta(days=n)
-            placements = []
-            for i, spec in enumerate(request.context.sessions):
-                pin = pins.get(spec.session_id)
-                chosen = [p for p in spec.pool if p not in request.excluded_interviewers]
-                if pin and pin.interviewers is not None:
-                    chosen = (
-                        list(pin.interviewers)
-                        + [p for p in spec.pool + spec.alternates if p not in request.excluded_interviewers][
-                            : max(0, spec.count - len(pin.interviewers))
-                        ]
-                    )
-                if not chosen:
-                    return FindOptionsResult(
-                        status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="no one")]
-                    )
-                session_start = pin.start if pin and pin.start else start + timedelta(hours=i)
-                placements.append(
-                    Placement(
-                        session=spec.session_id,
-                        start=session_start,
-                        end=session_start + timedelta(minutes=spec.duration_minutes),
-                        interviewers=chosen[: spec.count] if not pin else chosen,
-                    )
-                )
-            options.append(
-                OfferedOption(
-                    option_id=f"v{request.offer_version}-o{n + 1}",
-                    rank=n + 1,
-                    start=placements[0].start,
-                    end=placements[-1].end,
-                    placements=placements,
-                )
-            )
-        return FindOptionsResult(status="optimal", options=options)
+        return _find_options(world, request)
 
     @activity.defn(name=names.CHECK_OPTION)
     async def check(request: CheckOptionInput) -> CheckOptionResult:
@@ -151,13 +178,7 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
 
     @activity.defn(name=names.BOOK_CALENDAR_EVENTS)
     async def book(request: BookEventsInput) -> SessionsResult:
-        sessions = []
-        for s in request.sessions:
-            world.events[s.event_key] = request
-            sessions.append(
-                s.model_copy(update={"calendar_event_id": s.event_key, "video_url": "https://meet/x"})
-            )
-        return SessionsResult(sessions=sessions)
+        return _book_events(world, request)
 
     @activity.defn(name=names.CANCEL_CALENDAR_EVENTS)
     async def cancel_events(request: CancelEventsInput) -> None:
@@ -171,14 +192,7 @@ def fake_activities(world: World) -> list[Callable[..., Any]]:
 
     @activity.defn(name=names.RECORD_GREENHOUSE_INTERVIEWS)
     async def record(request: InterviewsInput) -> SessionsResult:
-        if world.greenhouse_failures:
-            world.greenhouse_failures -= 1
-            raise ApplicationError("Greenhouse said 500", type="HarvestServerError")
-        out = []
-        for s in request.sessions:
-            world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
-            out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
-        return SessionsResult(sessions=out)
+        return _record_interviews(world, request)
 
     @activity.defn(name=names.UPDATE_GREENHOUSE_INTERVIEW)
     async def update(_: UpdateInterviewInput) -> None:
