@@ -32,7 +32,7 @@ def test_benchmark_runs_as_a_script_and_writes_json(tmp_path: Path) -> None:
     assert json.loads(done.stdout[done.stdout.index("{\n") :]) == data
     assert data["benchmark"] == "cli_startup" and data["runs"] == 1 and data["target_ms"] == 500
     assert {"platform", "cpus", "processor"} <= set(data["machine"]) and data["generated"]
-    assert Path(data["hireflow"]).name.startswith("hireflow")
+    assert Path(data["hireflow"]).name.startswith("hireflow") and data["venv_bytecode"] in (True, False, None)
     assert set(data["modes"]) == {"cached", "uncached"}
     for per_command in data["modes"].values():
         assert set(per_command) == {"--help", "plan --help"}
