@@ -22,12 +22,15 @@ dev: sync
 
 test: sync
 	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 	$(RUN) mypy .
 	$(RUN) pytest -q
 
-lint: sync
+lint: sync  # style, format, complexity (ruff) and the import rules of docs/architecture.md (lint-imports)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 typecheck: sync
 	$(RUN) mypy .
@@ -36,6 +39,7 @@ bench: sync
 	$(RUN) python benchmarks/harvest_throughput.py
 	$(RUN) python benchmarks/planner.py
 	$(RUN) python benchmarks/workflows.py
+	$(RUN) python benchmarks/cli_startup.py
 
 clean:
-	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -13,13 +13,13 @@ from datetime import datetime
 from temporalio import activity
 
 from activities.errors import from_calendar, planner_input_error
-from activities.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from integrations.calendar.base import CalendarError, CalendarProvider
 from integrations.logs import get_logger
 from integrations.org_store import OrgConfigStore
 from models.activity_io import CheckOptionInput, CheckOptionResult, FindOptionsInput, FindOptionsResult
 from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
 from models.scheduling import Interval, Option, Score
+from planner.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from planner.search import plan
 from planner.validate import validate_option
 

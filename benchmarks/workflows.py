@@ -64,8 +64,6 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleServer, free_port
-from integrations.calendar.timezones import use_pinned_tzdata
 from integrations.greenhouse.client import HarvestClient
 from integrations.logs import configure_logging
 from integrations.mail.reply_address import ReplyAddressCodec
@@ -80,11 +78,12 @@ from models.messages import (
 )
 from models.settings import Settings
 from models.store import create_engine_for, init_db
-from models.time_zones import to_iana
+from models.time_zones import to_iana, use_pinned_tzdata
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.smtp_sink import SmtpSink
+from sandbox.radicale.server import RadicaleServer, free_port
 from starters.dev_seed import org_config_rows
+from starters.mail_sink import SmtpSink
 from starters.processes import ManagedProcess
 from starters.requests import start_scheduling
 from starters.temporal_dev import temporal_dev_server
@@ -413,7 +412,7 @@ def _radicale_pid() -> int | None:
     for task in Path("/proc/self/task").iterdir():
         for child in (task / "children").read_text().split():
             try:
-                if b"radicale_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                if b"sandbox.radicale.main" in Path(f"/proc/{child}/cmdline").read_bytes():
                     return int(child)
             except OSError:
                 continue

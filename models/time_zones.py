@@ -1,4 +1,5 @@
-"""Greenhouse's Rails-style time-zone names (`Eastern Time (US & Canada)`) to IANA zones.
+"""Greenhouse's Rails-style time-zone names (`Eastern Time (US & Canada)`) to IANA zones, and the zone
+database every process reads (`use_pinned_tzdata`).
 
 Harvest v3 gives a candidate's zone as an ActiveSupport::TimeZone name; everything in Hireflow speaks
 IANA. The table is ActiveSupport's `MAPPING` (with renamed IANA links resolved to current names).
@@ -6,6 +7,7 @@ IANA. The table is ActiveSupport's `MAPPING` (with renamed IANA links resolved t
 
 from __future__ import annotations
 
+import zoneinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 RAILS_TO_IANA: dict[str, str] = {
@@ -174,3 +176,12 @@ def to_iana(name: str | None) -> str | None:
     except (ZoneInfoNotFoundError, ValueError):
         return None
     return candidate
+
+
+def use_pinned_tzdata() -> None:
+    """Read zones only from the pinned `tzdata` package, never the system database.
+
+    Call once at process start (worker, web, CLI) so every machine computes the same offsets. Cheap:
+    this module imports nothing but `zoneinfo`, so the CLI calls it before every command.
+    """
+    zoneinfo.reset_tzpath(to=[])

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from models.scheduling import Blocker, BlockerKind, Problem
+from planner.grid import Mask
 from planner.prepare import Prepared, SessionSlots, feasible_starts
 
 ALL = frozenset({"candidate", "hours", "busy", "load", "room", "pool"})
@@ -49,27 +50,9 @@ def _who(prep: Prepared, pid: int) -> str:
 
 def _session(prep: Prepared, ss: SessionSlots) -> list[Blocker]:
     s, sid, d = ss.session, ss.session.id, ss.duration
-    grid = prep.grid
     excluded = set(prep.problem.exclude_interviewers)
     if not feasible_starts(prep, ss, relax=ALL).any():
-        if s.pinned and s.pinned.start is not None:
-            return [
-                Blocker(
-                    kind="pinned",
-                    session=sid,
-                    detail=(
-                        f"session {s.label} is pinned to {s.pinned.start.isoformat()}, which is outside the horizon "
-                        f"or not on the {grid.g}-minute grid"
-                    ),
-                )
-            ]
-        return [
-            Blocker(
-                kind="horizon",
-                session=sid,
-                detail=f"the {d}-minute session {s.label} does not fit in the horizon",
-            )
-        ]
+        return [_no_start(prep, ss)]
     cand = feasible_starts(prep, ss, relax=ALL - {"candidate"})
     if not cand.any():
         return [_candidate(prep, ss)]
@@ -101,45 +84,9 @@ def _session(prep: Prepared, ss: SessionSlots) -> list[Blocker]:
                 return [Blocker(kind=kind, session=sid, detail=f"{what} for session {s.label}")]
             mask = nxt
     if ss.need:
-        if len(ss.pool) < ss.need:
-            gone = len([p for p in s.interviewers.pool if p in excluded])
-            return [
-                Blocker(
-                    kind="pool_exhausted",
-                    session=sid,
-                    detail=(
-                        f"session {s.label} needs {ss.need} interviewer(s) from its pool but only {len(ss.pool)} are "
-                        f"eligible ({gone} excluded); add people to the pool"
-                    ),
-                )
-            ]
-        count = np.zeros(grid.slots, dtype=np.int32)
-        cum = {"hours": count.copy(), "busy": count.copy(), "load": count.copy()}
-        for pid in ss.pool:
-            slots = prep.person(pid, d)
-            cum["hours"] += slots.hours
-            cum["busy"] += slots.hours & slots.clear
-            cum["load"] += slots.free
-        phrases = {
-            "working_hours": "work at the same time inside the candidate's windows (check time zones)",
-            "pool_exhausted": "are free at the same time inside the candidate's windows",
-            "load_limit": "are free and under their interview limits at the same time inside the candidate's windows",
-        }
-        pool_stages: tuple[tuple[str, BlockerKind], ...] = (
-            ("hours", "working_hours"),
-            ("busy", "pool_exhausted"),
-            ("load", "load_limit"),
-        )
-        for attr, kind in pool_stages:
-            if not (mask & (cum[attr] >= ss.need)).any():
-                return [
-                    Blocker(
-                        kind=kind,
-                        session=sid,
-                        detail=(f"no {ss.need} interviewer(s) from the pool of {s.label} {phrases[kind]}"),
-                    )
-                ]
-        mask &= cum["load"] >= ss.need
+        pool = _pool(prep, ss, mask, excluded)
+        if pool is not None:
+            return [pool]
     if ss.session.room.required or (s.pinned and s.pinned.room):
         if not ss.rooms:
             return [
@@ -165,6 +112,65 @@ def _session(prep: Prepared, ss: SessionSlots) -> list[Blocker]:
             detail=(f"the interviewers of {s.label} are never free together inside the candidate's windows"),
         )
     ]
+
+
+def _no_start(prep: Prepared, ss: SessionSlots) -> Blocker:
+    """The session has no start at all, whoever is free: a pin off the horizon or grid, or too long."""
+    s, sid = ss.session, ss.session.id
+    if s.pinned and s.pinned.start is not None:
+        return Blocker(
+            kind="pinned",
+            session=sid,
+            detail=(
+                f"session {s.label} is pinned to {s.pinned.start.isoformat()}, which is outside the horizon "
+                f"or not on the {prep.grid.g}-minute grid"
+            ),
+        )
+    return Blocker(
+        kind="horizon",
+        session=sid,
+        detail=f"the {ss.duration}-minute session {s.label} does not fit in the horizon",
+    )
+
+
+def _pool(prep: Prepared, ss: SessionSlots, mask: Mask, excluded: set[int]) -> Blocker | None:
+    """Why no `ss.need` people of the pool can sit in at once inside `mask`, if that is the reason."""
+    s, sid = ss.session, ss.session.id
+    if len(ss.pool) < ss.need:
+        gone = len([p for p in s.interviewers.pool if p in excluded])
+        return Blocker(
+            kind="pool_exhausted",
+            session=sid,
+            detail=(
+                f"session {s.label} needs {ss.need} interviewer(s) from its pool but only {len(ss.pool)} are "
+                f"eligible ({gone} excluded); add people to the pool"
+            ),
+        )
+    count = np.zeros(prep.grid.slots, dtype=np.int32)
+    cum = {"hours": count.copy(), "busy": count.copy(), "load": count.copy()}
+    for pid in ss.pool:
+        slots = prep.person(pid, ss.duration)
+        cum["hours"] += slots.hours
+        cum["busy"] += slots.hours & slots.clear
+        cum["load"] += slots.free
+    phrases = {
+        "working_hours": "work at the same time inside the candidate's windows (check time zones)",
+        "pool_exhausted": "are free at the same time inside the candidate's windows",
+        "load_limit": "are free and under their interview limits at the same time inside the candidate's windows",
+    }
+    pool_stages: tuple[tuple[str, BlockerKind], ...] = (
+        ("hours", "working_hours"),
+        ("busy", "pool_exhausted"),
+        ("load", "load_limit"),
+    )
+    for attr, kind in pool_stages:
+        if not (mask & (cum[attr] >= ss.need)).any():
+            return Blocker(
+                kind=kind,
+                session=sid,
+                detail=(f"no {ss.need} interviewer(s) from the pool of {s.label} {phrases[kind]}"),
+            )
+    return None
 
 
 def _candidate(prep: Prepared, ss: SessionSlots) -> Blocker:

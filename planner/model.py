@@ -18,7 +18,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from planner.grid import Mask, runs
-from planner.prepare import Prepared
+from planner.prepare import Prepared, SessionSlots
 
 
 def domain(mask: Mask, span: tuple[int, int] | None = None) -> cp_model.Domain:
@@ -115,7 +115,6 @@ def build(prep: Prepared, window: Mask, anchor: Mask | None = None) -> LoopModel
     g = prep.grid.g
     m = cp_model.CpModel()
     n = len(prep.sessions)
-    w = weights(prep)
     allowed: list[Mask] = []
     for ss in prep.sessions:
         assert ss.feasible is not None
@@ -125,11 +124,7 @@ def build(prep: Prepared, window: Mask, anchor: Mask | None = None) -> LoopModel
         allowed.append(mask)
     on = np.flatnonzero(window)
     span = (int(on[0]), int(on[-1]))
-
-    def dom(mask: Mask) -> cp_model.Domain:
-        return domain(mask, span)
-
-    starts = [m.new_int_var_from_domain(dom(a), f"k{i}") for i, a in enumerate(allowed)]
+    starts = [m.new_int_var_from_domain(domain(a, span), f"k{i}") for i, a in enumerate(allowed)]
     durations = [ss.duration for ss in prep.sessions]
     intervals = [m.new_fixed_size_interval_var(g * starts[i], durations[i], f"iv{i}") for i in range(n)]
     m.add_no_overlap(intervals)
@@ -138,90 +133,117 @@ def build(prep: Prepared, window: Mask, anchor: Mask | None = None) -> LoopModel
     loop_start = m.new_int_var(lo, hi, "loop_start")
     m.add_min_equality(loop_start, starts)
     if anchor is not None:
-        m.add_linear_expression_in_domain(loop_start, dom(anchor & window))
+        m.add_linear_expression_in_domain(loop_start, domain(anchor & window, span))
     lm = LoopModel(model=m, start=starts, loop_start=loop_start, span=span)
 
-    terms: list[cp_model.LinearExprT] = []
-    attend: dict[int, list[cp_model.IntVar]] = {}
-    required_in: dict[int, int] = {}
-    for ss in prep.sessions:
-        for pid in ss.required:
-            if pid in required_in:  # one person required twice: no loop can exist
-                m.add_bool_or([])
-            required_in[pid] = ss.index
-    max_load_terms: list[cp_model.LinearExprT] = []
+    seats = _Seats(prep, lm, weights(prep))
     for ss, a in zip(prep.sessions, allowed, strict=True):
-        i = ss.index
-        k = starts[i]
-        for pid in ss.required:
-            slots = prep.person(pid, ss.duration)
-            _soft(lm, k, slots.soft & a, a, None, terms, w)
-            terms.append(w.load * load_cost(prep, pid))
-            max_load_terms.append(prep.load.get(pid, 0) + 1)
-        pool = [pid for pid in ss.pool if pid not in required_in]
-        chosen = []
-        for pid in pool:
-            slots = prep.person(pid, ss.duration)
-            free = slots.free & a
-            if not free.any():
-                continue
-            y = m.new_bool_var(f"y{i}_{pid}")
-            if (free != a).any():
-                m.add_linear_expression_in_domain(k, dom(free)).only_enforce_if(y)
-            _soft(lm, k, slots.soft & free, free, y, terms, w)
-            lm.pool[(i, pid)] = y
-            attend.setdefault(pid, []).append(y)
-            chosen.append(y)
-            terms.append(w.load * load_cost(prep, pid) * y)
-            if w.max_load:
-                max_load_terms.append((prep.load.get(pid, 0) + 1) * y)
-        m.add(sum(chosen) == ss.need)
+        seats.required(ss, a)
+        seats.pool(ss, a)
         if ss.session.trainee is not None:
-            seats = []
-            for pid in ss.trainees:
-                if pid in required_in:
-                    continue
-                slots = prep.person(pid, ss.duration)
-                free = slots.free & a
-                if not free.any():
-                    continue
-                t = m.new_bool_var(f"t{i}_{pid}")
-                if (free != a).any():
-                    m.add_linear_expression_in_domain(k, dom(free)).only_enforce_if(t)
-                _soft(lm, k, slots.soft & free, free, t, terms, w)
-                lm.trainee[(i, pid)] = t
-                attend.setdefault(pid, []).append(t)
-                seats.append(t)
-            if seats:
-                m.add_at_most_one(seats)
-            terms.append(w.trainee * (1 - cp_model.LinearExpr.sum(seats)))
+            seats.trainees(ss, a)
         if ss.rooms and (ss.session.room.required or (ss.session.pinned and ss.session.pinned.room)):
-            options = []
-            for rid in ss.rooms:
-                free = ss.room_free[rid] & a
-                if not free.any():
-                    continue
-                z = m.new_bool_var(f"z{i}_{rid}")
-                if (free != a).any():
-                    m.add_linear_expression_in_domain(k, dom(free)).only_enforce_if(z)
-                lm.room[(i, rid)] = z
-                options.append(z)
-            m.add_exactly_one(options)
-    for seats in attend.values():
-        if len(seats) > 1:
-            m.add_at_most_one(seats)
+            seats.rooms(ss, a)
+    for taken in seats.attend.values():
+        if len(taken) > 1:
+            m.add_at_most_one(taken)
     _break_symmetry(prep, lm, allowed)
 
+    w, terms = seats.w, seats.terms
     idle = _sequence(prep, lm, allowed)
     terms.append(w.idle * idle)
     terms.append(w.start * loop_start)
-    if w.max_load and max_load_terms:
+    if w.max_load and seats.max_load_terms:
         top = m.new_int_var(0, max(prep.load.values() or [0]) + 1, "max_load")
-        m.add_max_equality(top, max_load_terms)
+        m.add_max_equality(top, seats.max_load_terms)
         terms.append(w.max_load * top)
     lm.objective = cp_model.LinearExpr.sum(terms)
     m.minimize(lm.objective)
     return lm
+
+
+class _Seats:
+    """The seat choices of one loop model (required people, pool members, trainees, rooms) and the
+    objective terms they bring, added session by session in a fixed order."""
+
+    def __init__(self, prep: Prepared, lm: LoopModel, w: Weights) -> None:
+        self.prep, self.lm, self.m, self.w = prep, lm, lm.model, w
+        self.terms: list[cp_model.LinearExprT] = []
+        self.max_load_terms: list[cp_model.LinearExprT] = []
+        self.attend: dict[int, list[cp_model.IntVar]] = {}
+        self.required_in: dict[int, int] = {}
+        for ss in prep.sessions:
+            for pid in ss.required:
+                if pid in self.required_in:  # one person required twice: no loop can exist
+                    self.m.add_bool_or([])
+                self.required_in[pid] = ss.index
+
+    def _dom(self, mask: Mask) -> cp_model.Domain:
+        return domain(mask, self.lm.span)
+
+    def _choice(self, name: str, k: cp_model.IntVar, free: Mask, allowed: Mask) -> cp_model.IntVar:
+        """A seat's boolean; taking it puts the session's start inside `free`."""
+        var = self.m.new_bool_var(name)
+        if (free != allowed).any():
+            self.m.add_linear_expression_in_domain(k, self._dom(free)).only_enforce_if(var)
+        return var
+
+    def required(self, ss: SessionSlots, a: Mask) -> None:
+        k, w = self.lm.start[ss.index], self.w
+        for pid in ss.required:
+            slots = self.prep.person(pid, ss.duration)
+            _soft(self.lm, k, slots.soft & a, a, None, self.terms, w)
+            self.terms.append(w.load * load_cost(self.prep, pid))
+            self.max_load_terms.append(self.prep.load.get(pid, 0) + 1)
+
+    def pool(self, ss: SessionSlots, a: Mask) -> None:
+        i, k, w = ss.index, self.lm.start[ss.index], self.w
+        chosen = []
+        for pid in [pid for pid in ss.pool if pid not in self.required_in]:
+            slots = self.prep.person(pid, ss.duration)
+            free = slots.free & a
+            if not free.any():
+                continue
+            y = self._choice(f"y{i}_{pid}", k, free, a)
+            _soft(self.lm, k, slots.soft & free, free, y, self.terms, w)
+            self.lm.pool[(i, pid)] = y
+            self.attend.setdefault(pid, []).append(y)
+            chosen.append(y)
+            self.terms.append(w.load * load_cost(self.prep, pid) * y)
+            if w.max_load:
+                self.max_load_terms.append((self.prep.load.get(pid, 0) + 1) * y)
+        self.m.add(sum(chosen) == ss.need)
+
+    def trainees(self, ss: SessionSlots, a: Mask) -> None:
+        i, k = ss.index, self.lm.start[ss.index]
+        seats = []
+        for pid in ss.trainees:
+            if pid in self.required_in:
+                continue
+            slots = self.prep.person(pid, ss.duration)
+            free = slots.free & a
+            if not free.any():
+                continue
+            t = self._choice(f"t{i}_{pid}", k, free, a)
+            _soft(self.lm, k, slots.soft & free, free, t, self.terms, self.w)
+            self.lm.trainee[(i, pid)] = t
+            self.attend.setdefault(pid, []).append(t)
+            seats.append(t)
+        if seats:
+            self.m.add_at_most_one(seats)
+        self.terms.append(self.w.trainee * (1 - cp_model.LinearExpr.sum(seats)))
+
+    def rooms(self, ss: SessionSlots, a: Mask) -> None:
+        i, k = ss.index, self.lm.start[ss.index]
+        options = []
+        for rid in ss.rooms:
+            free = ss.room_free[rid] & a
+            if not free.any():
+                continue
+            z = self._choice(f"z{i}_{rid}", k, free, a)
+            self.lm.room[(i, rid)] = z
+            options.append(z)
+        self.m.add_exactly_one(options)
 
 
 def _break_symmetry(prep: Prepared, lm: LoopModel, allowed: list[Mask]) -> None:
@@ -272,6 +294,30 @@ def _soft(
     terms.append(w.soft * flag)
 
 
+def _days(
+    prep: Prepared, lm: LoopModel, allowed: list[Mask], days_used: list[int], max_days: int
+) -> list[cp_model.IntVar]:
+    """Each session's candidate-local date as a variable, and at most `max_days` dates used."""
+    m = lm.model
+    day: list[cp_model.IntVar] = []
+    used = {d: m.new_bool_var(f"used{d}") for d in days_used}
+    for i, a in enumerate(allowed):
+        on_day = {}
+        for d in np.unique(prep.cand_day[a]):
+            b = m.new_bool_var(f"b{i}_{d}")
+            m.add_linear_expression_in_domain(
+                lm.start[i], domain(a & (prep.cand_day == d), lm.span)
+            ).only_enforce_if(b)
+            m.add_implication(b, used[int(d)])
+            on_day[int(d)] = b
+        m.add_exactly_one(on_day.values())
+        dv = m.new_int_var(days_used[0], days_used[-1], f"day{i}")
+        m.add(dv == sum(d * b for d, b in on_day.items()))
+        day.append(dv)
+    m.add(sum(used.values()) <= max_days)
+    return day
+
+
 def _sequence(prep: Prepared, lm: LoopModel, allowed: list[Mask]) -> cp_model.LinearExprT:
     """Order and gap rules; returns the candidate's idle minutes between consecutive same-date sessions."""
     m, g = lm.model, prep.grid.g
@@ -281,23 +327,7 @@ def _sequence(prep: Prepared, lm: LoopModel, allowed: list[Mask]) -> cp_model.Li
     days_used = sorted({int(d) for a in allowed for d in np.unique(prep.cand_day[a])})
     one_day = len(days_used) == 1
     max_days = 1 if (loop.same_day or loop.max_days == 1) else loop.max_days
-    day: list[cp_model.IntVar] = []
-    if not one_day:
-        used = {d: m.new_bool_var(f"used{d}") for d in days_used}
-        for i, a in enumerate(allowed):
-            on_day = {}
-            for d in np.unique(prep.cand_day[a]):
-                b = m.new_bool_var(f"b{i}_{d}")
-                m.add_linear_expression_in_domain(
-                    lm.start[i], domain(a & (prep.cand_day == d), lm.span)
-                ).only_enforce_if(b)
-                m.add_implication(b, used[int(d)])
-                on_day[int(d)] = b
-            m.add_exactly_one(on_day.values())
-            dv = m.new_int_var(days_used[0], days_used[-1], f"day{i}")
-            m.add(dv == sum(d * b for d, b in on_day.items()))
-            day.append(dv)
-        m.add(sum(used.values()) <= max_days)
+    day = [] if one_day else _days(prep, lm, allowed, days_used, max_days)
     start = [g * k for k in lm.start]
     end = [g * lm.start[i] + dur[i] for i in range(n)]
     if n == 1:

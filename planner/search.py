@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -67,28 +68,127 @@ def plan(
     windows = _windows(prep)
     if not decompose and windows:
         windows = [Window(index=0, mask=np.ones(prep.grid.slots, dtype=bool), anchor=None, complete=True)]
-    stats = Stats()
-    found: list[Found] = []
-    incomplete = False
-
     # until the first option is found a solve may use all the time left; later ones are capped so that
     # one hard window cannot starve the others (their options stay valid, just not proven best)
     follow_up = max(0.15, time_limit / (3 * max(1, want)))
+    search = _Search(prep, windows, want=want, workers=workers, deadline=deadline, follow_up=follow_up)
+    scanned = search.best_per_window(problem)
+    search.more_starts()
+    found = search.ranked()
+    all_scanned = scanned >= len(windows)
+    status = _status(problem, windows, found, all_scanned=all_scanned, incomplete=search.incomplete)
+    blockers = []
+    if explain_blockers:
+        blockers = explain(
+            prep,
+            found=len(found),
+            want=want,
+            exhausted=not search.incomplete and all_scanned,
+            deadline=deadline,
+        )
+    search.stats.wall_ms = int((time.perf_counter() - began) * 1000)
+    return Plan(status=status, options=[f.option for f in found], blockers=blockers, stats=search.stats)
 
-    def remaining() -> float:
-        return deadline - time.perf_counter()
 
-    def run(win: Window, spread: int, cutoff: int | None = None) -> Found | None:
-        nonlocal incomplete
+class _Search:
+    """The solves of one `plan` call: the windows, the options found so far and the time left."""
+
+    def __init__(
+        self,
+        prep: Prepared,
+        windows: list[Window],
+        *,
+        want: int,
+        workers: int,
+        deadline: float,
+        follow_up: float,
+    ) -> None:
+        self.prep, self.windows, self.want, self.workers = prep, windows, want, workers
+        self.deadline, self.follow_up = deadline, follow_up
+        self.stats = Stats()
+        self.found: list[Found] = []
+        self.incomplete = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def best_per_window(self, problem: Problem) -> int:
+        """Round 1: the best loop per window, in order; returns how many windows were scanned.
+
+        When nothing was found and some scanned window was incomplete, one model over the whole horizon
+        is added and solved too.
+        """
+        found, want = self.found, self.want
+        scanned = 0
+        for win in self.windows:
+            if (
+                len(found) >= want
+                and problem.objective == "earliest"
+                and all(f.option.score.soft_conflicts == 0 for f in found)
+            ):
+                break
+            scanned += 1
+            totals = sorted(f.total for f in found)
+            hit = self.run(win, 1, cutoff=totals[want - 1] - 1 if len(totals) >= want else None)
+            if hit:
+                found.append(hit)
+        fallback_needed = not found and self.windows and not all(w.complete for w in self.windows[:scanned])
+        if fallback_needed and self.remaining() > 0:
+            full = Window(
+                index=len(self.windows),
+                mask=np.ones(self.prep.grid.slots, dtype=bool),
+                anchor=None,
+                complete=True,
+            )
+            self.windows.append(full)
+            hit = self.run(full, 1)
+            if hit:
+                found.append(hit)
+            scanned = len(self.windows)
+        return scanned
+
+    def more_starts(self) -> None:
+        """Later rounds: more starts in the windows that have loops, best windows first."""
+        found, windows = self.found, self.windows
+        spread = max(2, -(-SPREAD_MINUTES // self.prep.grid.g))
+        while len(found) < self.want and self.remaining() > 0:
+            productive = sorted(
+                {f.window for f in found if not windows[f.window].exhausted},
+                key=lambda w: min(f.total for f in found if f.window == w),
+            )
+            if not productive:
+                break
+            progress = False
+            for w in productive:
+                if len(found) >= self.want or self.remaining() <= 0:
+                    break
+                hit = self.run(windows[w], spread) or self.run(windows[w], 1)
+                if hit:
+                    found.append(hit)
+                    progress = True
+            if not progress:
+                break
+
+    def ranked(self) -> list[Found]:
+        """The best `want` options, ranked 1..n."""
+        self.found.sort(key=lambda f: (f.total, f.option.start))
+        found = self.found[: self.want]
+        for rank, f in enumerate(found, start=1):
+            f.option.rank = rank
+        return found
+
+    def run(self, win: Window, spread: int, cutoff: int | None = None) -> Found | None:
+        """One solve of a window's model: a new loop start at least `spread` slots from those taken."""
+        prep, stats = self.prep, self.stats
         if not win.built:
             win.model = build(prep, win.mask, win.anchor)
             win.built = True
             if win.model is not None:
                 stats.variables += len(win.model.model.proto.variables)
         lm = win.model
-        if lm is None or win.exhausted or remaining() <= 0:
+        if lm is None or win.exhausted or self.remaining() <= 0:
             if lm is not None and not win.exhausted:
-                incomplete = True
+                self.incomplete = True
                 win.proven = win.proven and bool(win.starts)
             return None
         if cutoff is not None:
@@ -100,11 +200,11 @@ def plan(
             ls = cut.get_int_var_from_proto_index(lm.loop_start.index)
             LoopModel(model=cut, start=[], loop_start=ls).exclude_start_all(win.starts, spread)
         solver = cp_model.CpSolver()
-        solver.parameters.num_workers = workers
+        solver.parameters.num_workers = self.workers
         solver.parameters.cp_model_probing_level = 0  # probing costs more than it saves on these models
         solver.parameters.symmetry_level = 0
-        cap = follow_up if found else remaining()
-        solver.parameters.max_time_in_seconds = max(0.01, min(remaining(), cap))
+        cap = self.follow_up if self.found else self.remaining()
+        solver.parameters.max_time_in_seconds = max(0.01, min(self.remaining(), cap))
         first_solve = not win.starts
         status = solver.solve(cut)
         stats.solutions_seen += 1 if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0
@@ -113,7 +213,7 @@ def plan(
                 win.exhausted = True
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            incomplete = True
+            self.incomplete = True
             win.proven = win.proven and not first_solve
             return None
         if status != cp_model.OPTIMAL and first_solve:
@@ -125,75 +225,23 @@ def plan(
         _hint(lm, solver)
         return Found(option=option, total=total, window=win.index)
 
-    # round 1: best loop per window
-    scanned = 0
-    for win in windows:
-        if (
-            len(found) >= want
-            and problem.objective == "earliest"
-            and all(f.option.score.soft_conflicts == 0 for f in found)
-        ):
-            break
-        scanned += 1
-        totals = sorted(f.total for f in found)
-        hit = run(win, 1, cutoff=totals[want - 1] - 1 if len(totals) >= want else None)
-        if hit:
-            found.append(hit)
-    fallback_needed = not found and windows and not all(w.complete for w in windows[:scanned])
-    if fallback_needed and remaining() > 0:
-        full = Window(
-            index=len(windows), mask=np.ones(prep.grid.slots, dtype=bool), anchor=None, complete=True
-        )
-        windows.append(full)
-        hit = run(full, 1)
-        if hit:
-            found.append(hit)
-        scanned = len(windows)
-    # later rounds: more starts in the windows that have loops, best windows first
-    spread = max(2, -(-SPREAD_MINUTES // prep.grid.g))
-    while len(found) < want and remaining() > 0:
-        productive = sorted(
-            {f.window for f in found if not windows[f.window].exhausted},
-            key=lambda w: min(f.total for f in found if f.window == w),
-        )
-        if not productive:
-            break
-        progress = False
-        for w in productive:
-            if len(found) >= want or remaining() <= 0:
-                break
-            hit = run(windows[w], spread) or run(windows[w], 1)
-            if hit:
-                found.append(hit)
-                progress = True
-        if not progress:
-            break
 
-    found.sort(key=lambda f: (f.total, f.option.start))
-    found = found[:want]
-    for rank, f in enumerate(found, start=1):
-        f.option.rank = rank
-    all_scanned = scanned >= len(windows)
-    if found:
-        best = windows[found[0].window]
-        if best.anchor is None and bool(best.mask.all()):
-            rivals = [best]  # one model over the whole horizon
-        elif problem.objective == "earliest" and found[0].option.score.soft_conflicts == 0:
-            # nothing in a later window can beat it: only the windows up to its own must be settled
-            rivals = windows[: best.index + 1]
-        else:
-            rivals = windows if all_scanned else []
-        settled = bool(rivals) and all(w.proven and w.complete for w in rivals)
-        status = "optimal" if settled else "feasible"
+def _status(
+    problem: Problem, windows: list[Window], found: list[Found], *, all_scanned: bool, incomplete: bool
+) -> Literal["optimal", "feasible", "infeasible", "unknown"]:
+    """Optimal when every window that could hold a better loop was solved to the end."""
+    if not found:
+        return "unknown" if incomplete else "infeasible"
+    best = windows[found[0].window]
+    if best.anchor is None and bool(best.mask.all()):
+        rivals = [best]  # one model over the whole horizon
+    elif problem.objective == "earliest" and found[0].option.score.soft_conflicts == 0:
+        # nothing in a later window can beat it: only the windows up to its own must be settled
+        rivals = windows[: best.index + 1]
     else:
-        status = "unknown" if incomplete else "infeasible"
-    blockers = []
-    if explain_blockers:
-        blockers = explain(
-            prep, found=len(found), want=want, exhausted=not incomplete and all_scanned, deadline=deadline
-        )
-    stats.wall_ms = int((time.perf_counter() - began) * 1000)
-    return Plan(status=status, options=[f.option for f in found], blockers=blockers, stats=stats)
+        rivals = windows if all_scanned else []
+    settled = bool(rivals) and all(w.proven and w.complete for w in rivals)
+    return "optimal" if settled else "feasible"
 
 
 def _windows(prep: Prepared) -> list[Window]:

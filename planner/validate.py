@@ -7,15 +7,29 @@ on every option the planner returns.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from models.scheduling import Interval, Interviewer, Option, Plan, Problem, Session
+from models.scheduling import (
+    Candidate,
+    Interval,
+    Interviewer,
+    Option,
+    Placement,
+    Plan,
+    Problem,
+    Room,
+    Session,
+)
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Report = Callable[[str, str], None]  # (rule, detail) about one session of the option being checked
 
 
 @dataclass(frozen=True)
@@ -65,10 +79,6 @@ def validate_option(problem: Problem, option: Option) -> list[Violation]:
         out.append(Violation(rule=rule, detail=detail, option=rank, session=session))
 
     sessions = {s.id: s for s in problem.sessions}
-    people = {p.id: p for p in problem.interviewers}
-    rooms = {r.id: r for r in problem.rooms}
-    cand = problem.candidate
-    czone = ZoneInfo(cand.time_zone)
     placed = Counter(pl.session for pl in option.placements)
     for sid in sessions:
         if placed[sid] != 1:
@@ -78,97 +88,127 @@ def validate_option(problem: Problem, option: Option) -> list[Violation]:
             bad("sessions", "unknown session", sid)
     if out:
         return out
+    people = {p.id: p for p in problem.interviewers}
+    rooms = {r.id: r for r in problem.rooms}
     seats: Counter[int] = Counter()
     for pl in option.placements:
         s: Session = sessions[pl.session]
-        sid = s.id
-        if pl.end - pl.start != timedelta(minutes=s.duration_minutes):
-            bad("duration", f"lasts {pl.end - pl.start}, expected {s.duration_minutes} minutes", sid)
-        offset = (pl.start - problem.horizon.start).total_seconds()
-        if offset % (problem.granularity_minutes * 60) != 0:
-            bad("grid", f"starts {offset / 60:g} minutes after the horizon start, not on the grid", sid)
-        if pl.start < problem.horizon.start or pl.end > problem.horizon.end:
-            bad("horizon", "outside the horizon", sid)
-        if cand.availability is not None and not _inside_any(pl.start, pl.end, cand.availability):
-            bad("candidate_window", "not inside one of the candidate's availability windows", sid)
-        if cand.hours is not None:
-            day = pl.start.astimezone(czone).date()
-            if not (
-                _wall(day, cand.hours.start, czone) <= pl.start
-                and pl.end <= _wall(day, cand.hours.end, czone)
-            ):
-                bad("candidate_hours", "outside the candidate's local hours", sid)
-        if any(_overlaps(pl.start, pl.end, b.start, b.end) for b in cand.busy):
-            bad("candidate_busy", "overlaps the candidate's busy time", sid)
-        pin = s.pinned
-        if pin and pin.start is not None and pl.start != pin.start:
-            bad("pinned", f"pinned to {pin.start.isoformat()}", sid)
-        if pin and pin.interviewers and not set(pin.interviewers) <= set(pl.interviewers):
-            bad("pinned", f"pinned interviewers {pin.interviewers} missing", sid)
-        if pin and pin.room is not None and pl.room != pin.room:
-            bad("pinned", f"pinned to room {pin.room}", sid)
-        # interviewers
-        spec = s.interviewers
-        count = spec.count if spec.count is not None else len(spec.required)
-        if len(pl.interviewers) != count or len(set(pl.interviewers)) != len(pl.interviewers):
-            bad("interviewers", f"{len(pl.interviewers)} distinct interviewer(s) expected {count}", sid)
-        missing = set(spec.required) - set(pl.interviewers)
-        if missing:
-            bad("interviewers", f"required {sorted(missing)} missing", sid)
-        allowed = set(spec.required) | set(spec.pool) | set(pin.interviewers or [] if pin else [])
-        stray = set(pl.interviewers) - allowed
-        if stray:
-            bad("interviewers", f"{sorted(stray)} are neither required nor in the pool", sid)
+        here = functools.partial(bad, session=s.id)
+        _time_rules(problem, s, pl, here)
+        _candidate_rules(problem.candidate, pl, here)
+        _pin_rules(s, pl, here)
+        count = _interviewer_rules(s, pl, here)
         attendees = list(pl.interviewers)
         if pl.trainee is not None:
             if s.trainee is None or pl.trainee not in s.trainee.pool:
-                bad("trainee", f"trainee {pl.trainee} is not in the session's trainee pool", sid)
+                here("trainee", f"trainee {pl.trainee} is not in the session's trainee pool")
             attendees.append(pl.trainee)
         for pid in attendees:
             seats[pid] += 1
-            if pid in problem.exclude_interviewers:
-                bad("excluded", f"interviewer {pid} is excluded", sid)
-            who = people.get(pid)
-            if who is None:
-                bad("interviewers", f"interviewer {pid} is unknown", sid)
-                continue
-            if not _in_working_hours(who, pl.start, pl.end):
-                bad("working_hours", f"outside interviewer {pid}'s working hours", sid)
-            pad = timedelta(minutes=who.buffer_minutes)
-            hard = [b for b in who.busy if not b.soft] + list(who.existing_interviews)
-            if any(_overlaps(pl.start - pad, pl.end + pad, b.start, b.end) for b in hard):
-                bad("busy", f"interviewer {pid} is busy (buffer {who.buffer_minutes} min)", sid)
-            zone = ZoneInfo(who.time_zone)
-            day = pl.start.astimezone(zone).date()
-            existing = [e.start.astimezone(zone).date() for e in who.existing_interviews]
-            if who.max_per_day is not None and sum(d == day for d in existing) + 1 > who.max_per_day:
-                bad("load_limit", f"interviewer {pid} over max_per_day on {day}", sid)
-            week = day.isocalendar()[:2]
-            if (
-                who.max_per_week is not None
-                and sum(d.isocalendar()[:2] == week for d in existing) + 1 > who.max_per_week
-            ):
-                bad("load_limit", f"interviewer {pid} over max_per_week in week {week}", sid)
-        # room
-        if s.room.required and pl.room is None:
-            bad("room", "a room is required", sid)
-        if pl.room is not None:
-            room = rooms.get(pl.room)
-            if room is None:
-                bad("room", f"unknown room {pl.room}", sid)
-            else:
-                need = s.room.min_capacity
-                if need is None:
-                    need = count + (1 if s.trainee is not None else 0) + 1
-                if s.room.required and room.capacity < need:
-                    bad("room", f"room {room.id} holds {room.capacity}, needs {need}", sid)
-                if any(_overlaps(pl.start, pl.end, b.start, b.end) for b in room.busy):
-                    bad("room", f"room {room.id} is busy", sid)
+            _attendee_rules(problem, people.get(pid), pid, pl, here)
+        _room_rules(s, pl, rooms, count, here)
     for pid, n in seats.items():
         if n > 1:
             bad("one_seat", f"person {pid} attends {n} sessions of the loop")
     out.extend(_loop_rules(problem, option))
     return out
+
+
+def _time_rules(problem: Problem, s: Session, pl: Placement, bad: Report) -> None:
+    """Duration, grid and horizon."""
+    if pl.end - pl.start != timedelta(minutes=s.duration_minutes):
+        bad("duration", f"lasts {pl.end - pl.start}, expected {s.duration_minutes} minutes")
+    offset = (pl.start - problem.horizon.start).total_seconds()
+    if offset % (problem.granularity_minutes * 60) != 0:
+        bad("grid", f"starts {offset / 60:g} minutes after the horizon start, not on the grid")
+    if pl.start < problem.horizon.start or pl.end > problem.horizon.end:
+        bad("horizon", "outside the horizon")
+
+
+def _candidate_rules(cand: Candidate, pl: Placement, bad: Report) -> None:
+    """The candidate's availability windows, local hours and busy time."""
+    if cand.availability is not None and not _inside_any(pl.start, pl.end, cand.availability):
+        bad("candidate_window", "not inside one of the candidate's availability windows")
+    if cand.hours is not None:
+        czone = ZoneInfo(cand.time_zone)
+        day = pl.start.astimezone(czone).date()
+        if not (
+            _wall(day, cand.hours.start, czone) <= pl.start and pl.end <= _wall(day, cand.hours.end, czone)
+        ):
+            bad("candidate_hours", "outside the candidate's local hours")
+    if any(_overlaps(pl.start, pl.end, b.start, b.end) for b in cand.busy):
+        bad("candidate_busy", "overlaps the candidate's busy time")
+
+
+def _pin_rules(s: Session, pl: Placement, bad: Report) -> None:
+    pin = s.pinned
+    if pin and pin.start is not None and pl.start != pin.start:
+        bad("pinned", f"pinned to {pin.start.isoformat()}")
+    if pin and pin.interviewers and not set(pin.interviewers) <= set(pl.interviewers):
+        bad("pinned", f"pinned interviewers {pin.interviewers} missing")
+    if pin and pin.room is not None and pl.room != pin.room:
+        bad("pinned", f"pinned to room {pin.room}")
+
+
+def _interviewer_rules(s: Session, pl: Placement, bad: Report) -> int:
+    """How many, who is required and who may sit in; returns the number of interviewers the session needs."""
+    spec = s.interviewers
+    pin = s.pinned
+    count = spec.count if spec.count is not None else len(spec.required)
+    if len(pl.interviewers) != count or len(set(pl.interviewers)) != len(pl.interviewers):
+        bad("interviewers", f"{len(pl.interviewers)} distinct interviewer(s) expected {count}")
+    missing = set(spec.required) - set(pl.interviewers)
+    if missing:
+        bad("interviewers", f"required {sorted(missing)} missing")
+    allowed = set(spec.required) | set(spec.pool) | set(pin.interviewers or [] if pin else [])
+    stray = set(pl.interviewers) - allowed
+    if stray:
+        bad("interviewers", f"{sorted(stray)} are neither required nor in the pool")
+    return count
+
+
+def _attendee_rules(problem: Problem, who: Interviewer | None, pid: int, pl: Placement, bad: Report) -> None:
+    """One interviewer or trainee: excluded, known, working hours, busy time (with buffers), load limits."""
+    if pid in problem.exclude_interviewers:
+        bad("excluded", f"interviewer {pid} is excluded")
+    if who is None:
+        bad("interviewers", f"interviewer {pid} is unknown")
+        return
+    if not _in_working_hours(who, pl.start, pl.end):
+        bad("working_hours", f"outside interviewer {pid}'s working hours")
+    pad = timedelta(minutes=who.buffer_minutes)
+    hard = [b for b in who.busy if not b.soft] + list(who.existing_interviews)
+    if any(_overlaps(pl.start - pad, pl.end + pad, b.start, b.end) for b in hard):
+        bad("busy", f"interviewer {pid} is busy (buffer {who.buffer_minutes} min)")
+    zone = ZoneInfo(who.time_zone)
+    day = pl.start.astimezone(zone).date()
+    existing = [e.start.astimezone(zone).date() for e in who.existing_interviews]
+    if who.max_per_day is not None and sum(d == day for d in existing) + 1 > who.max_per_day:
+        bad("load_limit", f"interviewer {pid} over max_per_day on {day}")
+    week = day.isocalendar()[:2]
+    if (
+        who.max_per_week is not None
+        and sum(d.isocalendar()[:2] == week for d in existing) + 1 > who.max_per_week
+    ):
+        bad("load_limit", f"interviewer {pid} over max_per_week in week {week}")
+
+
+def _room_rules(s: Session, pl: Placement, rooms: dict[str, Room], count: int, bad: Report) -> None:
+    if s.room.required and pl.room is None:
+        bad("room", "a room is required")
+    if pl.room is None:
+        return
+    room = rooms.get(pl.room)
+    if room is None:
+        bad("room", f"unknown room {pl.room}")
+        return
+    need = s.room.min_capacity
+    if need is None:
+        need = count + (1 if s.trainee is not None else 0) + 1
+    if s.room.required and room.capacity < need:
+        bad("room", f"room {room.id} holds {room.capacity}, needs {need}")
+    if any(_overlaps(pl.start, pl.end, b.start, b.end) for b in room.busy):
+        bad("room", f"room {room.id} is busy")
 
 
 def _loop_rules(problem: Problem, option: Option) -> list[Violation]:

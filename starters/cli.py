@@ -1,10 +1,15 @@
-"""The `hireflow` command line. Each command group lives in its own module and registers itself here."""
+"""The `hireflow` command line. Each command group lives in its own module and registers itself here.
+
+Loading the CLI defines the commands and nothing more: each command imports what it needs (the dev
+stack, the worker, the web app, the sandbox, OR-Tools) when it runs, so `hireflow --help` starts at
+once. `tests/test_cli_startup.py` holds this; `benchmarks/cli_startup.py` measures it.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from integrations.calendar.timezones import use_pinned_tzdata
+from models.time_zones import use_pinned_tzdata
 from starters import demo_cmd, dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
 
 app = typer.Typer(

@@ -52,11 +52,12 @@ from models.settings import Settings
 from models.time_zones import to_iana
 from sandbox.calendars import default_rooms
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.maildir import list_messages
 from starters.demo_browser import CandidateBrowser, DemoError, PageOption, ParsedPage
 from starters.demo_mailbox import Mail, Mailbox, read_mail
 from starters.devstack import DevStack, DevStackConfig
+from starters.maildir import list_messages
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, trigger_mention_watch
+from starters.stack_options import DEMO_STATE_DIR
 from workflows.scheduling import SchedulingWorkflow
 
 Scenario = Literal["book", "reschedule", "decline", "escalate"]
@@ -66,7 +67,7 @@ SCENARIOS: dict[str, str] = {
     "decline": "the candidate books, then an interviewer declines in their calendar and is replaced",
     "escalate": "the candidate never answers: two reminders, then the recruiter is asked to step in",
 }
-DEFAULT_STATE_DIR = Path(".hireflow/demo")
+DEFAULT_STATE_DIR = DEMO_STATE_DIR  # defined with the command's options, which must load fast
 MARKER = ".hireflow-demo"
 APPLICATION_ATTEMPTS = 4
 CAST_SCAN = 12

@@ -82,8 +82,30 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
+        self._form_part(tag, a)
+        if tag not in self.CAPTURED:
+            return
         page = self.page
         classes = set(a.get("class", "").split())
+        purpose: str | None = None
+        if tag in ("title", "h1", "button", "legend"):
+            purpose = tag
+        elif tag == "a":
+            page.links.append(Link(a.get("href", "")))
+            purpose = "a"
+        elif tag == "span" and "when" in classes and page.options:
+            purpose = "when"
+        elif tag == "div" and "notice" in classes:
+            purpose = "notice"
+        elif tag == "p" and "status" in classes:
+            purpose = "message"
+        self._open.append((tag, purpose))
+        if purpose:
+            self._text[purpose] = []
+
+    def _form_part(self, tag: str, a: dict[str, str]) -> None:
+        """A meta refresh, a form or one of its fields."""
+        page = self.page
         if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
             try:
                 page.refresh = float(a.get("content", "0").split(";")[0])
@@ -101,23 +123,6 @@ class _PageParser(HTMLParser):
                 form.fields[name] = a.get("value", "")
         elif tag == "textarea" and page.forms and a.get("name"):
             page.forms[-1].fields[a["name"]] = ""
-        if tag not in self.CAPTURED:
-            return
-        purpose: str | None = None
-        if tag in ("title", "h1", "button", "legend"):
-            purpose = tag
-        elif tag == "a":
-            page.links.append(Link(a.get("href", "")))
-            purpose = "a"
-        elif tag == "span" and "when" in classes and page.options:
-            purpose = "when"
-        elif tag == "div" and "notice" in classes:
-            purpose = "notice"
-        elif tag == "p" and "status" in classes:
-            purpose = "message"
-        self._open.append((tag, purpose))
-        if purpose:
-            self._text[purpose] = []
 
     def handle_endtag(self, tag: str) -> None:
         if not self._open or self._open[-1][0] != tag:

@@ -1,21 +1,22 @@
-"""`hireflow demo`: the narrated end-to-end demo on the embedded stack (what `make demo` runs)."""
+"""`hireflow demo`: the narrated end-to-end demo on the embedded stack (what `make demo` runs).
+
+The demo and its stack are imported when the command runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from integrations.logs import configure_logging
 from starters import stack_options as opt
-from starters.demo import DEFAULT_STATE_DIR, DemoError, DemoOptions, Timeline, prepare_state_dir, run_demo
-from starters.devstack import DevStackConfig
-from starters.leftovers import stop_leftovers
-from starters.ports import PortInUseError, ensure_ports_free
-from starters.processes import ProcessFailedError
+from starters.stack_options import DEMO_STATE_DIR as DEFAULT_STATE_DIR
+
+if TYPE_CHECKING:
+    from starters.demo import DemoOptions
 
 
 class ScenarioChoice(StrEnum):
@@ -27,6 +28,8 @@ class ScenarioChoice(StrEnum):
 
 def log_to_file(path: Path) -> None:
     """Send this process's logs (worker, web app, stack) to `path` as JSON lines, off the terminal."""
+    from integrations.logs import configure_logging
+
     configure_logging(fmt="json")
     root = logging.getLogger()
     handler = logging.FileHandler(path, encoding="utf-8")
@@ -36,6 +39,10 @@ def log_to_file(path: Path) -> None:
 
 
 async def _run(options: DemoOptions) -> int:
+    from starters.demo import DemoError, Timeline, run_demo
+    from starters.ports import PortInUseError
+    from starters.processes import ProcessFailedError
+
     timeline = Timeline(echo=typer.echo)
     logs = options.stack.state_dir / "logs"
     try:
@@ -84,6 +91,13 @@ def register(app: typer.Typer) -> None:
         candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
         """Run the scheduling demo: a recruiter's @mention, the candidate on the real page, a narrated timeline."""
+        import asyncio
+
+        from starters.demo import DemoError, DemoOptions, prepare_state_dir
+        from starters.devstack import DevStackConfig
+        from starters.leftovers import stop_leftovers
+        from starters.ports import PortInUseError, ensure_ports_free
+
         config = DevStackConfig(
             state_dir=state_dir,
             host=host,

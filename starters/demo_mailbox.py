@@ -11,7 +11,7 @@ from pathlib import Path
 import icalendar
 
 from integrations.mail.inbound import body_text
-from sandbox.mail.maildir import list_messages, read_message
+from starters.maildir import list_messages, read_message
 
 
 @dataclass

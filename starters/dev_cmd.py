@@ -1,20 +1,27 @@
-"""`hireflow dev`: the whole embedded stack on loopback until Ctrl-C."""
+"""`hireflow dev`: the whole embedded stack on loopback until Ctrl-C.
+
+The stack (Temporal, sandbox, worker, web app) is imported when the command runs, not when the CLI
+loads: `hireflow --help` stays fast.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from integrations.logs import configure_logging
 from starters import stack_options as opt
-from starters.devstack import DevStack, DevStackConfig
-from starters.ports import PortInUseError
-from starters.processes import ProcessFailedError
+
+if TYPE_CHECKING:
+    from starters.devstack import DevStackConfig
 
 
 async def _run(config: DevStackConfig) -> int:
+    from starters.devstack import DevStack
+    from starters.ports import PortInUseError
+    from starters.processes import ProcessFailedError
+
     try:
         async with DevStack(config) as stack:
             width = max(len(e.name) for e in stack.endpoints)
@@ -54,6 +61,11 @@ def register(app: typer.Typer) -> None:
         candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
         """Run the embedded stack: Temporal with its Web UI, Greenhouse sandbox, Radicale, SMTP sink, web app, worker."""
+        import asyncio
+
+        from integrations.logs import configure_logging
+        from starters.devstack import DevStackConfig
+
         configure_logging()
         config = DevStackConfig(
             state_dir=state_dir,

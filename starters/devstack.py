@@ -21,7 +21,6 @@ import httpx
 from pydantic import SecretStr
 
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleServer
 from integrations.logs import get_logger
 from integrations.mail.inbound import InboundReply
 from integrations.org_store import OrgConfigStore
@@ -29,9 +28,10 @@ from models.settings import Settings
 from models.store import create_engine_for, init_db
 from sandbox.calendars import default_rooms, seed_calendars
 from sandbox.greenhouse.seed import SeedSummary
-from sandbox.mail.smtp_sink import SmtpSink
+from sandbox.radicale.server import RadicaleServer
 from starters.dev_seed import org_config_rows
 from starters.leftovers import stop_leftovers
+from starters.mail_sink import SmtpSink
 from starters.ports import ensure_ports_free
 from starters.processes import ManagedProcess
 from starters.run_records import run_dir

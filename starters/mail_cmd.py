@@ -1,4 +1,7 @@
-"""`hireflow mail list|show|sink`: read what the embedded SMTP sink received (its Maildir), or run it."""
+"""`hireflow mail list|show|sink`: read what the embedded SMTP sink received (its Maildir), or run it.
+
+What each command needs is imported when it runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,14 @@ from pathlib import Path
 
 import typer
 
-from integrations.mail.ics import parse_ics
-from integrations.mail.inbound import body_text
-from models.settings import get_settings
-from sandbox.mail.maildir import list_messages, read_message, read_raw
-
 mail_app = typer.Typer(help="Read mail caught by the embedded SMTP sink.", no_args_is_help=True)
 
 MaildirOption = typer.Option(None, "--maildir", help="Maildir to read (default: HIREFLOW state dir /mail).")
 
 
 def _maildir(path: Path | None) -> Path:
+    from models.settings import get_settings
+
     return path if path is not None else get_settings().resolved_maildir()
 
 
@@ -33,6 +33,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List received messages, oldest first."""
+    from starters.maildir import list_messages
+
     try:
         items = list_messages(_maildir(maildir))
     except FileNotFoundError as exc:
@@ -57,6 +59,10 @@ def show_cmd(
     raw: bool = typer.Option(False, "--raw", help="Print the stored RFC 5322 bytes."),
 ) -> None:
     """Show one message: headers, plain-text body and any calendar invitation."""
+    from integrations.mail.ics import parse_ics
+    from integrations.mail.inbound import body_text
+    from starters.maildir import read_message, read_raw
+
     path = _maildir(maildir)
     try:
         if raw:
@@ -98,7 +104,8 @@ def sink_cmd(
     import asyncio
 
     from integrations.logs import configure_logging, get_logger
-    from sandbox.mail.smtp_sink import SmtpSink
+    from models.settings import get_settings
+    from starters.mail_sink import SmtpSink
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)

@@ -1,16 +1,19 @@
-"""`hireflow plan PROBLEM.json`: run the planner offline on an exported problem and print the plan JSON."""
+"""`hireflow plan PROBLEM.json`: run the planner offline on an exported problem and print the plan JSON.
+
+The problem's models and the planner are imported when the command runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from pydantic import ValidationError
 
-from models.scheduling import Problem, plan_json_schema, problem_json_schema
+if TYPE_CHECKING:
+    from models.scheduling import Problem
 
 EXIT_BAD_INPUT = 2
 
@@ -26,6 +29,10 @@ def _field(loc: tuple[int | str, ...]) -> str:
 
 def load_problem(path: Path) -> Problem:
     """Read and validate a problem file; every failure names the file or the field."""
+    from pydantic import ValidationError
+
+    from models.scheduling import Problem
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -60,6 +67,10 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Print the best loop options (hireflow.plan/v1) for a problem (hireflow.problem/v1)."""
+        from pydantic import ValidationError
+
+        from models.scheduling import Problem, plan_json_schema, problem_json_schema
+
         if schema or plan_schema:
             typer.echo(json.dumps(problem_json_schema() if schema else plan_json_schema(), indent=2))
             return

@@ -1,14 +1,17 @@
-"""`hireflow sandbox greenhouse`: run the Greenhouse Harvest v3 sandbox on its own."""
+"""`hireflow sandbox greenhouse`: run the Greenhouse Harvest v3 sandbox on its own.
+
+The sandbox is imported when the command runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import typer
 
-from sandbox.greenhouse.config import SandboxConfig, parse_fault
-from sandbox.greenhouse.server import SandboxServer, serve
+if TYPE_CHECKING:
+    from sandbox.greenhouse.server import SandboxServer
 
 sandbox_app = typer.Typer(help="Local stand-ins for outside services.", no_args_is_help=True)
 
@@ -67,6 +70,11 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run a seeded Greenhouse that speaks Harvest v3 (token endpoint, /v3 reads and writes, webhooks)."""
+        import asyncio
+
+        from sandbox.greenhouse.config import SandboxConfig, parse_fault
+        from sandbox.greenhouse.server import serve
+
         try:
             faults = [parse_fault(spec) for spec in fault]
         except ValueError as exc:

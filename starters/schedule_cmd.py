@@ -1,18 +1,17 @@
-"""`hireflow schedule`, `hireflow status`, `hireflow cancel`: requests from a terminal."""
+"""`hireflow schedule`, `hireflow status`, `hireflow cancel`: requests from a terminal.
+
+The Temporal and Harvest clients are imported when a command runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from integrations.greenhouse.client import HarvestClient
-from models.messages import CommandResult, SchedulingStatusSnapshot
-from models.settings import get_settings
-from starters.requests import RequestError, cancel_request, current_stage_id, request_status, start_scheduling
-from workers.client import connect
+if TYPE_CHECKING:
+    from models.messages import CommandResult, SchedulingStatusSnapshot
 
 
 def _fail(message: str) -> typer.Exit:
@@ -73,6 +72,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Start scheduling an application's stage (or show the request already running)."""
+        import asyncio
+
+        from integrations.greenhouse.client import HarvestClient
+        from models.settings import get_settings
+        from starters.requests import RequestError, current_stage_id, start_scheduling
+        from workers.client import connect
+
         settings = get_settings()
 
         async def run() -> dict[str, Any]:
@@ -106,6 +112,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Show the state of a scheduling request."""
+        import asyncio
+
+        from models.settings import get_settings
+        from starters.requests import RequestError, request_status
+        from workers.client import connect
+
         settings = get_settings()
 
         async def run() -> SchedulingStatusSnapshot:
@@ -128,6 +140,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Cancel a scheduling request: events and Greenhouse interviews are removed, everyone is told."""
+        import asyncio
+
+        from models.settings import get_settings
+        from starters.requests import RequestError, cancel_request
+        from workers.client import connect
+
         settings = get_settings()
 
         async def run() -> tuple[str, CommandResult]:

@@ -3,11 +3,12 @@ mark stages as auto-schedule (a `candidate_stage_change` into them starts schedu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from models.settings import get_settings
-from models.store import create_engine_for, init_db
-from models.web_store import StageAutoScheduleRule
+if TYPE_CHECKING:
+    from models.web_store import StageAutoScheduleRule
 
 web_app = typer.Typer(help="The web app: candidate pages, Greenhouse webhooks, /healthz.")
 rule_app = typer.Typer(help="Stages whose webhook stage change starts scheduling.", no_args_is_help=True)
@@ -26,6 +27,7 @@ def serve(
     import uvicorn
 
     from integrations.logs import configure_logging
+    from models.settings import get_settings
     from web.app import create_app
     from workers.client import connect
 
@@ -44,6 +46,8 @@ def rule_add(
     disabled: bool = typer.Option(False, "--disabled", help="Store the rule switched off."),
 ) -> None:
     """Mark a stage as auto-schedule."""
+    from models.settings import get_settings
+    from models.store import create_engine_for, init_db
     from web.store import add_rule
 
     engine = create_engine_for(get_settings().resolved_database_url())
@@ -71,6 +75,10 @@ def rule_add(
 def rule_list() -> None:
     """List auto-schedule rules."""
     from sqlmodel import Session, select
+
+    from models.settings import get_settings
+    from models.store import create_engine_for, init_db
+    from models.web_store import StageAutoScheduleRule
 
     engine = create_engine_for(get_settings().resolved_database_url())
     init_db(engine)

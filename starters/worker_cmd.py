@@ -1,19 +1,23 @@
-"""`hireflow worker`: the workflows and activities, on three task queues, until Ctrl-C."""
+"""`hireflow worker`: the workflows and activities, on three task queues, until Ctrl-C.
+
+The worker is imported when the command runs, not when the CLI loads.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 
-from integrations.logs import configure_logging
-from models.settings import Settings, get_settings
-from starters.schedules import ensure_schedules
-from workers.client import connect
-from workers.main import run_worker
+if TYPE_CHECKING:
+    from models.settings import Settings
 
 
 async def _run(settings: Settings, with_schedules: bool) -> None:
+    from starters.schedules import ensure_schedules
+    from workers.client import connect
+    from workers.main import run_worker
+
     if with_schedules:
         await ensure_schedules(await connect(settings), settings)
     await run_worker(settings)
@@ -31,6 +35,11 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run a worker: scheduling and mention-watch workflows, Harvest, calendar, mail and planner activities."""
+        import asyncio
+
+        from integrations.logs import configure_logging
+        from models.settings import get_settings
+
         settings = get_settings()
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(_run(settings, with_schedules))

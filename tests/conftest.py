@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.calendar.timezones import use_pinned_tzdata
+from models.time_zones import use_pinned_tzdata
 
 # Every test computes offsets from the pinned tzdata package, as the processes do.
 use_pinned_tzdata()

@@ -22,7 +22,7 @@ from integrations.calendar.base import (
     booking_key,
 )
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleError, RadicaleServer
+from sandbox.radicale.server import RadicaleError, RadicaleServer
 
 pytestmark = pytest.mark.integration
 

@@ -167,34 +167,43 @@ class FakeGoogle:
 
     def _events(self, request: httpx.Request, calendar: str, event_id: str | None) -> httpx.Response:
         cal = self.events.setdefault(calendar, {})
-        params = request.url.params
         if request.method == "POST":
-            assert params.get("sendUpdates") in ("all", "externalOnly", "none")
-            body = json.loads(request.content)
-            if not re.fullmatch(r"[a-v0-9]{5,1024}", body.get("id", "")):
-                return gerror(400, "invalid", "Invalid resource id value.")
-            if body["id"] in cal:
-                return gerror(409, "duplicate", "The requested identifier already exists.")
-            for key in ("start", "end"):
-                datetime.fromisoformat(body[key]["dateTime"].replace("Z", "+00:00"))
-                assert body[key]["timeZone"]
-            if params.get("conferenceDataVersion") != "1":
-                body.pop("conferenceData", None)  # silently ignored without the parameter
-            elif "conferenceData" in body:
-                req = body["conferenceData"]["createRequest"]
-                assert req["conferenceSolutionKey"]["type"] == "hangoutsMeet" and req["requestId"]
-                req["status"] = {"statusCode": "pending"}
-            for a in body.get("attendees", []):
-                a["responseStatus"] = "accepted" if a.get("resource") else "needsAction"
-            body.update(
-                status="confirmed",
-                sequence=0,
-                etag='"1"',
-                organizer={"email": calendar, "self": True},
-                iCalUID=f"{body['id']}@google.com",
-            )
-            cal[body["id"]] = body
-            return httpx.Response(200, json=body)
+            return self._insert(request, calendar, cal)
+        return self._event(request, cal, event_id)
+
+    def _insert(self, request: httpx.Request, calendar: str, cal: dict[str, Any]) -> httpx.Response:
+        """events.insert: a new id, or 409 for one that exists (a cancelled event's id included)."""
+        params = request.url.params
+        assert params.get("sendUpdates") in ("all", "externalOnly", "none")
+        body = json.loads(request.content)
+        if not re.fullmatch(r"[a-v0-9]{5,1024}", body.get("id", "")):
+            return gerror(400, "invalid", "Invalid resource id value.")
+        if body["id"] in cal:
+            return gerror(409, "duplicate", "The requested identifier already exists.")
+        for key in ("start", "end"):
+            datetime.fromisoformat(body[key]["dateTime"].replace("Z", "+00:00"))
+            assert body[key]["timeZone"]
+        if params.get("conferenceDataVersion") != "1":
+            body.pop("conferenceData", None)  # silently ignored without the parameter
+        elif "conferenceData" in body:
+            req = body["conferenceData"]["createRequest"]
+            assert req["conferenceSolutionKey"]["type"] == "hangoutsMeet" and req["requestId"]
+            req["status"] = {"statusCode": "pending"}
+        for a in body.get("attendees", []):
+            a["responseStatus"] = "accepted" if a.get("resource") else "needsAction"
+        body.update(
+            status="confirmed",
+            sequence=0,
+            etag='"1"',
+            organizer={"email": calendar, "self": True},
+            iCalUID=f"{body['id']}@google.com",
+        )
+        cal[body["id"]] = body
+        return httpx.Response(200, json=body)
+
+    def _event(self, request: httpx.Request, cal: dict[str, Any], event_id: str | None) -> httpx.Response:
+        """events.get, patch and delete of one event."""
+        params = request.url.params
         assert event_id is not None
         ev = cal.get(event_id)
         if ev is None:

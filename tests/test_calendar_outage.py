@@ -10,8 +10,8 @@ import pytest
 from activities.errors import from_calendar
 from integrations.calendar.base import Attendee, CalendarUnavailableError, EventSpec, Interval, booking_key
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleServer
 from sandbox.outage import OutageMode, OutageProxy
+from sandbox.radicale.server import RadicaleServer
 
 pytestmark = pytest.mark.integration
 

@@ -143,7 +143,8 @@ def test_pinned_tzdata_only_gives_the_same_working_hours() -> None:
     code = (
         "import json, zoneinfo\n"
         "from datetime import date\n"
-        "from integrations.calendar.timezones import use_pinned_tzdata, working_intervals\n"
+        "from integrations.calendar.timezones import working_intervals\n"
+        "from models.time_zones import use_pinned_tzdata\n"
         "use_pinned_tzdata()\n"
         "assert zoneinfo.TZPATH == ()\n"
         "out = [working_intervals(date(2026, 3, 9), [('09:00', '17:00')], tz)[0].start.isoformat()\n"

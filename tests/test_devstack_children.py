@@ -218,7 +218,7 @@ def _children(pid: int) -> dict[str, ProcessIdentity]:
         for kind, marker in (
             ("temporal", "server start-dev"),
             ("sandbox", "sandbox greenhouse"),
-            ("radicale", "radicale_main"),
+            ("radicale", "sandbox.radicale.main"),
         ):
             if marker in child.command:
                 found[kind] = child
@@ -285,7 +285,7 @@ def test_the_next_start_names_and_stops_servers_a_killed_run_left_behind(tmp_pat
         proc.wait()
         time.sleep(2)
         assert all(alive(p) for p in leftovers), "untied servers should outlive a SIGKILLed parent"
-        # Radicale watches for its parent itself (integrations/calendar/radicale_main.py).
+        # Radicale watches for its parent itself (sandbox/radicale/main.py).
         assert not _wait_gone([children["radicale"]], 5)
 
         proc = _start(state_dir, ports)

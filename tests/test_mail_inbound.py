@@ -174,7 +174,7 @@ async def test_failing_callback_does_not_make_the_sink_refuse_mail(
 ) -> None:
     from pathlib import Path
 
-    from sandbox.mail.smtp_sink import SmtpSink
+    from starters.mail_sink import SmtpSink
 
     def boom(_: object) -> None:
         raise RuntimeError("workflow unreachable")

@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 
 from integrations.mail.inbound import InboundReply
-from integrations.mail.inbound_router import build_inbound_router, verify_mailgun_signature
 from integrations.mail.reply_address import ReplyAddressCodec
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN, WORKFLOW_ID
+from web.inbound_mail import build_inbound_router, verify_mailgun_signature
 
 MG_KEY = "key-mailgun-test"
 SG_TOKEN = "sendgrid-shared-token"

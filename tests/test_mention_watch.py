@@ -25,7 +25,6 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.greenhouse import note_reference
-from integrations.calendar.radicale_server import RadicaleServer
 from integrations.greenhouse.client import HarvestClient
 from integrations.mail.reply_address import ReplyAddressCodec
 from models.greenhouse import AddNote, Application, Note
@@ -34,7 +33,8 @@ from models.messages import CancelInput, SchedulingState, TaskQueues
 from models.settings import Settings
 from models.store import HandledMentionNote, create_engine_for
 from sandbox.greenhouse.server import SandboxServer
-from sandbox.mail.smtp_sink import SmtpSink
+from sandbox.radicale.server import RadicaleServer
+from starters.mail_sink import SmtpSink
 from starters.requests import start_scheduling
 from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules, trigger_mention_watch
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN

@@ -117,12 +117,7 @@ class SchedulingMachine(RuleBasedStateMachine):
             case "pick":
                 self._pick(option, request_id)
             case "propose":
-                start = now + timedelta(days=option + 1)
-                proposal = ProposeTimesInput(
-                    windows=[Interval(start=start, end=start + timedelta(hours=8))], request_id=request_id
-                )
-                if self.core.propose_problem(proposal, now) is None:  # the update's validator
-                    self.core.propose(proposal, now)
+                self._propose(option, request_id)
             case "reschedule":
                 self.core.reschedule(by, "", request_id, now)  # type: ignore[arg-type]
             case "pause" | "resume":
@@ -132,38 +127,46 @@ class SchedulingMachine(RuleBasedStateMachine):
                     RecruiterCommandInput(command="reschedule", request_id=request_id), now
                 )
             case "decline":
-                session = data.draw(st.sampled_from(["s1", "s2"]))
-                user = data.draw(st.sampled_from([21, 22, 23, 24, 25]))
-                self.world.declines.add((session, user))
-                if data.draw(st.booleans()):  # a signal, or only the RSVP the next poll reads
-                    self.core.declined(InterviewerDeclinedInput(session_id=session, user_id=user), now)
+                self._decline(data)
             case "reply":
-                intent = data.draw(
-                    st.sampled_from(["confirm", "decline", "propose_times", "cancel", "question"])
-                )
-                start = now + timedelta(days=2)
-                windows = (
-                    [Interval(start=start, end=start + timedelta(hours=6))]
-                    if intent == "propose_times"
-                    else []
-                )
-                self.core.candidate_replied(
-                    CandidateRepliedInput(intent=intent, windows=windows, excerpt="hi"),
-                    now,
-                )
+                self._reply(data)
             case "refresh":
                 if self.core.s.context is not None:
                     self.core.refresh(data.draw(st.sampled_from([0, 120, 3600])), now)
             case "interview_deleted":
                 self._interview_deleted(option % 2)
             case "cancel":
-                how = data.draw(st.sampled_from(["person", "temporal", "greenhouse"]))
-                if how == "person":
-                    self.core.cancel(by, "", request_id, now)  # type: ignore[arg-type]
-                elif how == "temporal" and not self.core.end_as_canceled:
-                    self.core.temporal_cancel(now)
-                elif how == "greenhouse":
-                    self.core.application_closed(ApplicationClosedInput(reason="rejected"), now)
+                self._cancel(data.draw(st.sampled_from(["person", "temporal", "greenhouse"])), by, request_id)
+
+    def _propose(self, days: int, request_id: str) -> None:
+        start = self.world.now + timedelta(days=days + 1)
+        proposal = ProposeTimesInput(
+            windows=[Interval(start=start, end=start + timedelta(hours=8))], request_id=request_id
+        )
+        if self.core.propose_problem(proposal, self.world.now) is None:  # the update's validator
+            self.core.propose(proposal, self.world.now)
+
+    def _decline(self, data: st.DataObject) -> None:
+        session = data.draw(st.sampled_from(["s1", "s2"]))
+        user = data.draw(st.sampled_from([21, 22, 23, 24, 25]))
+        self.world.declines.add((session, user))
+        if data.draw(st.booleans()):  # a signal, or only the RSVP the next poll reads
+            self.core.declined(InterviewerDeclinedInput(session_id=session, user_id=user), self.world.now)
+
+    def _reply(self, data: st.DataObject) -> None:
+        intent = data.draw(st.sampled_from(["confirm", "decline", "propose_times", "cancel", "question"]))
+        start = self.world.now + timedelta(days=2)
+        windows = [Interval(start=start, end=start + timedelta(hours=6))] if intent == "propose_times" else []
+        reply = CandidateRepliedInput(intent=intent, windows=windows, excerpt="hi")
+        self.core.candidate_replied(reply, self.world.now)
+
+    def _cancel(self, how: str, by: str, request_id: str) -> None:
+        if how == "person":
+            self.core.cancel(by, "", request_id, self.world.now)  # type: ignore[arg-type]
+        elif how == "temporal" and not self.core.end_as_canceled:
+            self.core.temporal_cancel(self.world.now)
+        elif how == "greenhouse":
+            self.core.application_closed(ApplicationClosedInput(reason="rejected"), self.world.now)
 
     def _pick(self, option: int, request_id: str) -> None:
         offer = self.core.s.offer

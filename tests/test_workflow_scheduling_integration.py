@@ -25,7 +25,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from integrations.calendar.base import EventSpec, ResponseStatus
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleServer
 from integrations.greenhouse.client import HarvestClient
 from models.greenhouse import Interview
 from models.messages import (
@@ -41,6 +40,7 @@ from models.messages import (
 from models.scheduling import Interval
 from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
+from sandbox.radicale.server import RadicaleServer
 from tests.fixtures.mail import SinkHandle
 from tests.support.histories import recording, save_history
 from tests.support.stack import STARTED, seeded_store, settle, stack_settings, start_offered, wait_for_state

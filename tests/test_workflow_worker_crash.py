@@ -22,11 +22,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from integrations.calendar.caldav import CalDAVCalendar
-from integrations.calendar.radicale_server import RadicaleServer
 from integrations.greenhouse.client import HarvestClient
 from models.messages import CancelInput, SchedulingPolicy, SchedulingState, SelectOptionInput
 from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
+from sandbox.radicale.server import RadicaleServer
 from tests.fixtures.mail import SinkHandle
 from tests.support.stack import seeded_store, settings_environment, settle, stack_settings, start_offered
 from workflows.scheduling import SchedulingWorkflow

@@ -20,10 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from integrations.logs import get_logger
 from integrations.mail.inbound import InboundReply
-from integrations.mail.inbound_router import router_from_settings
 from models import web_store  # noqa: F401  (registers the web tables in the metadata)
 from models.settings import Settings
 from models.store import create_engine_for, init_db
+from web.inbound_mail import router_from_settings
 from web.pages import CandidatePages, PageError, pages_router
 from web.temporal import ClientFactory, TemporalGateway, TemporalUnavailableError
 from web.webhooks import webhook_router

@@ -97,14 +97,6 @@ def windows_to_iana(name: str) -> str:
     )
 
 
-def use_pinned_tzdata() -> None:
-    """Read zones only from the pinned `tzdata` package, never the system database.
-
-    Call once at process start (worker, web, CLI) so every machine computes the same offsets.
-    """
-    zoneinfo.reset_tzpath(to=[])
-
-
 def parse_hhmm(value: str) -> tuple[int, int]:
     """`"HH:MM"` -> (hour, minute); `"24:00"` is allowed as an end of day."""
     try:

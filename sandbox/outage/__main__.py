@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import json
 import signal
+import sys
 
-from integrations.logs import configure_logging
+import structlog
+
 from sandbox.outage.admin import OutageAdmin
 from sandbox.outage.proxy import OutageProxy
 
@@ -47,7 +49,8 @@ def main() -> None:
     parser.add_argument("--admin-port", type=int, default=0, help="admin endpoint port (0: a free one)")
     parser.add_argument("--name", default="service", help="named in 503/421 answers and logs")
     args = parser.parse_args()
-    configure_logging()  # logs go to stderr; stdout carries only the addresses line
+    # Logs go to stderr; stdout carries only the addresses line.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     asyncio.run(_run(args))
 
 

@@ -20,11 +20,12 @@ from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
 
-from integrations.logs import get_logger
+import structlog
+
 from sandbox.outage import refusals
 from sandbox.outage.refusals import OutageMode
 
-log = get_logger(__name__)
+log = structlog.get_logger("sandbox.outage")
 
 _PIPE_CHUNK = 65536
 

@@ -119,92 +119,134 @@ CONTEXT = SchedulingContext(
 )
 
 
+def _gather(world: World) -> SchedulingContext:
+    if world.missing_application:
+        raise ApplicationError(
+            "404 GET /v3/applications/501", type="HarvestNotFoundError", non_retryable=True
+        )
+    return CONTEXT
+
+
+def _find_options(world: World, request: FindOptionsInput) -> FindOptionsResult:
+    """Three options a day apart (pins and exclusions honoured), or infeasible when the world is busy."""
+    if not world.free and not request.widen:
+        return FindOptionsResult(
+            status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="busy")]
+        )
+    base = request.window_start.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    pins = {p.session_id: p for p in request.pinned}
+    options = []
+    for n in range(min(3, request.policy.options)):
+        start = base + timedelta(days=n)
+        placements = []
+        for i, spec in enumerate(request.context.sessions):
+            pin = pins.get(spec.session_id)
+            chosen = [p for p in spec.pool if p not in request.excluded_interviewers]
+            if pin and pin.interviewers is not None:
+                wider = [p for p in spec.pool + spec.alternates if p not in request.excluded_interviewers]
+                chosen = list(pin.interviewers) + wider[: max(0, spec.count - len(pin.interviewers))]
+            if not chosen:
+                return FindOptionsResult(
+                    status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="no one")]
+                )
+            session_start = pin.start if pin and pin.start else start + timedelta(hours=i)
+            placements.append(
+                Placement(
+                    session=spec.session_id,
+                    start=session_start,
+                    end=session_start + timedelta(minutes=spec.duration_minutes),
+                    interviewers=chosen[: spec.count] if not pin else chosen,
+                )
+            )
+        options.append(
+            OfferedOption(
+                option_id=f"v{request.offer_version}-o{n + 1}",
+                rank=n + 1,
+                start=placements[0].start,
+                end=placements[-1].end,
+                placements=placements,
+            )
+        )
+    return FindOptionsResult(status="optimal", options=options)
+
+
+def _book_events(world: World, request: BookEventsInput) -> SessionsResult:
+    sessions = []
+    for s in request.sessions:
+        world.events[s.event_key] = request
+        world.event_status[s.event_key] = "live"
+        sessions.append(
+            s.model_copy(update={"calendar_event_id": s.event_key, "video_url": "https://meet/x"})
+        )
+    return SessionsResult(sessions=sessions)
+
+
+def _cancel_events(world: World, request: CancelEventsInput) -> None:
+    world.cancelled_events += [s.event_key for s in request.sessions]
+    for s in request.sessions:
+        if s.event_key in world.event_status:
+            world.event_status[s.event_key] = "cancelled"
+
+
+def _record_interviews(world: World, request: InterviewsInput) -> SessionsResult:
+    """Greenhouse interview ids per event (stable across retries), after `greenhouse_failures` 500s."""
+    if world.greenhouse_failures:
+        world.greenhouse_failures -= 1
+        raise ApplicationError("Greenhouse said 500", type="HarvestServerError")
+    out = []
+    for s in request.sessions:
+        world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
+        world.interview_live[s.event_key] = True
+        out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
+    return SessionsResult(sessions=out)
+
+
+def _delete_interviews(world: World, request: InterviewsInput) -> None:
+    for s in request.sessions:
+        if s.event_key in world.interview_live:
+            world.interview_live[s.event_key] = False
+    world.deleted_interviews += [
+        s.greenhouse_interview_id for s in request.sessions if s.greenhouse_interview_id
+    ]
+
+
+def _send_email(world: World, request: EmailInput) -> EmailResult:
+    if set(request.to) & world.refused:
+        raise ApplicationError("550 5.1.1 no such user", type="MailRefusedError", non_retryable=True)
+    if request.key not in {e.key for e in world.emails}:
+        world.emails.append(request)
+    return EmailResult(message_id=f"<{request.key}>", sent=True)
+
+
 def fake_activities(world: World, index: InterviewIndex | None = None) -> list[Callable[..., Any]]:
     """The activities over `world`; with `index`, recorded interviews are indexed as the real ones are."""
 
     @activity.defn(name=GreenhouseActivities.gather_scheduling_context.__name__)
     async def gather(_: GatherInput) -> SchedulingContext:
         world.trip("gather")
-        if world.missing_application:
-            raise ApplicationError(
-                "404 GET /v3/applications/501", type="HarvestNotFoundError", non_retryable=True
-            )
-        return CONTEXT
+        return _gather(world)
 
     @activity.defn(name=PlanningActivities.find_options.__name__)
     async def find(request: FindOptionsInput) -> FindOptionsResult:
         world.trip("find_options")
         world.finds.append(request)
-        if not world.free and not request.widen:
-            return FindOptionsResult(
-                status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="busy")]
-            )
-        base = request.window_start.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
-        pins = {p.session_id: p for p in request.pinned}
-        options = []
-        for n in range(min(3, request.policy.options)):
-            start = base + timedelta(days=n)
-            placements = []
-            for i, spec in enumerate(request.context.sessions):
-                pin = pins.get(spec.session_id)
-                chosen = [p for p in spec.pool if p not in request.excluded_interviewers]
-                if pin and pin.interviewers is not None:
-                    chosen = (
-                        list(pin.interviewers)
-                        + [p for p in spec.pool + spec.alternates if p not in request.excluded_interviewers][
-                            : max(0, spec.count - len(pin.interviewers))
-                        ]
-                    )
-                if not chosen:
-                    return FindOptionsResult(
-                        status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="no one")]
-                    )
-                session_start = pin.start if pin and pin.start else start + timedelta(hours=i)
-                placements.append(
-                    Placement(
-                        session=spec.session_id,
-                        start=session_start,
-                        end=session_start + timedelta(minutes=spec.duration_minutes),
-                        interviewers=chosen[: spec.count] if not pin else chosen,
-                    )
-                )
-            options.append(
-                OfferedOption(
-                    option_id=f"v{request.offer_version}-o{n + 1}",
-                    rank=n + 1,
-                    start=placements[0].start,
-                    end=placements[-1].end,
-                    placements=placements,
-                )
-            )
-        return FindOptionsResult(status="optimal", options=options)
+        return _find_options(world, request)
 
     @activity.defn(name=PlanningActivities.check_option.__name__)
     async def check(request: CheckOptionInput) -> CheckOptionResult:
         world.trip("check_option")
-        if request.option.option_id in world.taken:
-            return CheckOptionResult(valid=False, violations=["interviewer 21 is now busy"])
-        return CheckOptionResult(valid=True)
+        taken = request.option.option_id in world.taken
+        return CheckOptionResult(valid=not taken, violations=["interviewer 21 is now busy"] if taken else [])
 
     @activity.defn(name=CalendarActivities.book_calendar_events.__name__)
     async def book(request: BookEventsInput) -> SessionsResult:
         world.trip("book_calendar_events")
-        sessions = []
-        for s in request.sessions:
-            world.events[s.event_key] = request
-            world.event_status[s.event_key] = "live"
-            sessions.append(
-                s.model_copy(update={"calendar_event_id": s.event_key, "video_url": "https://meet/x"})
-            )
-        return SessionsResult(sessions=sessions)
+        return _book_events(world, request)
 
     @activity.defn(name=CalendarActivities.cancel_calendar_events.__name__)
     async def cancel_events(request: CancelEventsInput) -> None:
         world.trip("cancel_calendar_events")
-        world.cancelled_events += [s.event_key for s in request.sessions]
-        for s in request.sessions:
-            if s.event_key in world.event_status:
-                world.event_status[s.event_key] = "cancelled"
+        _cancel_events(world, request)
 
     @activity.defn(name=CalendarActivities.read_attendee_responses.__name__)
     async def responses(_: ReadResponsesInput) -> ReadResponsesResult:
@@ -215,18 +257,11 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
     @activity.defn(name=GreenhouseActivities.record_greenhouse_interviews.__name__)
     async def record(request: InterviewsInput) -> SessionsResult:
         world.trip("record_greenhouse_interviews")
-        if world.greenhouse_failures:
-            world.greenhouse_failures -= 1
-            raise ApplicationError("Greenhouse said 500", type="HarvestServerError")
-        out = []
-        for s in request.sessions:
-            world.interviews.setdefault(s.event_key, 9000 + len(world.interviews))
-            world.interview_live[s.event_key] = True
-            out.append(s.model_copy(update={"greenhouse_interview_id": world.interviews[s.event_key]}))
+        result = _record_interviews(world, request)
         if index is not None:
-            ids = [s.greenhouse_interview_id for s in out if s.greenhouse_interview_id]
+            ids = [s.greenhouse_interview_id for s in result.sessions if s.greenhouse_interview_id]
             await index.remember(activity.info().workflow_id or "", request.application_id, ids)
-        return SessionsResult(sessions=out)
+        return result
 
     @activity.defn(name=GreenhouseActivities.update_greenhouse_interview.__name__)
     async def update(_: UpdateInterviewInput) -> None:
@@ -235,12 +270,7 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
     @activity.defn(name=GreenhouseActivities.delete_greenhouse_interviews.__name__)
     async def delete(request: InterviewsInput) -> None:
         world.trip("delete_greenhouse_interviews")
-        for s in request.sessions:
-            if s.event_key in world.interview_live:
-                world.interview_live[s.event_key] = False
-        world.deleted_interviews += [
-            s.greenhouse_interview_id for s in request.sessions if s.greenhouse_interview_id
-        ]
+        _delete_interviews(world, request)
 
     @activity.defn(name=GreenhouseActivities.add_candidate_note.__name__)
     async def note(request: NoteInput) -> None:
@@ -251,10 +281,6 @@ def fake_activities(world: World, index: InterviewIndex | None = None) -> list[C
     @activity.defn(name=MailActivities.send_email.__name__)
     async def email(request: EmailInput) -> EmailResult:
         world.trip(f"send_email:{request.template}")
-        if set(request.to) & world.refused:
-            raise ApplicationError("550 5.1.1 no such user", type="MailRefusedError", non_retryable=True)
-        if request.key not in {e.key for e in world.emails}:
-            world.emails.append(request)
-        return EmailResult(message_id=f"<{request.key}>", sent=True)
+        return _send_email(world, request)
 
     return [gather, find, check, book, cancel_events, responses, record, update, delete, note, email]

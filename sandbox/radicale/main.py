@@ -1,4 +1,4 @@
-"""Entry point of the Radicale subprocess: `python -m integrations.calendar.radicale_main CONFIG [--no-fsync]`.
+"""Entry point of the Radicale subprocess: `python -m sandbox.radicale.main CONFIG [--no-fsync]`.
 
 Radicale's own `python -m radicale` cannot turn off its per-item fsync from a config file (the
 option is private), and seeding a dev calendar writes thousands of items. This launcher loads
@@ -22,7 +22,7 @@ from radicale import config, log, server
 
 def main(argv: list[str]) -> int:
     if len(argv) < 1:
-        print("usage: radicale_main CONFIG [--no-fsync]", file=sys.stderr)
+        print("usage: python -m sandbox.radicale.main CONFIG [--no-fsync]", file=sys.stderr)
         return 2
     log.setup()
     configuration = config.load([(argv[0], False)])

@@ -19,10 +19,9 @@ from types import TracebackType
 from typing import IO
 
 import httpx
+import structlog
 
-from integrations.logs import get_logger
-
-log = get_logger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -129,7 +128,7 @@ class RadicaleServer:
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "integrations.calendar.radicale_main",
+            "sandbox.radicale.main",
             str(config),
             *([] if self.fsync else ["--no-fsync"]),
             stdout=log_file,

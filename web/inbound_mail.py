@@ -1,7 +1,7 @@
 """FastAPI router for inbound-mail webhooks: SendGrid Inbound Parse and Mailgun routes.
 
 `POST /inbound/sendgrid` and `POST /inbound/mailgun` turn a provider post into an `InboundReply` and
-hand it to an injected async handler (the web app will signal the workflow). Status codes are chosen
+hand it to an injected async handler (the web app signals the workflow). Status codes are chosen
 for the providers' retry rules: 200 when done (including ignored auto-replies and duplicates), 4xx
 for posts that are malformed, unsigned or forged (never retried usefully), 406 tells Mailgun to stop,
 503 when the handler failed so the provider retries later. Nothing here returns a 500 for bad input.
@@ -126,27 +126,7 @@ def build_inbound_router(
             raise HTTPException(401, "missing or wrong ?token= for the SendGrid inbound webhook")
         form = await _form(request)
         try:
-            raw = form.get("email")
-            if raw is not None:  # "POST the raw, full MIME message" mode
-                data = await raw.read() if isinstance(raw, UploadFile) else raw.encode()
-                envelope_to = _envelope_to(_field(form, "envelope"))
-                reply = reply_from_mime(
-                    codec, data, source="sendgrid", received_at=_now(), envelope_recipients=envelope_to
-                )
-                return await _dispatch(reply)
-            headers = parse_header_block(_field(form, "headers", required=True))
-            text = _field(form, "text") or html_to_text(_field(form, "html"))
-            recipients = [*_envelope_to(_field(form, "envelope")), _field(form, "to"), _field(form, "cc")]
-            reply = build_reply(
-                codec,
-                source="sendgrid",
-                headers=headers,
-                recipients=[r for r in recipients if r],
-                sender=_field(form, "from", required=True),
-                subject=_field(form, "subject"),
-                text=text,
-                received_at=_now(),
-            )
+            reply = await _sendgrid_reply(codec, form, _now)
         except InvalidReplyToken as exc:
             raise HTTPException(403, f"forged or corrupted reply address: {exc}") from exc
         except UnroutableReply as exc:
@@ -159,27 +139,10 @@ def build_inbound_router(
         if not mailgun_signing_key:
             raise HTTPException(503, "Mailgun signing key is not configured (HIREFLOW_MAILGUN_SIGNING_KEY)")
         form = await _form(request)
-        timestamp = _field(form, "timestamp", required=True)
-        token = _field(form, "token", required=True)
-        signature = _field(form, "signature", required=True)
-        if not timestamp.isdigit():
-            raise HTTPException(400, "timestamp must be Unix seconds")
-        if not verify_mailgun_signature(mailgun_signing_key, timestamp, token, signature):
-            raise HTTPException(401, "Mailgun signature does not match")
-        age = clock() - int(timestamp)
-        if abs(age) > max_age_seconds:
-            raise HTTPException(401, f"Mailgun timestamp is {int(age)} s off; limit is {max_age_seconds} s")
+        token = _verified_mailgun_token(form, mailgun_signing_key, clock, max_age_seconds)
         if token in seen:
             return JSONResponse({"status": "duplicate"})
-        headers_json = _field(form, "message-headers", "Message-Headers")
-        try:
-            pairs: Any = json.loads(headers_json) if headers_json else []
-            headers = [(str(k), str(v)) for k, v in pairs]
-        except (ValueError, TypeError) as exc:
-            raise HTTPException(400, "message-headers must be a JSON list of [name, value] pairs") from exc
-        for name in ("In-Reply-To", "References", "Message-Id"):
-            if not any(k.lower() == name.lower() for k, _ in headers) and _field(form, name):
-                headers.append((name, _field(form, name)))
+        headers = _mailgun_headers(form)
         try:
             reply = build_reply(
                 codec,
@@ -201,6 +164,62 @@ def build_inbound_router(
         return response
 
     return router
+
+
+async def _sendgrid_reply(
+    codec: ReplyAddressCodec, form: FormData, now: Callable[[], datetime]
+) -> InboundReply:
+    """A SendGrid post as a reply: the raw MIME message ("POST the raw, full MIME message") or the parsed
+    fields. Raises InvalidReplyToken, UnroutableReply or a 400."""
+    raw = form.get("email")
+    if raw is not None:
+        data = await raw.read() if isinstance(raw, UploadFile) else raw.encode()
+        envelope_to = _envelope_to(_field(form, "envelope"))
+        return reply_from_mime(
+            codec, data, source="sendgrid", received_at=now(), envelope_recipients=envelope_to
+        )
+    headers = parse_header_block(_field(form, "headers", required=True))
+    text = _field(form, "text") or html_to_text(_field(form, "html"))
+    recipients = [*_envelope_to(_field(form, "envelope")), _field(form, "to"), _field(form, "cc")]
+    return build_reply(
+        codec,
+        source="sendgrid",
+        headers=headers,
+        recipients=[r for r in recipients if r],
+        sender=_field(form, "from", required=True),
+        subject=_field(form, "subject"),
+        text=text,
+        received_at=now(),
+    )
+
+
+def _verified_mailgun_token(form: FormData, signing_key: str, clock: WallClock, max_age_seconds: int) -> str:
+    """The post's token once its signature and timestamp check out (401 or 400 otherwise)."""
+    timestamp = _field(form, "timestamp", required=True)
+    token = _field(form, "token", required=True)
+    signature = _field(form, "signature", required=True)
+    if not timestamp.isdigit():
+        raise HTTPException(400, "timestamp must be Unix seconds")
+    if not verify_mailgun_signature(signing_key, timestamp, token, signature):
+        raise HTTPException(401, "Mailgun signature does not match")
+    age = clock() - int(timestamp)
+    if abs(age) > max_age_seconds:
+        raise HTTPException(401, f"Mailgun timestamp is {int(age)} s off; limit is {max_age_seconds} s")
+    return token
+
+
+def _mailgun_headers(form: FormData) -> list[tuple[str, str]]:
+    """The message's headers: Mailgun's JSON list, plus threading headers it posts as separate fields."""
+    headers_json = _field(form, "message-headers", "Message-Headers")
+    try:
+        pairs: Any = json.loads(headers_json) if headers_json else []
+        headers = [(str(k), str(v)) for k, v in pairs]
+    except (ValueError, TypeError) as exc:
+        raise HTTPException(400, "message-headers must be a JSON list of [name, value] pairs") from exc
+    for name in ("In-Reply-To", "References", "Message-Id"):
+        if not any(k.lower() == name.lower() for k, _ in headers) and _field(form, name):
+            headers.append((name, _field(form, name)))
+    return headers
 
 
 def _envelope_to(envelope: str) -> list[str]:

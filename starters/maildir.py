@@ -1,4 +1,8 @@
-"""Read the sink's Maildir: summaries for `hireflow mail list`, whole messages for `mail show`."""
+"""Read the sink's Maildir: summaries for `hireflow mail list`, whole messages for `mail show`.
+
+Plain files read with the standard library: `mail list` and `mail show` (and the demo) read what the
+SMTP sink stored without loading the sandbox that runs it.
+"""
 
 from __future__ import annotations
 
