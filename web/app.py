@@ -24,7 +24,8 @@ from models import web_store  # noqa: F401  (registers the web tables in the met
 from models.settings import Settings
 from models.store import create_engine_for, init_db
 from web.inbound_mail import router_from_settings
-from web.pages import CandidatePages, PageError, pages_router
+from web.page_actions import pages_router
+from web.pages import CandidatePages, PageError
 from web.temporal import ClientFactory, TemporalGateway, TemporalUnavailableError
 from web.webhooks import webhook_router
 from workers.replies import forward_reply
