@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.greenhouse import GreenhouseActivities
     from activities.mentions import MentionActivities
     from models.activity_io import NoteInput
+    from models.failure_policy import NON_RETRYABLE_ERRORS
     from models.mentions import (
         HandledMention,
         ListMentionsInput,
@@ -32,11 +33,13 @@ with workflow.unsafe.imports_passed_through():
     )
 
 TIMEOUT = timedelta(minutes=1)
+# Bounded by time, not attempts (docs/failure-policy.md): a run gives a note two minutes, then the
+# next run (every 30 s) tries it again; errors no retry can fix are not retried at all.
+GIVE_UP_AFTER = timedelta(minutes=2)
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=20),
-    maximum_attempts=5,
-    non_retryable_error_types=["HarvestValidationError", "HarvestForbiddenError"],
+    non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
 )
 
 
@@ -62,6 +65,7 @@ class MentionWatchWorkflow:
                 ListMentionsInput(since=since, lookback=watch.lookback),
                 task_queue=watch.queues.harvest,
                 start_to_close_timeout=TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=RETRY,
                 summary="list notes that mention Hireflow",
             )
@@ -105,6 +109,7 @@ class MentionWatchWorkflow:
             note,
             task_queue=watch.queues.harvest,
             start_to_close_timeout=TIMEOUT,
+            schedule_to_close_timeout=GIVE_UP_AFTER,
             retry_policy=RETRY,
             summary=f"read note {note.note_id}",
         )
@@ -114,6 +119,7 @@ class MentionWatchWorkflow:
                 MentionActivities.act_on_mention,
                 resolved,
                 start_to_close_timeout=TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=RETRY,
                 summary=f"{resolved.action} application {resolved.application_id}",
             )
@@ -146,6 +152,7 @@ class MentionWatchWorkflow:
             ),
             task_queue=watch.queues.harvest,
             start_to_close_timeout=TIMEOUT,
+            schedule_to_close_timeout=GIVE_UP_AFTER,
             retry_policy=RETRY,
             summary=f"reply to note {note.note_id}",
         )
@@ -164,6 +171,7 @@ class MentionWatchWorkflow:
             MentionActivities.mark_mention_handled,
             request,
             start_to_close_timeout=TIMEOUT,
+            schedule_to_close_timeout=GIVE_UP_AFTER,
             retry_policy=RETRY,
             summary=f"remember note {request.note_id}",
         )
