@@ -8,8 +8,9 @@ name against the workflow's definition. Answers to updates are the workflow's ow
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from temporalio.client import (
     Client,
@@ -201,6 +202,7 @@ class SchedulingClient:
         )
 
     async def cancel(self, workflow_id: str, request: CancelInput) -> CommandResult:
+        request = _with_id(request)
         return await self.handle(workflow_id).execute_update(
             CANCEL,
             request,
@@ -210,6 +212,7 @@ class SchedulingClient:
         )
 
     async def reschedule(self, workflow_id: str, request: RescheduleInput) -> CommandResult:
+        request = _with_id(request)
         return await self.handle(workflow_id).execute_update(
             RESCHEDULE,
             request,
@@ -219,6 +222,7 @@ class SchedulingClient:
         )
 
     async def command(self, workflow_id: str, command: RecruiterCommandInput) -> CommandResult:
+        command = _with_id(command)
         return await self.handle(workflow_id).execute_update(
             COMMAND,
             command,
@@ -240,6 +244,18 @@ class SchedulingClient:
 
     async def interview_deleted(self, workflow_id: str, deleted: InterviewDeletedInput) -> None:
         await self.handle(workflow_id).signal(DELETED, deleted)
+
+
+CommandT = TypeVar("CommandT", CancelInput, RescheduleInput, RecruiterCommandInput)
+
+
+def _with_id(command: CommandT) -> CommandT:
+    """A caller without a stable id of its own (a terminal) gets a fresh one for this one request."""
+    return (
+        command
+        if command.request_id
+        else command.model_copy(update={"request_id": f"once-{uuid.uuid4().hex}"})
+    )
 
 
 def static_summary(application_id: int, job_interview_stage_id: int) -> str:

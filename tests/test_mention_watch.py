@@ -374,4 +374,6 @@ async def test_a_note_acted_on_again_after_a_lost_mark_has_one_effect(watch: Wat
     assert again.offer.version == first.offer.version, "the retried note planned and sent options again"
     assert sum(1 for h in again.history if h.event == "reschedule_requested") <= 1
     assert len(await watch.replies_to(note)) == 1
-    await handle.execute_update(SchedulingWorkflow.cancel_scheduling, CancelInput(reason="test over"))
+    await handle.execute_update(
+        SchedulingWorkflow.cancel_scheduling, CancelInput(reason="test over", request_id="test-over")
+    )

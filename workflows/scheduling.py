@@ -377,6 +377,10 @@ class SchedulingWorkflow:
         request_id = self._core.cancel(request.by, request.reason, request.request_id, workflow.now())
         return await self._command_result(request_id, duplicate)
 
+    @cancel_scheduling.validator
+    def _validate_cancel_scheduling(self, request: CancelInput) -> None:
+        _require_request_id(request.request_id, self._legacy is not None)
+
     @workflow.update
     async def reschedule_loop(self, request: RescheduleInput) -> CommandResult:
         """New options for the candidate; a booked loop stays until they pick (within the limit)."""
@@ -389,6 +393,10 @@ class SchedulingWorkflow:
         request_id = self._core.reschedule(request.by, request.reason, request.request_id, workflow.now())
         return await self._command_result(request_id, duplicate)
 
+    @reschedule_loop.validator
+    def _validate_reschedule_loop(self, request: RescheduleInput) -> None:
+        _require_request_id(request.request_id, self._legacy is not None)
+
     @workflow.update
     async def apply_command(self, command: RecruiterCommandInput) -> CommandResult:
         """A recruiter's command from a note (`request_id` = the note): resume, pause, reschedule, cancel."""
@@ -400,6 +408,10 @@ class SchedulingWorkflow:
         duplicate = self._answered(command.request_id)
         request_id = self._core.recruiter_command(command, workflow.now())
         return await self._command_result(request_id, duplicate)
+
+    @apply_command.validator
+    def _validate_apply_command(self, command: RecruiterCommandInput) -> None:
+        _require_request_id(command.request_id, self._legacy is not None)
 
     def _answered(self, request_id: str) -> bool:
         found = self._core.answer(request_id) if request_id else None
@@ -550,6 +562,12 @@ class SchedulingWorkflow:
         if limit and info.get_current_history_length() >= limit:
             return True
         return info.is_continue_as_new_suggested()
+
+
+def _require_request_id(request_id: str, legacy: bool) -> None:
+    """Commands carry a stable id (a note id, a form nonce): without one a retry could act twice."""
+    if not request_id and not legacy:
+        raise ValueError("a request id is required, so that a retried command has one effect")
 
 
 def _shown_search_attributes() -> dict[str, Any]:
