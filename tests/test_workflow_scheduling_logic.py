@@ -403,6 +403,10 @@ async def test_long_negotiation_continues_as_new_and_keeps_its_state(
     status = await handle.query(SchedulingWorkflow.status)
     assert status.state == SchedulingState.OFFERED and status.offer is not None and status.offer.version >= 8
     assert world.templates() == ["invitation"], "continuing as new sends nothing again"
+    metadata = await handle.query("__temporal_workflow_metadata")
+    assert metadata.current_details.startswith("**Interview scheduling: application 501"), (
+        "the continued run lost its summary"
+    )
     booked = await handle.execute_update(
         SchedulingWorkflow.select_option,
         SelectOptionInput(option_id=status.offer.options[0].option_id, offer_version=status.offer.version),
