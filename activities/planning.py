@@ -16,9 +16,15 @@ from activities.errors import from_calendar, planner_input_error
 from integrations.calendar.base import CalendarError, CalendarProvider
 from integrations.logs import get_logger
 from integrations.org_store import OrgConfigStore
-from models.activity_io import CheckOptionInput, CheckOptionResult, FindOptionsInput, FindOptionsResult
+from models.activity_io import (
+    CheckOptionInput,
+    CheckOptionResult,
+    FindOptionsInput,
+    FindOptionsResult,
+    PinSpec,
+)
 from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
-from models.scheduling import Interval, Option, Score
+from models.scheduling import Interval, Option, Problem, Score
 from planner.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from planner.search import plan
 from planner.validate import validate_option
@@ -88,19 +94,7 @@ class PlanningActivities:
             widen=request.widen,
             ignore_event_keys=request.ignore_event_keys,
         )
-        try:
-            problem = build_problem(
-                request.context,
-                request.policy,
-                inputs,
-                window_start=request.window_start,
-                candidate_windows=request.candidate_windows,
-                excluded=request.excluded_interviewers,
-                pinned=request.pinned,
-                widen=request.widen,
-            )
-        except ValueError as error:
-            raise planner_input_error(error) from error
+        problem = _problem(request, inputs, pinned=request.pinned, widen=request.widen)
         result = await asyncio.to_thread(plan, problem, time_limit=self.time_limit, workers=1)
         log.info(
             "options_planned",
@@ -134,19 +128,7 @@ class PlanningActivities:
             widen=True,
             ignore_event_keys=request.ignore_event_keys,
         )
-        try:
-            problem = build_problem(
-                request.context,
-                request.policy,
-                inputs,
-                window_start=request.window_start,
-                candidate_windows=request.candidate_windows,
-                excluded=request.excluded_interviewers,
-                widen=True,
-                options=1,
-            )
-        except ValueError as error:
-            raise planner_input_error(error) from error
+        problem = _problem(request, inputs, widen=True, options=1)
         option = Option(
             rank=1,
             start=request.option.start,
@@ -157,3 +139,28 @@ class PlanningActivities:
         # The score is the planner's bookkeeping, not a booking rule: only constraints decide.
         violations = [str(v) for v in validate_option(problem, option) if v.rule != "score"]
         return CheckOptionResult(valid=not violations, violations=violations)
+
+
+def _problem(
+    request: FindOptionsInput | CheckOptionInput,
+    inputs: RequestInputs,
+    *,
+    widen: bool,
+    pinned: Sequence[PinSpec] = (),
+    options: int | None = None,
+) -> Problem:
+    """The planner's problem for a request; one the planner refuses is a typed, non-retryable error."""
+    try:
+        return build_problem(
+            request.context,
+            request.policy,
+            inputs,
+            window_start=request.window_start,
+            candidate_windows=request.candidate_windows,
+            excluded=request.excluded_interviewers,
+            pinned=pinned,
+            widen=widen,
+            options=options,
+        )
+    except ValueError as error:
+        raise planner_input_error(error) from error

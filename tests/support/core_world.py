@@ -30,50 +30,12 @@ from models.activity_io import (
     SessionsResult,
 )
 from models.failure_policy import System
-from models.messages import (
-    OfferedOption,
-    Person,
-    SchedulingContext,
-    SchedulingPolicy,
-    SchedulingRequest,
-    SessionSpec,
-)
+from models.messages import OfferedOption, SchedulingPolicy, SchedulingRequest
 from models.scheduling import Blocker, Placement
+from tests.support.fake_scheduling import CONTEXT
 from workflows.scheduling_core import Command, CommandKind, Outcome, SchedulingCore
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday
-CONTEXT = SchedulingContext(
-    application_id=501,
-    candidate_id=401,
-    job_id=301,
-    job_name="Backend Engineer",
-    job_interview_stage_id=201,
-    stage_name="Onsite",
-    recruiter_id=11,
-    candidate_first_name="Ada",
-    candidate_email="ada@example.com",
-    candidate_time_zone="Europe/London",
-    sessions=[
-        SessionSpec(
-            session_id="s1", job_interview_id=1001, name="System design", duration_minutes=60, pool=[21, 22]
-        ),
-        SessionSpec(
-            session_id="s2",
-            job_interview_id=1002,
-            name="Coding",
-            duration_minutes=60,
-            pool=[23, 24],
-            alternates=[25],
-        ),
-    ],
-    people=[
-        Person(user_id=11, name="Rita Recruiter", email="rita@acme.example", time_zone="Europe/London"),
-        *[
-            Person(user_id=i, name=f"Interviewer {i}", email=f"i{i}@acme.example")
-            for i in (21, 22, 23, 24, 25)
-        ],
-    ],
-)
 POLICY = SchedulingPolicy(max_replacements=2, max_reschedules=1, rsvp_poll_interval=timedelta(hours=6))
 
 
