@@ -484,3 +484,22 @@ async def test_a_run_continued_from_the_old_code_resumes_its_reschedule(
     await handle.signal(SchedulingWorkflow.cancel, CancelInput())
     await asyncio.wait_for(handle.result(), 30)
     assert world.live_events() == set()
+
+
+async def test_a_paused_request_nudges_the_recruiter_then_closes_with_notice(
+    harness: tuple[WorkflowEnvironment, World, str],
+) -> None:
+    env, world, queue = harness
+    handle = await _start(env, queue)
+    await _until(handle, SchedulingState.OFFERED)
+    await handle.signal(
+        SchedulingWorkflow.recruiter_command, RecruiterCommandInput(command="pause", request_id="note-pause")
+    )
+    for _ in range(31):
+        await env.sleep(timedelta(days=1))
+    final = await asyncio.wait_for(handle.result(), 30)
+    assert final.state == SchedulingState.CANCELLED
+    assert "reminder" not in world.templates(), "a paused request sends the candidate nothing"
+    nudges = [n for n in world.notes if "/nudge/" in n.key]
+    assert len(nudges) >= 5 and "paused" in nudges[0].body
+    assert any("closed automatically" in n.body for n in world.notes)
