@@ -25,7 +25,7 @@ test: sync
 	$(RUN) ruff format --check .
 	$(RUN) lint-imports
 	$(RUN) mypy .
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n 2 --dist loadfile
 
 lint: sync  # style, format, complexity (ruff) and the import rules of docs/architecture.md (lint-imports)
 	$(RUN) ruff check .
