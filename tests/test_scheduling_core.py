@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from models.failure_policy import System
 from models.messages import (
     CandidateRepliedInput,
     InterviewerDeclinedInput,
     ProposeTimesInput,
     RecruiterCommandInput,
+    SchedulingPolicy,
     SchedulingState,
     SelectOptionInput,
 )
 from models.scheduling import Interval
 from tests.support.core_world import POLICY, World, new_core
-from workflows.scheduling_core import Command, SchedulingCore
+from workflows.scheduling_core import Command, CommandKind, SchedulingCore, wording
 from workflows.scheduling_core.table import allowed
 
 S = SchedulingState
@@ -255,6 +258,112 @@ def test_paused_requests_nudge_and_close_too() -> None:
         world.drain(core)
     assert core.state == S.CANCELLED
     assert not any("reminder" in key for key in world.emails), "no reminders while paused"
+
+
+# ------------------------------------------------ 5b. a resume after a failure at offer time re-offers
+
+
+def escalated_at_offer(*down: System, policy: SchedulingPolicy = POLICY) -> tuple[SchedulingCore, World]:
+    """Gathered; then `down` fails every call past its budget until the core hands over."""
+    world = World()
+    core = new_core(policy)
+    core.start(world.now)
+    world.run(core, _next(core))  # gather
+    world.down.update(down)
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    return core, world
+
+
+def invitations(world: World) -> list[str]:
+    return [key for key in world.emails if "/offer/" in key]
+
+
+@pytest.mark.parametrize(
+    ("down", "reason", "version"),
+    [
+        ({System.MAIL}, "invitation could not be emailed", 2),
+        ({System.MAIL, System.GREENHOUSE}, "invitation could not be emailed", 2),  # the note fails too
+        ({System.PLANNER}, "could not be planned", 1),
+    ],
+)
+def test_a_resume_after_a_failure_at_offer_time_offers_again_with_one_invitation(
+    down: set[System], reason: str, version: int
+) -> None:
+    core, world = escalated_at_offer(*down)
+    assert reason in core.s.escalation_reason
+    world.down.clear()  # the outage ends, then the recruiter resumes
+    world.now += timedelta(minutes=5)
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-20"), world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED
+    answer = core.answer("note-20")
+    assert answer is not None and answer.final and answer.message == wording.RESUMED_REPLANNING
+    # A fresh offer version, so a fresh key: the failed invitation is never retried or duplicated.
+    assert core.s.offer is not None and core.s.offer.version == version
+    assert invitations(world) == [f"schedule-501-201/offer/{version}"]
+    assert set(world.emails.values()) == {1}
+    # The reminder clock starts at the new offer: nothing left over from the failed one fires early.
+    assert core.deadline() == (
+        world.now + POLICY.reminder_after[0],
+        "the candidate to pick a time (reminder at the deadline)",
+    )
+    assert all(allowed(a, e, b) for a, e, b in core.moves)
+
+
+def test_a_resume_while_the_escalation_email_still_retries_offers_right_after_it() -> None:
+    world = World()
+    core = new_core()
+    core.start(world.now)
+    world.run(core, _next(core))  # gather
+    world.down.add(System.MAIL)
+    while (command := _next(core)).kind != CommandKind.SEND_EMAIL or command.tag != "escalation/1":
+        world.run(core, command)  # plan, the invitation (gives up), the escalation note
+    assert core.state == S.ESCALATED  # the recruiter's email is in flight, the relay still down
+    world.down.clear()
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-21"), world.now)
+    world.run(core, command)  # the recruiter's email goes out once the relay is back
+    world.drain(core)
+    assert core.state == S.OFFERED and invitations(world) == ["schedule-501-201/offer/2"]
+    assert world.log[-2:] == ["find_options:plan -> ok", "send_email:offer/2 -> ok"]
+
+
+@pytest.mark.parametrize("down", [System.MAIL, System.GREENHOUSE, System.PLANNER])
+def test_a_failure_at_reminder_time_keeps_the_offer_and_resume_changes_nothing(down: System) -> None:
+    core, world = offered()
+    world.down.add(down)
+    world.advance_to_deadline(core)  # reminder 1
+    world.drain(core)
+    assert core.state == S.OFFERED and core.s.reminders_sent == 1
+    world.down.clear()
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-22"), world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED and core.answers["note-22"].message == wording.RESUMED
+    assert invitations(world) == ["schedule-501-201/offer/1"]
+
+
+def test_a_compressed_reminder_clock_escalates_a_resumed_offer_again_for_no_answer() -> None:
+    """What a chaos run with reminders of seconds sees: the resume re-offers, then the clock of the
+    new offer (never the failed one's) runs out and the request escalates again, for no answer."""
+    seconds = timedelta(seconds=1)
+    policy = POLICY.model_copy(
+        update={"reminder_after": [3 * seconds, 6 * seconds], "escalate_after_last_reminder": 3 * seconds}
+    )
+    core, world = escalated_at_offer(System.MAIL, policy=policy)
+    world.down.clear()
+    world.now += timedelta(minutes=5)
+    resumed_at = world.now
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-23"), world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED and invitations(world) == ["schedule-501-201/offer/2"]
+    while core.state == S.OFFERED:
+        assert world.advance_to_deadline(core)
+        world.drain(core)
+    assert core.state == S.ESCALATED and core.s.escalation_reason == wording.NO_ANSWER
+    assert world.now == resumed_at + 9 * seconds, "3 s + 6 s reminders, then 3 s after the last"
+    assert sum(1 for key in world.emails if "/reminder/2/" in key) == 2
+    events = [entry.event for entry in core.s.history][-4:]
+    assert events == ["offered", "reminder_sent", "reminder_sent", "escalated"]
 
 
 # ------------------------------------------------------------------- 6. commands have one effect
