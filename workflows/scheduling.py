@@ -73,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.scheduling_legacy import LegacyScheduling
 
 PATCH_STATE_MACHINE = "scheduling-state-machine"
+PATCH_CORE_FIXES_2026_12 = "scheduling-core-fixes-2026-12"
 SelfT = TypeVar("SelfT")
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -85,7 +86,9 @@ class SchedulingWorkflow:
     @workflow.init
     def __init__(self, request: SchedulingRequest) -> None:
         self._legacy = None if workflow.patched(PATCH_STATE_MACHINE) else LegacyScheduling(request)
-        self._core = SchedulingCore(request, workflow.info().workflow_id)
+        self._core = SchedulingCore(
+            request, workflow.info().workflow_id, fixes_2026_12=workflow.patched(PATCH_CORE_FIXES_2026_12)
+        )
         self._interrupting = False
         self._cancel_requested = False
         self._last_timer_at: object = None

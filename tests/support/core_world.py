@@ -168,6 +168,8 @@ class World:
             return None
         if isinstance(arg, EmailInput):
             self.emails[arg.key] += 1
+            if "/release-gave-up/" in arg.key:  # the recruiter was told by email (Greenhouse may be down)
+                self.gave_up.add(arg.key.split("/release-gave-up/", 1)[1])
             return EmailResult(message_id=f"<{arg.key}>", sent=True)
         if isinstance(arg, NoteInput):
             self.notes[arg.key] += 1

@@ -4,7 +4,9 @@
 `tests/histories/<workflow>/<case>.json`; `tests/test_workflow_replay.py` replays them all against
 the current code, so a change that would break running workflows fails CI. A continue-as-new
 chain is saved run by run (`<case>_run<k>`): each run replays on its own. Files recorded before
-the scheduling state machine (no `sm_` prefix) stand for executions still on the old code; keep them.
+the scheduling state machine (no `sm_` prefix) stand for executions still on the old code, and
+`sm1_` files for state-machine executions created before the core fixes of 2026-12 (no patch marker);
+keep them all.
 """
 
 from __future__ import annotations

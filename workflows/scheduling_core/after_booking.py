@@ -48,6 +48,8 @@ class AfterBooking(CoreBase):
         session = next((s for s in booking.sessions if s.session_id == session_id), None)
         if session is None or user_id not in session.interviewers:
             return False
+        if self.fixes_2026_12 and self.s.plan is not None and self.s.plan.purpose != "refresh":
+            return False  # a new loop is being planned: a later poll sees the decline if this loop stays
         self.s.handled_declines.append(key)
         who = self._name(user_id)
         self.event = "declined"
@@ -143,6 +145,9 @@ class AfterBooking(CoreBase):
             return
         assert isinstance(outcome.result, SessionsResult)
         repair.updated = outcome.result.sessions[0]
+        if self.fixes_2026_12 and self._live_interview_id(repair.session_id) is None:
+            self._finish_replacement(repair)  # deleted in Greenhouse meanwhile: nothing to update there
+            return
         repair.step = "interview"
         self._issue(
             CommandKind.UPDATE_INTERVIEW,
@@ -150,6 +155,12 @@ class AfterBooking(CoreBase):
             "update the Greenhouse interview panel",
             tag="replace",
         )
+
+    def _live_interview_id(self, session_id: str) -> int | None:
+        """The session's Greenhouse interview as the booking knows it now (None once deleted there)."""
+        booking = self.s.booking
+        assert booking is not None
+        return next(s.greenhouse_interview_id for s in booking.sessions if s.session_id == session_id)
 
     def _revert(self, repair: PendingReplacement, failure: str) -> None:
         """Put the event back to the panel Greenhouse still shows, then escalate."""
@@ -168,9 +179,21 @@ class AfterBooking(CoreBase):
             self._failure("updating the Greenhouse interview", outcome.message)
             self._revert(repair, wording.replacement_write_failed(who, repair.original.name, outcome.message))
             return
+        self._finish_replacement(repair)
+
+    def _finish_replacement(self, repair: PendingReplacement) -> None:
+        """The new panel is on the calendar (and in Greenhouse): make it the booking, tell the newcomers."""
         booking = self.s.booking
-        assert booking is not None
-        updated = repair.updated
+        assert booking is not None and repair.updated is not None
+        who = self._name(repair.user_id)
+        # The booking's own interview id wins: a deletion in Greenhouse during the repair must stick.
+        updated = (
+            repair.updated.model_copy(
+                update={"greenhouse_interview_id": self._live_interview_id(repair.session_id)}
+            )
+            if self.fixes_2026_12
+            else repair.updated
+        )
         sessions = [updated if s.session_id == repair.session_id else s for s in booking.sessions]
         self.s.booking = booking.model_copy(update={"sessions": sessions, "sequence": booking.sequence + 1})
         self.s.replacements += 1
@@ -192,6 +215,11 @@ class AfterBooking(CoreBase):
         )
         self._record("interviewer_replaced", f"{who} → {newcomers}")
         self._go(S.SCHEDULED, event="replacement_done")
+        deleted = next((s for s in sessions if s.greenhouse_interview_id is None), None)
+        if (
+            deleted is not None and self.fixes_2026_12
+        ):  # deleted in Greenhouse while we replaced: the recruiter decides now
+            self._escalate(wording.interview_deleted(deleted.name), event="interview_deleted")
 
     def _replacement_failed(self, reason: str) -> None:
         self.s.replacement = None

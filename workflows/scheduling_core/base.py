@@ -65,7 +65,14 @@ class Answer:
 class CoreBase:
     """State, queue and shared moves. Subclasses add the handlers of each phase."""
 
-    def __init__(self, request: SchedulingRequest, workflow_id: str, *, strict: bool = False) -> None:
+    def __init__(
+        self,
+        request: SchedulingRequest,
+        workflow_id: str,
+        *,
+        strict: bool = False,
+        fixes_2026_12: bool = True,
+    ) -> None:
         self.request = request
         self.policy = request.policy
         self.wid = workflow_id
@@ -76,6 +83,10 @@ class CoreBase:
         self.now = EPOCH
         self.event = ""
         self.strict = strict
+        # Decisions corrected on 2026-12-05 (a decline while a new loop is planned, an interview deleted
+        # during a replacement, a release given up told by email too). Executions created before
+        # replay the old decisions: the shell passes `workflow.patched(PATCH_CORE_FIXES_2026_12)`.
+        self.fixes_2026_12 = fixes_2026_12
         self.moves: list[tuple[S, str, S]] = []
         self.end_as_canceled = False
         self._ids = 0

@@ -177,10 +177,13 @@ class BookingSaga(CoreBase):
         self._failure("releasing a loop", message)
         release.failed_at = release.failed_at or self.now
         if self.now - release.failed_at >= self.policy.release_give_up_after:
-            self._note(
-                f"release-gave-up/{release.booking_id}",
-                wording.release_gave_up_note(release.sessions, self.policy.release_give_up_after),
-            )
+            notice = wording.release_gave_up_note(release.sessions, self.policy.release_give_up_after)
+            self._note(f"release-gave-up/{release.booking_id}", notice)
+            recruiter = self._recruiter()  # by email too: Greenhouse may be what is down
+            if recruiter and recruiter.email and self.fixes_2026_12:
+                self._email(
+                    "recruiter_escalation", f"release-gave-up/{release.booking_id}", recruiter, reason=notice
+                )
             release.events_done = release.interviews_done = True
             return
         release.retry_at = self.now + self.policy.release_retry_after

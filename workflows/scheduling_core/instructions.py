@@ -95,6 +95,9 @@ class Instructions(Offering, BookingSaga, CoreBase):
         if self.state in BUSY or (self.s.plan is not None and self.s.plan.purpose != "refresh"):
             self._answer(request_id, "refused", wording.RESCHEDULE_BUSY)
             return
+        if self.s.context is None:  # the application was never read: asking again means reading it again
+            self._resume(request_id)
+            return
         self._drop_plan("")
         self._record(
             "reschedule_requested", f"by {by}: {wording.quoted(reason) if reason else 'no reason given'}"
