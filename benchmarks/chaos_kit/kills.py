@@ -1,0 +1,101 @@
+"""Worker SIGKILL at every activity boundary of a booking and of a replacement.
+
+Each scenario has its own group (task queues, store, worker). The request is brought to just before the
+step (offered for a booking; booked for a replacement), the worker is armed to kill itself at the n-th
+activity of that request, before it starts or after it ran, and the step begins. Once the worker is
+dead a fresh one starts; the step must then complete with every effect exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowExecutionStatus
+
+from benchmarks.chaos_kit.phases import Scenario, Timing, decline_target, goal, prepare, verify, wait_until
+from benchmarks.chaos_kit.world import ChaosWorld
+from models.messages import SelectOptionInput
+
+STEPS = {"booking": "pick", "replacement": "decline"}
+
+
+def trace_length(arm_file: Path) -> int:
+    try:
+        return len(arm_file.with_suffix(".trace").read_text().splitlines())
+    except OSError:
+        return 0
+
+
+async def _begin(world: ChaosWorld, sc: Scenario) -> None:
+    status = await world.scheduling.status(sc.workflow_id)
+    if sc.phase == "pick":
+        assert status.offer is not None
+        first = status.offer.options[0]
+        with contextlib.suppress(Exception):  # the worker may die under the update: the state tells
+            await world.scheduling.select_option(
+                sc.workflow_id,
+                SelectOptionInput(
+                    option_id=first.option_id,
+                    offer_version=status.offer.version,
+                    request_id=f"pick-{uuid.uuid4().hex}",
+                ),
+            )
+    else:
+        await world.scheduling.interviewer_declined(sc.workflow_id, await decline_target(world, sc))
+
+
+async def kill_scenario(
+    world: ChaosWorld, step: str, nth: int, point: str, timing: Timing
+) -> tuple[Scenario, dict[str, Any]]:
+    """One kill (nth=0: a dry run that only traces the step's activities)."""
+    group = await world.group(f"kill-{step}-{nth}-{point}", arm=True)
+    sc = Scenario("worker", STEPS[step], "kill", group)
+    extra: dict[str, Any] = {"step": step, "nth": nth, "point": point, "fired": None}
+    try:
+        await prepare(world, sc, timing)
+        assert group.arm_file is not None
+        group.arm_file.write_text(
+            json.dumps(
+                {"workflow_id": sc.workflow_id, "nth": nth or 10_000, "point": point, "armed_at": time.time()}
+            )
+        )
+        begun = asyncio.create_task(_begin(world, sc))
+        core = group.workers["core"]
+        deadline = time.monotonic() + timing.recover_within
+        while time.monotonic() < deadline and not core.exited():
+            with contextlib.suppress(Exception):
+                described = await world.scheduling.handle(sc.workflow_id).describe()
+                status = await world.scheduling.status(sc.workflow_id)
+                if goal(sc, status, described.status == WorkflowExecutionStatus.RUNNING):
+                    break
+            await asyncio.sleep(0.3)
+        fired = group.arm_file.with_suffix(".fired")
+        extra["activities_in_step"] = trace_length(group.arm_file)
+        if core.exited():
+            extra["fired"] = json.loads(fired.read_text()) if fired.exists() else {"unknown": True}
+            group.arm_file.unlink()
+            await world.kill_workers(group, "core")
+            restarted = time.monotonic()
+            await world.start_workers(group, "core")
+            await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
+            sc.recovery_s = time.monotonic() - restarted
+        else:
+            sc.exercised = False
+            await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(begun, 5)
+        await verify(world, sc)
+    except Exception as error:
+        sc.outcome, sc.error = "stuck", f"{type(error).__name__}: {error}"[:400]
+        with contextlib.suppress(Exception):
+            await verify(world, sc)
+    finally:
+        for role in list(group.workers):
+            await world.stop_workers(group, role)
+    return sc, extra
