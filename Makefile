@@ -6,7 +6,7 @@ UV := $(HOME)/.local/bin/uv
 endif
 RUN := $(UV) run --frozen
 
-.PHONY: bootstrap sync demo dev test lint typecheck bench clean
+.PHONY: bootstrap sync demo dev test lint typecheck bench chaos clean
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --user --quiet uv
@@ -40,6 +40,9 @@ bench: sync
 	$(RUN) python benchmarks/planner.py
 	$(RUN) python benchmarks/workflows.py
 	$(RUN) python benchmarks/cli_startup.py
+
+chaos: sync  # outages and worker kills on the real stack, ~30 min; JSON in benchmarks/results/chaos.json (docs/chaos.md)
+	$(RUN) python benchmarks/chaos.py
 
 clean:
 	rm -rf .hireflow .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

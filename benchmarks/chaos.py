@@ -188,19 +188,19 @@ def summarise(
     }
 
 
+ZERO_GOALS = (
+    "workflows_failed",
+    "workflows_stuck",
+    "orphaned_events",
+    "orphaned_interviews",
+    "missing_events_or_interviews",
+    "duplicate_effects",
+    "scenarios_not_run",
+)
+
+
 def goals_met(totals: dict[str, Any]) -> bool:
-    return all(
-        totals[k] == 0
-        for k in (
-            "workflows_failed",
-            "workflows_stuck",
-            "orphaned_events",
-            "orphaned_interviews",
-            "missing_events_or_interviews",
-            "duplicate_effects",
-            "scenarios_not_run",
-        )
-    )
+    return all(totals[k] == 0 for k in ZERO_GOALS)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -12,15 +12,22 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 
-from benchmarks.chaos_kit.phases import Scenario, Timing, decline_target, goal, prepare, verify, wait_until
+from benchmarks.chaos_kit.phases import (
+    Scenario,
+    Timing,
+    decline_target,
+    goal,
+    pick_first,
+    prepare,
+    verify,
+    wait_until,
+)
 from benchmarks.chaos_kit.world import ChaosWorld
-from models.messages import SelectOptionInput
 
 STEPS = {"booking": "pick", "replacement": "decline"}
 
@@ -35,17 +42,8 @@ def trace_length(arm_file: Path) -> int:
 async def _begin(world: ChaosWorld, sc: Scenario) -> None:
     status = await world.scheduling.status(sc.workflow_id)
     if sc.phase == "pick":
-        assert status.offer is not None
-        first = status.offer.options[0]
         with contextlib.suppress(Exception):  # the worker may die under the update: the state tells
-            await world.scheduling.select_option(
-                sc.workflow_id,
-                SelectOptionInput(
-                    option_id=first.option_id,
-                    offer_version=status.offer.version,
-                    request_id=f"pick-{uuid.uuid4().hex}",
-                ),
-            )
+            await pick_first(world, sc, status)
     else:
         await world.scheduling.interviewer_declined(sc.workflow_id, await decline_target(world, sc))
 

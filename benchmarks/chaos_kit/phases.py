@@ -35,6 +35,7 @@ from models.messages import (
     SchedulingState,
     SchedulingStatusSnapshot,
     SelectOptionInput,
+    SelectOptionResult,
     scheduling_workflow_id,
 )
 from models.scheduling import Interval
@@ -167,6 +168,17 @@ def quiet(status: SchedulingStatusSnapshot) -> bool:
     )
 
 
+async def pick_first(world: ChaosWorld, sc: Scenario, status: SchedulingStatusSnapshot) -> SelectOptionResult:
+    """The candidate picks the first option on the page (a fresh form: its own request id)."""
+    assert status.offer is not None and status.offer.options
+    pick = SelectOptionInput(
+        option_id=status.offer.options[0].option_id,
+        offer_version=status.offer.version,
+        request_id=f"pick-{uuid.uuid4().hex}",
+    )
+    return await world.scheduling.select_option(sc.workflow_id, pick)
+
+
 async def pick_until_booked(world: ChaosWorld, sc: Scenario, within: float) -> SchedulingStatusSnapshot:
     """The candidate picks the first option; a taken one is answered with fresh options: pick again."""
     status = await world.scheduling.status(sc.workflow_id)
@@ -175,15 +187,7 @@ async def pick_until_booked(world: ChaosWorld, sc: Scenario, within: float) -> S
             break
         if status.offer is None or not status.offer.options:
             raise RuntimeError(f"{sc.name}: nothing to pick in state {status.state.value}")
-        first = status.offer.options[0]
-        await world.scheduling.select_option(
-            sc.workflow_id,
-            SelectOptionInput(
-                option_id=first.option_id,
-                offer_version=status.offer.version,
-                request_id=f"pick-{uuid.uuid4().hex}",
-            ),
-        )
+        await pick_first(world, sc, status)
         status = await wait_until(
             sc, world, lambda st, _r: st.state != S.BOOKING and "(under way)" not in st.waiting_for, within
         )
@@ -243,17 +247,7 @@ async def trigger(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
         )
         sc.trigger_answer = proposed.outcome
     elif sc.phase == "pick":
-        assert status.offer is not None
-        first = status.offer.options[0]
-        picked = await scheduling.select_option(
-            wid,
-            SelectOptionInput(
-                option_id=first.option_id,
-                offer_version=status.offer.version,
-                request_id=f"pick-{uuid.uuid4().hex}",
-            ),
-        )
-        sc.trigger_answer = picked.outcome
+        sc.trigger_answer = (await pick_first(world, sc, status)).outcome
     elif sc.phase == "reschedule":
         answer = await scheduling.reschedule(wid, RescheduleInput(by="candidate", reason="chaos run"))
         sc.trigger_answer = answer.outcome
