@@ -400,6 +400,9 @@ class PendingReplacement(BaseModel):
     updated: BookedSession | None = None
     newcomers: list[int] = Field(default_factory=list)
     failure: str = ""
+    deleted_sessions: list[str] = Field(
+        default_factory=list, description="Sessions whose Greenhouse interview was deleted during the repair."
+    )
 
 
 class PendingPlan(BaseModel):

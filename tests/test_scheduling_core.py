@@ -537,3 +537,49 @@ def test_an_interview_deleted_while_its_update_is_under_way_is_not_revived() -> 
             break
     world.drain(core)
     _assert_deletion_sticks(core, world, key)
+
+
+def test_a_deletion_the_recruiter_handled_is_not_escalated_again_by_a_later_replacement() -> None:
+    core, world = booked()
+    booking = core.s.booking
+    assert booking is not None
+    gone = booking.sessions[1]
+    assert gone.greenhouse_interview_id is not None
+    _delete_in_greenhouse(core, world, gone.event_key, gone.greenhouse_interview_id)
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    core.recruiter_command(RecruiterCommandInput(command="resume", request_id="note-9"), world.now)
+    world.drain(core)
+    assert core.state == S.SCHEDULED
+    escalations = core.s.escalations
+    _decline_first_session(core, world)
+    world.drain(core)
+    assert core.state == S.SCHEDULED and core.s.replacements == 1
+    assert core.s.escalations == escalations, "the handled deletion came back as a new escalation"
+
+
+def test_a_deletion_during_a_replacement_that_fails_is_named_in_the_escalation() -> None:
+    core, world = booked()
+    key, interview_id = _decline_first_session(core, world)
+    _delete_in_greenhouse(core, world, key, interview_id)
+    world.down.add(System.PLANNER)  # the replacement cannot be planned
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    assert "deleted in Greenhouse" in core.s.escalation_reason
+
+
+def test_a_retried_reschedule_before_the_application_was_read_has_one_effect() -> None:
+    world = World(down={System.GREENHOUSE})
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED and core.s.context is None
+    world.down.clear()
+    first = core.reschedule("candidate", "", "form-7", world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED and core.s.offer is not None
+    assert core.answer(first) is not None and core.answer(first).outcome == "accepted"
+    core.reschedule("candidate", "", "form-7", world.now)  # the same form, sent again
+    world.drain(core)
+    assert core.s.offer.version == 1
+    assert sum(1 for key in world.emails if "/offer/" in key) == 1

@@ -49,7 +49,11 @@ class AfterBooking(CoreBase):
         if session is None or user_id not in session.interviewers:
             return False
         if self.fixes_2026_12 and self.s.plan is not None and self.s.plan.purpose != "refresh":
-            return False  # a new loop is being planned: a later poll sees the decline if this loop stays
+            # A new loop is being planned: it leaves them out; if this loop stays, a later poll repairs it.
+            if user_id not in self.s.excluded_interviewers:
+                self.s.excluded_interviewers.append(user_id)
+                self._record("decline_deferred", f"{self._name(user_id)} declined {session.name}")
+            return False
         self.s.handled_declines.append(key)
         who = self._name(user_id)
         self.event = "declined"
@@ -215,12 +219,13 @@ class AfterBooking(CoreBase):
         )
         self._record("interviewer_replaced", f"{who} → {newcomers}")
         self._go(S.SCHEDULED, event="replacement_done")
-        deleted = next((s for s in sessions if s.greenhouse_interview_id is None), None)
         if (
-            deleted is not None and self.fixes_2026_12
-        ):  # deleted in Greenhouse while we replaced: the recruiter decides now
-            self._escalate(wording.interview_deleted(deleted.name), event="interview_deleted")
+            self.fixes_2026_12 and repair.deleted_sessions
+        ):  # deleted in Greenhouse meanwhile: a person decides
+            self._escalate(wording.interview_deleted(repair.deleted_sessions[0]), event="interview_deleted")
 
     def _replacement_failed(self, reason: str) -> None:
-        self.s.replacement = None
+        repair, self.s.replacement = self.s.replacement, None
+        if self.fixes_2026_12 and repair and repair.deleted_sessions:
+            reason = f"{reason}; also, {wording.interview_deleted(repair.deleted_sessions[0])}"
         self._escalate(reason, event="replacement_failed", resume_state=S.SCHEDULED)

@@ -97,6 +97,7 @@ class Instructions(Offering, BookingSaga, CoreBase):
             return
         if self.s.context is None:  # the application was never read: asking again means reading it again
             self._resume(request_id)
+            self._answer(request_id, "accepted", wording.RESUMED_REREADING)  # final: a retry has no effect
             return
         self._drop_plan("")
         self._record(
@@ -212,6 +213,8 @@ class Instructions(Offering, BookingSaga, CoreBase):
             self._escalate(wording.interview_deleted(session.name))
         else:
             self._record("interview_deleted", session.name)
+            if self.fixes_2026_12 and self.state == S.REPLACING_INTERVIEWER and self.s.replacement:
+                self.s.replacement.deleted_sessions.append(session.name)  # told when the repair ends
 
     # ------------------------------------------------------------------------- a human's deadline
 
