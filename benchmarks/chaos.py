@@ -61,6 +61,7 @@ MODES = ("ride_out", "give_up")
 
 FULL_WAVES = {system: [(p, m) for p in PHASES for m in MODES] for system in System}
 SMALL_WAVES = {
+    System.GREENHOUSE: [("gather", "ride_out")],
     System.CALENDAR: [("pick", "ride_out"), ("cancel", "ride_out")],
     System.MAIL: [("pick", "give_up")],
     System.PLANNER: [("offer", "ride_out")],
@@ -103,8 +104,8 @@ async def wave(
         if sc.mode == "ride_out"
     ]
     await asyncio.sleep(max(0.0, down_at + timing.outage - time.monotonic()))
+    up_at = time.monotonic()  # a planner "up" includes its new worker's start: counted in recovery
     await world.up(group, system)
-    up_at = time.monotonic()
     await asyncio.gather(*triggers, *watchers, return_exceptions=True)
     await asyncio.gather(*(_guarded(sc, "recover", recover(world, sc, timing, up_at)) for sc in live))
     await asyncio.gather(*(verify(world, sc) for sc in scenarios if sc.workflow_id and sc.app))
@@ -140,7 +141,11 @@ async def kills(
 
     async def one(step: str, nth: int, point: str) -> tuple[Scenario, dict[str, Any]]:
         async with limit:
-            return await kill_scenario(world, step, nth, point, timing)
+            for _ in range(3):  # a replacement nobody was free for never ran: try another application
+                sc, extra = await kill_scenario(world, step, nth, point, timing)
+                if not sc.note.startswith("not replaced"):
+                    break
+            return sc, extra
 
     return list(await asyncio.gather(*(one(*c) for c in chosen)))
 
@@ -167,11 +172,18 @@ def summarise(
     every = scenarios + [sc for sc, _ in killed]
     ran = [sc for sc in every if sc.outcome != "not_run"]
     effects = [sc.effects for sc in ran if sc.effects]
-    recoveries = [sc.recovery_s for sc in scenarios if sc.recovery_s is not None and sc.exercised]
+    ride_out = [
+        sc for sc in scenarios if sc.mode == "ride_out" and sc.exercised and sc.recovery_s is not None
+    ]
+    by_system = {
+        system.value: _spread([sc.recovery_s for sc in ride_out if sc.system == system.value])
+        for system in System
+    }
     return {
         "scenarios_run": len(ran),
         "scenarios_not_run": len(every) - len(ran),
         "scenarios_not_exercised": sum(1 for sc in ran if not sc.exercised),
+        "workflow_task_failures": sum(e.task_failures for e in effects),
         "workflows_failed": sum(e.failed for e in effects),
         "workflows_stuck": sum(1 for sc in ran if sc.outcome == "stuck"),
         "orphaned_events": sum(e.orphaned_events for e in effects),
@@ -180,16 +192,28 @@ def summarise(
         "duplicate_effects": sum(e.duplicate_interviews + e.duplicate_notes for e in effects)
         + sum(mail_dups.values()),
         "duplicate_emails": sum(mail_dups.values()),
-        "recovery_seconds_after_outage": {
-            "median": round(sorted(recoveries)[len(recoveries) // 2], 1) if recoveries else None,
-            "max": round(max(recoveries), 1) if recoveries else None,
-        },
+        # From the system's return to the phase done, for requests that rode the outage out (give-ups
+        # are brought back by the recruiter's resume: their own figure is in each scenario).
+        "recovery_seconds_after_outage": _spread([sc.recovery_s for sc in ride_out]),
+        "recovery_seconds_by_system": by_system,
         "kills_fired": sum(1 for _, extra in killed if extra.get("fired")),
+        "kills_not_fired": sum(1 for _, extra in killed if not extra.get("fired")),
+        "not_exercised": [sc.name for sc in ran if not sc.exercised],
+    }
+
+
+def _spread(values: list[float | None]) -> dict[str, float | None]:
+    known = sorted(v for v in values if v is not None)
+    return {
+        "median": round(known[len(known) // 2], 1) if known else None,
+        "max": round(known[-1], 1) if known else None,
+        "count": len(known),
     }
 
 
 ZERO_GOALS = (
     "workflows_failed",
+    "workflow_task_failures",
     "workflows_stuck",
     "orphaned_events",
     "orphaned_interviews",

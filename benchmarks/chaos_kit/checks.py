@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 
 from benchmarks.chaos_kit.world import ChaosWorld
 from benchmarks.workflows import Application
 from integrations.greenhouse.client import HarvestClient
-from models.messages import SchedulingStatusSnapshot
+from models.messages import BookedSession, SchedulingStatusSnapshot
 
 REFERENCE = re.compile(r"\[hireflow ref [0-9a-f]{12}\]")
 BAD_ENDINGS = {
@@ -38,6 +39,7 @@ class Effects:
     """Counts for one workflow; every field but `live_sessions` has the goal 0."""
 
     failed: int = 0
+    task_failures: int = 0
     orphaned_events: int = 0
     orphaned_interviews: int = 0
     missing_events: int = 0
@@ -50,6 +52,7 @@ class Effects:
     def problems(self) -> int:
         return (
             self.failed
+            + self.task_failures
             + self.orphaned_events
             + self.orphaned_interviews
             + self.missing_events
@@ -90,6 +93,11 @@ async def workflow_effects(
     if described.status in BAD_ENDINGS:
         out.failed = 1
         out.details.append(f"workflow ended {described.status.name}")
+    out.task_failures = await task_failures(world, workflow_id)
+    if out.task_failures:
+        out.details.append(
+            f"{out.task_failures} workflow task(s) failed (a handler raised, or nondeterminism)"
+        )
     status: SchedulingStatusSnapshot | None = None
     if described.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
         status = await world.scheduling.status(workflow_id)
@@ -97,20 +105,21 @@ async def workflow_effects(
     booking = status.booking if status and running else None
     current = {s.event_key: s for s in booking.sessions} if booking else {}
     out.live_sessions = len(current)
-    organizer = world.stack.settings.calendar_organizer.lower()
-    for key, holders in calendar_copies(world.storage, workflow_id).items():
+    expected = await expected_holders(world, workflow_id, list(current.values()))
+    copies = calendar_copies(world.storage, workflow_id)
+    for key, holders in copies.items():
         live = {h for h, st in holders.items() if st.upper() != "CANCELLED"}
         if key not in current and live:
             out.orphaned_events += len(live)
             out.details.append(f"event {key} still live for {sorted(live)}")
-        elif key in current and organizer not in live:
-            out.missing_events += 1
-            out.details.append(f"event {key} of the booking is not live")
-        elif key in current and live != set(holders):
-            out.missing_events += 1
-            out.details.append(f"event {key}: copies not live for {sorted(set(holders) - live)}")
-    for key in set(current) - set(calendar_copies(world.storage, workflow_id)):
-        out.missing_events += 1
+        elif key in current:
+            missing, extra = expected[key] - live, live - expected[key]
+            out.missing_events += len(missing)
+            out.orphaned_events += len(extra)
+            if missing or extra:
+                out.details.append(f"event {key}: not live for {sorted(missing)}, live for {sorted(extra)}")
+    for key in set(current) - set(copies):
+        out.missing_events += len(expected[key])
         out.details.append(f"event {key} of the booking does not exist")
     async with HarvestClient.from_settings(world.stack.settings) as gh:
         interviews = [
@@ -129,6 +138,32 @@ async def workflow_effects(
     out.duplicate_notes = sum(n - 1 for n in references.values() if n > 1)
     if out.duplicate_notes:
         out.details.append(f"notes written twice: {[r for r, n in references.items() if n > 1]}")
+    return out
+
+
+async def task_failures(world: ChaosWorld, workflow_id: str) -> int:
+    """Workflow tasks of the current run that failed (an exception in workflow code, or nondeterminism)."""
+    failed = 0
+    async for event in world.scheduling.handle(workflow_id).fetch_history_events():
+        failed += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    return failed
+
+
+async def expected_holders(
+    world: ChaosWorld, workflow_id: str, sessions: list[BookedSession]
+) -> dict[str, set[str]]:
+    """Who must hold a live copy of each session's event: the organizer, every panelist whose calendar
+    is on the server (Radicale's files), and the room."""
+    context = await world.scheduling.page_context(workflow_id) if sessions else None
+    emails = {p.user_id: (p.email or "").lower() for p in (context.people if context else [])}
+    organizer = world.stack.settings.calendar_organizer.lower()
+    out: dict[str, set[str]] = {}
+    for session in sessions:
+        people = [*session.interviewers, *([session.trainee] if session.trainee else [])]
+        holders = {organizer} | {
+            emails[i] for i in people if emails.get(i) and (world.storage / emails[i] / "calendar").is_dir()
+        }
+        out[session.event_key] = holders | ({session.room} if session.room else set())
     return out
 
 

@@ -23,6 +23,8 @@ from temporalio.client import WorkflowExecutionStatus
 from benchmarks.chaos_kit.checks import Effects, workflow_effects
 from benchmarks.chaos_kit.world import ChaosWorld, Group
 from benchmarks.workflows import Application
+from integrations.calendar.base import ResponseStatus
+from integrations.calendar.caldav import CalDAVCalendar
 from integrations.scheduling_client import SchedulingClient
 from models.failure_policy import FailurePolicy, RetryBudget
 from models.messages import (
@@ -117,7 +119,11 @@ def chaos_policy(sc: Scenario, timing: Timing) -> SchedulingPolicy:
         update={"planner": failure.planner.model_copy(update={"attempt_timeout": timedelta(seconds=20)})}
     )
     reminder = timing.reminder_after if sc.phase == "reminder" else 86_400.0
+    # Outage declines arrive as a calendar client's answer, read by the RSVP poll; kills use the signal
+    # (a poll every few seconds would add reads between the boundaries being counted).
+    rsvp = timedelta(seconds=5) if sc.phase == "decline" and sc.mode != "kill" else timedelta(minutes=30)
     return SchedulingPolicy(
+        rsvp_poll_interval=rsvp,
         activity_timeout=timedelta(seconds=8),
         decline_replace_cutoff=timedelta(0),
         reminder_after=[timedelta(seconds=reminder)],
@@ -252,8 +258,9 @@ async def trigger(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
         answer = await scheduling.reschedule(wid, RescheduleInput(by="candidate", reason="chaos run"))
         sc.trigger_answer = answer.outcome
     elif sc.phase == "decline":
-        await scheduling.interviewer_declined(wid, await decline_target(world, sc))
-        sc.trigger_answer = "signalled"
+        target = await decline_target(world, sc)
+        await decline_in_calendar(world, sc, target)
+        sc.trigger_answer = "declined in their calendar"
     elif sc.phase == "cancel":
         answer = await scheduling.cancel(wid, CancelInput(by="recruiter", reason="chaos run"))
         sc.trigger_answer = answer.outcome
@@ -281,6 +288,26 @@ async def decline_target(world: ChaosWorld, sc: Scenario) -> InterviewerDeclined
     return InterviewerDeclinedInput(session_id=best[1], user_id=best[2])
 
 
+async def decline_in_calendar(world: ChaosWorld, sc: Scenario, target: InterviewerDeclinedInput) -> None:
+    """The interviewer declines in their own calendar (straight to Radicale: their client is not down)."""
+    status = await world.scheduling.status(sc.workflow_id)
+    context = await world.scheduling.page_context(sc.workflow_id)
+    assert status.booking is not None and context is not None
+    session = next(s for s in status.booking.sessions if s.session_id == target.session_id)
+    person = context.person(target.user_id)
+    assert person is not None and person.email
+    async with CalDAVCalendar(world.stack.settings.caldav_url) as caldav:
+        await caldav.set_response(person.email, session.event_key, ResponseStatus.DECLINED)
+
+
+def nobody_could_replace(status: SchedulingStatusSnapshot) -> bool:
+    return (
+        status.state == S.ESCALATED
+        and status.booking is not None
+        and "can replace" in status.escalation_reason
+    )
+
+
 def goal(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> bool:
     """The phase did what it is for (ride_out), and nothing is left under way."""
     if sc.phase == "cancel":
@@ -294,9 +321,8 @@ def goal(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> bool:
         "pick": state == S.SCHEDULED,
         "reminder": state == S.OFFERED and status.reminders_sent >= 1,
         "reschedule": state == S.RESCHEDULING and fresh and status.reschedules >= 1,
-        # Replaced; or nobody could replace them and the recruiter has it, the loop standing.
-        "decline": (state == S.SCHEDULED and status.replacements >= 1)
-        or (state == S.ESCALATED and status.booking is not None and "replace" in status.escalation_reason),
+        # Replaced; or nobody was free, the recruiter has it and the loop stands (reported not exercised).
+        "decline": (state == S.SCHEDULED and status.replacements >= 1) or nobody_could_replace(status),
     }[sc.phase]
 
 
@@ -321,7 +347,8 @@ async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float)
         lambda st, r: (not r) or (quiet(st) and st.state in (S.ESCALATED, *PICKING, S.SCHEDULED)),
         timing.recover_within,
     )
-    sc.exercised = S.ESCALATED.value in sc.states_seen
+    # It gave up if a call ran out of retries (listed in the status) or the request escalated.
+    sc.exercised = bool(status.failures) or S.ESCALATED.value in sc.states_seen
     if status.state == S.ESCALATED:
         await world.scheduling.command(
             sc.workflow_id, RecruiterCommandInput(command="resume", note="chaos run")
@@ -356,6 +383,8 @@ async def verify(world: ChaosWorld, sc: Scenario) -> None:
     if sc.phase == "decline":
         status = await world.scheduling.status(sc.workflow_id)
         sc.note = "replaced" if status.replacements else f"not replaced: {status.escalation_reason[:160]}"
+        if sc.mode != "give_up" and not status.replacements:
+            sc.exercised = False  # nobody was free to replace them: the replacement never ran
     problems = sc.effects.problems()
     if sc.outcome == "pending":
         sc.outcome = "ok" if problems == 0 else "broken"

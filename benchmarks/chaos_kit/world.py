@@ -102,7 +102,8 @@ class ChaosWorld:
         group.settings = base.model_copy(update=update)
         group.arm_file = folder / "arm.json" if arm else None
         await self.start_workers(group, "core")
-        await self.start_workers(group, "planner")
+        if not arm:  # an armed group's one process also runs the planner, so its activities can be killed too
+            await self.start_workers(group, "planner")
         return group
 
     async def start_workers(self, group: Group, role: str) -> ManagedProcess:
@@ -118,9 +119,10 @@ class ChaosWorld:
         env = {
             **child_environment(group.settings),
             **child_python_env(self.stack.state),
-            "CHAOS_QUEUES": CORE_QUEUES if role == "core" else "planner",
+            "CHAOS_QUEUES": "planner" if role == "planner" else CORE_QUEUES,
         }
-        if group.arm_file is not None and role == "core":
+        if group.arm_file is not None:
+            env["CHAOS_QUEUES"] = f"{CORE_QUEUES},planner"
             env["CHAOS_ARM_FILE"] = str(group.arm_file)
         process = ManagedProcess(
             f"{group.name}-{role}",
