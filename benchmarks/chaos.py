@@ -66,7 +66,10 @@ SMALL_WAVES = {
     System.MAIL: [("pick", "give_up")],
     System.PLANNER: [("offer", "ride_out")],
 }
-SMALL_KILLS = [("booking", 3, "after"), ("replacement", 2, "before")]
+SMALL_KILLS = [
+    ("booking", "record_greenhouse_interviews", 1, "after"),
+    ("replacement", "update_greenhouse_interview", 1, "before"),
+]
 
 
 async def _guarded(sc: Scenario, step: str, work: Any) -> None:
@@ -117,32 +120,33 @@ async def wave(
 async def dry_run(world: ChaosWorld, step: str, timing: Timing) -> tuple[Scenario, dict[str, Any]]:
     """Trace the step's activities once (a replacement only counts if somebody could replace)."""
     for _ in range(4):
-        sc, extra = await kill_scenario(world, step, 0, "before", timing)
+        sc, extra = await kill_scenario(world, step, "", 0, "before", timing)
         if step == "booking" or sc.note == "replaced":
             break
     return sc, extra
 
 
 async def kills(
-    world: ChaosWorld, chosen: list[tuple[str, int, str]] | None, timing: Timing, concurrency: int
+    world: ChaosWorld, chosen: list[tuple[str, str, int, str]] | None, timing: Timing, concurrency: int
 ) -> list[tuple[Scenario, dict[str, Any]]]:
-    """Every boundary (`chosen` None: a dry run per step counts its activities first) or the chosen ones."""
+    """Every boundary (`chosen` None: a dry run per step lists its activities first) or the chosen ones.
+
+    A boundary is an activity and its occurrence in the step (the 2nd `send_email`), before or after it.
+    """
     if chosen is None:
         chosen = []
         dry = await asyncio.gather(*(dry_run(world, step, timing) for step in ("booking", "replacement")))
         for sc, extra in dry:
-            count = extra.get("activities_in_step") or 0
-            if sc.outcome != "ok" or not count:
+            trace = list(dict.fromkeys(tuple(t) for t in extra.get("trace") or []))
+            if sc.outcome != "ok" or not trace:
                 raise RuntimeError(f"dry run of {extra['step']} did not complete: {sc.error or sc.effects}")
-            chosen += [
-                (extra["step"], n, point) for n in range(1, count + 1) for point in ("before", "after")
-            ]
+            chosen += [(extra["step"], a, n, point) for a, n in trace for point in ("before", "after")]
     limit = asyncio.Semaphore(concurrency)
 
-    async def one(step: str, nth: int, point: str) -> tuple[Scenario, dict[str, Any]]:
+    async def one(step: str, activity: str, occurrence: int, point: str) -> tuple[Scenario, dict[str, Any]]:
         async with limit:
             for _ in range(3):  # a replacement nobody was free for never ran: try another application
-                sc, extra = await kill_scenario(world, step, nth, point, timing)
+                sc, extra = await kill_scenario(world, step, activity, occurrence, point, timing)
                 if not sc.note.startswith("not replaced"):
                     break
             return sc, extra
@@ -237,7 +241,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         recover_within=150.0 if small else 600.0,
     )
     waves = SMALL_WAVES if small else FULL_WAVES
-    chosen_kills: list[tuple[str, int, str]] | None = SMALL_KILLS if small else None
+    chosen_kills: list[tuple[str, str, int, str]] | None = SMALL_KILLS if small else None
     if args.only:  # e.g. "ride_out planner offer", or "kill" for the kills alone
         waves = {
             s: kept

@@ -56,8 +56,12 @@ def test_small_chaos_run_meets_every_goal(tmp_path: Path) -> None:
     assert gave_up["states_seen"][-1] == "scheduled"
     assert totals["kills_fired"] == 2
     for kill in data["kills"]:
-        assert kill["fired"]["point"] == kill["point"] and kill["fired"]["nth"] == kill["nth"]
-        assert kill["fired"]["activity"], "the boundary names the activity killed at"
+        fired = kill["fired"]
+        assert (fired["activity"], fired["occurrence"], fired["point"]) == (
+            kill["activity"],
+            kill["occurrence"],
+            kill["point"],
+        )
         assert kill["recovery_seconds"] is not None and kill["effects"]["live_sessions"] >= 1
     replacement = next(k for k in data["kills"] if k["step"] == "replacement")
     assert replacement["note"] == "replaced"

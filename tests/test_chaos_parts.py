@@ -18,17 +18,25 @@ def _info(workflow_id: str, activity_type: str = "send_email") -> Any:
     return SimpleNamespace(workflow_id=workflow_id, activity_type=activity_type, attempt=1)
 
 
-def test_the_kill_switch_fires_at_the_nth_activity_of_the_armed_workflow_only(tmp_path: Path) -> None:
+def test_the_kill_switch_fires_at_the_chosen_occurrence_in_the_armed_workflow_only(tmp_path: Path) -> None:
     path = tmp_path / "arm.json"
     arm = ArmFile(path)
     assert arm.step(_info("wf-1")) is None, "nothing armed yet"
-    path.write_text(json.dumps({"workflow_id": "wf-1", "nth": 3, "point": "after", "armed_at": 1}))
-    assert [arm.step(_info("wf-1")), arm.step(_info("wf-2")), arm.step(_info("wf-1"))] == [None, None, None]
-    assert arm.step(_info("wf-1", "add_candidate_note")) == "after"
+    chosen = {"workflow_id": "wf-1", "activity": "send_email", "occurrence": 2, "point": "after"}
+    path.write_text(json.dumps({**chosen, "armed_at": 1}))
+    assert arm.step(_info("wf-1")) is None  # the 1st send_email
+    assert arm.step(_info("wf-2")) is None, "another workflow's activity is not counted"
+    assert arm.step(_info("wf-1", "add_candidate_note")) is None
+    assert arm.step(_info("wf-1")) == "after"  # the 2nd send_email of wf-1
     assert arm.step(_info("wf-1")) is None, "it fires once"
     trace = [json.loads(line) for line in path.with_suffix(".trace").read_text().splitlines()]
-    assert [t["nth"] for t in trace] == [1, 2, 3, 4] and trace[2]["activity"] == "add_candidate_note"
-    path.write_text(json.dumps({"workflow_id": "wf-1", "nth": 1, "point": "before", "armed_at": 2}))
+    assert [(t["activity"], t["occurrence"]) for t in trace] == [
+        ("send_email", 1),
+        ("add_candidate_note", 1),
+        ("send_email", 2),
+        ("send_email", 3),
+    ]
+    path.write_text(json.dumps({**chosen, "occurrence": 1, "point": "before", "armed_at": 2}))
     assert arm.step(_info("wf-1")) == "before", "re-arming starts counting again"
 
 

@@ -32,11 +32,12 @@ from benchmarks.chaos_kit.world import ChaosWorld
 STEPS = {"booking": "pick", "replacement": "decline"}
 
 
-def trace_length(arm_file: Path) -> int:
+def read_trace(arm_file: Path) -> list[dict[str, Any]]:
+    """The step's activities as the worker saw them after arming (activity, occurrence, nth)."""
     try:
-        return len(arm_file.with_suffix(".trace").read_text().splitlines())
+        return [json.loads(line) for line in arm_file.with_suffix(".trace").read_text().splitlines()]
     except OSError:
-        return 0
+        return []
 
 
 async def _begin(world: ChaosWorld, sc: Scenario) -> None:
@@ -49,20 +50,23 @@ async def _begin(world: ChaosWorld, sc: Scenario) -> None:
 
 
 async def kill_scenario(
-    world: ChaosWorld, step: str, nth: int, point: str, timing: Timing
+    world: ChaosWorld, step: str, activity: str, occurrence: int, point: str, timing: Timing
 ) -> tuple[Scenario, dict[str, Any]]:
-    """One kill (nth=0: a dry run that only traces the step's activities)."""
-    group = await world.group(f"kill-{step}-{nth}-{point}", arm=True)
+    """One kill at the `occurrence`-th `activity` of the step (activity "": a dry run that only traces)."""
+    group = await world.group(f"kill-{step}-{activity or 'dry'}-{occurrence}-{point}", arm=True)
     sc = Scenario("worker", STEPS[step], "kill", group)
-    extra: dict[str, Any] = {"step": step, "nth": nth, "point": point, "fired": None}
+    extra: dict[str, Any] = {
+        "step": step,
+        "activity": activity,
+        "occurrence": occurrence,
+        "point": point,
+        "fired": None,
+    }
     try:
         await prepare(world, sc, timing)
         assert group.arm_file is not None
-        group.arm_file.write_text(
-            json.dumps(
-                {"workflow_id": sc.workflow_id, "nth": nth or 10_000, "point": point, "armed_at": time.time()}
-            )
-        )
+        arm = {"workflow_id": sc.workflow_id, "activity": activity, "occurrence": occurrence, "point": point}
+        group.arm_file.write_text(json.dumps({**arm, "armed_at": time.time()}))
         begun = asyncio.create_task(_begin(world, sc))
         core = group.workers["core"]
         deadline = time.monotonic() + timing.recover_within
@@ -74,7 +78,7 @@ async def kill_scenario(
                     break
             await asyncio.sleep(0.3)
         fired = group.arm_file.with_suffix(".fired")
-        extra["activities_in_step"] = trace_length(group.arm_file)
+        extra["trace"] = [(t["activity"], t["occurrence"]) for t in read_trace(group.arm_file)]
         if core.exited():
             extra["fired"] = json.loads(fired.read_text()) if fired.exists() else {"unknown": True}
             group.arm_file.unlink()

@@ -336,6 +336,13 @@ def usable(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> boo
 async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float) -> None:
     """After the outage: wait for the phase's goal; a give-up must escalate, then resume and be usable."""
     if sc.mode == "ride_out":
+        if sc.phase == "pick":  # a concurrent booking may have taken the option: fresh options, pick again
+            status = await wait_until(
+                sc, world, lambda st, r: goal(sc, st, r) or _re_offered(sc, st), timing.recover_within
+            )
+            if not goal(sc, status, True):
+                sc.note = "the picked option was taken meanwhile; picked again"
+                await pick_until_booked(world, sc, timing.recover_within)
         await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
         sc.recovery_s = max(0.0, time.monotonic() - up_at)
         if sc.phase == "reschedule":  # the new loop takes over the old one, which must then be released
@@ -358,6 +365,15 @@ async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float)
     sc.recovery_s = max(0.0, time.monotonic() - up_at)
     if status.state in PICKING and sc.phase != "cancel":
         await pick_until_booked(world, sc, timing.recover_within)
+
+
+def _re_offered(sc: Scenario, status: SchedulingStatusSnapshot) -> bool:
+    return (
+        status.state in PICKING
+        and quiet(status)
+        and status.offer is not None
+        and status.offer.version > sc.offer_version
+    )
 
 
 async def watch_outage(world: ChaosWorld, sc: Scenario, until: float) -> None:

@@ -5,10 +5,10 @@ for the task queues in `CHAOS_QUEUES` (`main,harvest,planner` by default; a plan
 worker that is gone). With `CHAOS_ARM_FILE` set, an activity interceptor SIGKILLs the whole process at
 one activity boundary of one workflow, named in that file when the harness arms it:
 
-    {"workflow_id": "sched-...", "nth": 3, "point": "before" | "after"}
+    {"workflow_id": "sched-...", "activity": "send_email", "occurrence": 2, "point": "before" | "after"}
 
-`before`: the 3rd activity of that workflow since arming has started and done nothing; `after`: it ran
-(its effect happened) and its result never reached Temporal. The activities seen after arming are
+`before`: the 2nd `send_email` of that workflow since arming has started and done nothing; `after`: it
+ran (its effect happened) and its result never reached Temporal. The activities seen after arming are
 written to `<arm file>.trace` (one JSON line each), and the one killed at to `<arm file>.fired`.
 """
 
@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class ArmFile:
         self.path = path
         self._armed_key: str | None = None
         self._seen = 0
+        self._counts: Counter[str] = Counter()
 
     def step(self, info: activity.Info) -> str | None:
         """Count this activity if it belongs to the armed workflow; the kill point if it is the chosen one."""
@@ -49,12 +51,19 @@ class ArmFile:
             return None
         key = f"{arm['workflow_id']}/{arm.get('armed_at')}"
         if key != self._armed_key:
-            self._armed_key, self._seen = key, 0
+            self._armed_key, self._seen, self._counts = key, 0, Counter()
         self._seen += 1
-        step = {"nth": self._seen, "activity": info.activity_type, "attempt": info.attempt}
+        self._counts[info.activity_type] += 1
+        step = {
+            "nth": self._seen,
+            "activity": info.activity_type,
+            "occurrence": self._counts[info.activity_type],
+            "attempt": info.attempt,
+        }
         with self.path.with_suffix(".trace").open("a") as trace:
             trace.write(json.dumps(step) + "\n")
-        if self._seen != int(arm.get("nth", 0)):
+        chosen = (arm.get("activity"), int(arm.get("occurrence", 0)))
+        if chosen != (info.activity_type, self._counts[info.activity_type]):
             return None
         point = str(arm.get("point", "before"))
         return point if point in POINTS else None
@@ -63,7 +72,8 @@ class ArmFile:
         """Record where the process dies, durably, then die as a power cut would (no clean-up)."""
         fired = self.path.with_suffix(".fired")
         with fired.open("w") as out:
-            json.dump({"nth": self._seen, "activity": info.activity_type, "point": point}, out)
+            where = {"activity": info.activity_type, "occurrence": self._counts[info.activity_type]}
+            json.dump({**where, "nth": self._seen, "point": point}, out)
             out.flush()
             os.fsync(out.fileno())
         os.kill(os.getpid(), signal.SIGKILL)
