@@ -24,8 +24,8 @@ from benchmarks.chaos_kit.phases import (
     goal,
     pick_first,
     prepare,
+    reach_goal,
     verify,
-    wait_until,
 )
 from benchmarks.chaos_kit.world import ChaosWorld
 
@@ -85,11 +85,11 @@ async def kill_scenario(
             await world.kill_workers(group, "core")
             restarted = time.monotonic()
             await world.start_workers(group, "core")
-            await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
+            await reach_goal(world, sc, timing.recover_within)
             sc.recovery_s = time.monotonic() - restarted
         else:
             sc.exercised = False
-            await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
+            await reach_goal(world, sc, timing.recover_within)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(begun, 5)
         await verify(world, sc)

@@ -215,7 +215,7 @@ async def start(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
 
 async def prepare(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
     """Bring the request to just before its phase, all systems up; a panel that cannot meet: next one."""
-    for _ in range(6):
+    for _ in range(10):
         sc.app = world.take_app()
         sc.baseline = await world.interview_ids(sc.app.application_id)
         sc.workflow_id = scheduling_workflow_id(sc.app.application_id, sc.app.stage_id)
@@ -226,10 +226,13 @@ async def prepare(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
             sc, world, lambda st, _r: st.state in (S.OFFERED, S.ESCALATED), timing.ready_within
         )
         if status.state == S.OFFERED and status.offer and status.offer.options:
-            break
-        await world.scheduling.cancel(sc.workflow_id, CancelInput(reason="chaos run: the panel cannot meet"))
+            if sc.phase != "decline" or await _replaceable(world, sc, status):
+                break
+        await world.scheduling.cancel(
+            sc.workflow_id, CancelInput(reason="chaos run: not a fit for the phase")
+        )
     else:
-        raise RuntimeError(f"{sc.name}: no schedulable application in 6 tries")
+        raise RuntimeError(f"{sc.name}: no fitting application in 10 tries")
     sc.states_seen.clear()
     sc.offered_at = time.monotonic()
     sc.offer_version = status.offer.version if status.offer else 0
@@ -264,6 +267,30 @@ async def trigger(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
     elif sc.phase == "cancel":
         answer = await scheduling.cancel(wid, CancelInput(by="recruiter", reason="chaos run"))
         sc.trigger_answer = answer.outcome
+
+
+async def _replaceable(world: ChaosWorld, sc: Scenario, status: SchedulingStatusSnapshot) -> bool:
+    """A decline scenario wants a loop whose panel has people to spare (else nobody can replace anyone)."""
+    context = await world.scheduling.page_context(sc.workflow_id)
+    assert status.offer is not None
+    if context is None:
+        return False
+    panel = {i for p in status.offer.options[0].placements for i in p.interviewers}
+    spare = [
+        len((set(spec.pool) | set(spec.alternates)) - panel)
+        for spec in context.sessions
+        if set(spec.pool) - set(spec.required)
+    ]
+    return max(spare, default=0) >= 3
+
+
+async def reach_goal(world: ChaosWorld, sc: Scenario, within: float) -> SchedulingStatusSnapshot:
+    """Wait for the phase's goal; a pick whose option a concurrent booking took is picked again."""
+    status = await wait_until(sc, world, lambda st, r: goal(sc, st, r) or _re_offered(sc, st), within)
+    if sc.phase == "pick" and not goal(sc, status, True):
+        sc.note = "the picked option was taken meanwhile; picked again"
+        await pick_until_booked(world, sc, within)
+    return await wait_until(sc, world, lambda st, r: goal(sc, st, r), within)
 
 
 async def decline_target(world: ChaosWorld, sc: Scenario) -> InterviewerDeclinedInput:
@@ -336,14 +363,7 @@ def usable(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> boo
 async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float) -> None:
     """After the outage: wait for the phase's goal; a give-up must escalate, then resume and be usable."""
     if sc.mode == "ride_out":
-        if sc.phase == "pick":  # a concurrent booking may have taken the option: fresh options, pick again
-            status = await wait_until(
-                sc, world, lambda st, r: goal(sc, st, r) or _re_offered(sc, st), timing.recover_within
-            )
-            if not goal(sc, status, True):
-                sc.note = "the picked option was taken meanwhile; picked again"
-                await pick_until_booked(world, sc, timing.recover_within)
-        await wait_until(sc, world, lambda st, r: goal(sc, st, r), timing.recover_within)
+        await reach_goal(world, sc, timing.recover_within)
         sc.recovery_s = max(0.0, time.monotonic() - up_at)
         if sc.phase == "reschedule":  # the new loop takes over the old one, which must then be released
             await pick_until_booked(world, sc, timing.recover_within)
