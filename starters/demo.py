@@ -920,6 +920,7 @@ async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult:
         result = await run.play(options.scenario)
         await run.summary(result)
         if options.keep_running:
+            stack.watch_signals()  # before saying Ctrl-C stops it
             explore(timeline, stack, result)
             reason = await stack.wait_until_stopped()
             timeline.plain(f"Stopping ({reason}) ...")

@@ -24,6 +24,7 @@ async def _run(config: DevStackConfig) -> int:
 
     try:
         async with DevStack(config) as stack:
+            stack.watch_signals()  # before the banner: a Ctrl-C right after it stops cleanly too
             width = max(len(e.name) for e in stack.endpoints)
             typer.echo("\nHireflow dev stack is up (Ctrl-C stops everything):\n")
             for endpoint in stack.endpoints:

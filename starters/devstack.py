@@ -159,6 +159,8 @@ class DevStack:
     settings: Settings = field(default_factory=Settings)
     processes: list[ManagedProcess] = field(default_factory=list)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _stop: asyncio.Event | None = None
+    _stop_reason: str = ""
 
     async def __aenter__(self) -> DevStack:
         config = self.config
@@ -270,19 +272,29 @@ class DevStack:
     ) -> None:
         await self._stack.aclose()
 
-    async def wait_until_stopped(self) -> str:
-        """Block until SIGINT/SIGTERM or a child dies; return the reason."""
-        stop = asyncio.Event()
-        reason = "stopped"
+    def watch_signals(self) -> None:
+        """From now on SIGINT/SIGTERM ask for a clean stop (call before telling the user the stack is up,
+        so a Ctrl-C right after the banner is never taken by asyncio's default handler)."""
+        if self._stop is not None:
+            return
+        self._stop, self._stop_reason = asyncio.Event(), ""
         loop = asyncio.get_running_loop()
 
         def on_signal(name: str) -> None:
-            nonlocal reason
-            reason = f"received {name}"
-            stop.set()
+            self._stop_reason = f"received {name}"
+            assert self._stop is not None
+            self._stop.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal, sig.name)
+
+    async def wait_until_stopped(self) -> str:
+        """Block until SIGINT/SIGTERM or a child dies; return the reason."""
+        self.watch_signals()
+        stop = self._stop
+        assert stop is not None
+        reason = "stopped"
+        loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
                 dead = [p for p in self.processes if p.exited()]
@@ -296,4 +308,5 @@ class DevStack:
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
-        return reason
+            self._stop = None
+        return self._stop_reason or reason

@@ -9,6 +9,7 @@ next start from the same state directory.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from starters.devstack import DevStack, DevStackConfig
 from starters.leftovers import stop_leftovers
 from starters.ports import free_port
 from starters.process_identity import ProcessIdentity, alive, identify, identify_new
@@ -305,3 +307,16 @@ def test_the_next_start_names_and_stops_servers_a_killed_run_left_behind(tmp_pat
     finally:
         _finish(proc)
         _kill_all(leftovers)
+
+
+async def test_a_signal_between_the_banner_and_the_wait_still_stops_cleanly(tmp_path: Path) -> None:
+    """`hireflow dev` arms its handlers before printing the banner; a Ctrl-C that lands before it starts
+    waiting must be a clean stop, not asyncio's KeyboardInterrupt (exit 130, no "Stopped cleanly.")."""
+    stack = DevStack(DevStackConfig(state_dir=tmp_path))
+    stack.watch_signals()
+    os.kill(os.getpid(), signal.SIGINT)  # arrives before wait_until_stopped runs
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(stack.wait_until_stopped(), 5) == "received SIGINT"
+    stack.watch_signals()  # and the next stack run can arm them again
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(stack.wait_until_stopped(), 5) == "received SIGTERM"
