@@ -65,6 +65,7 @@ async def kill_scenario(
     try:
         await prepare(world, sc, timing)
         assert group.arm_file is not None
+        group.arm_file.with_suffix(".trace").unlink(missing_ok=True)  # a retried scenario traces afresh
         arm = {"workflow_id": sc.workflow_id, "activity": activity, "occurrence": occurrence, "point": point}
         group.arm_file.write_text(json.dumps({**arm, "armed_at": time.time()}))
         begun = asyncio.create_task(_begin(world, sc))
