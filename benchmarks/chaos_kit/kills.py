@@ -22,7 +22,7 @@ from benchmarks.chaos_kit.phases import (
     Timing,
     decline_target,
     goal,
-    pick_first,
+    pick_option,
     prepare,
     reach_goal,
     verify,
@@ -44,7 +44,7 @@ async def _begin(world: ChaosWorld, sc: Scenario) -> None:
     status = await world.scheduling.status(sc.workflow_id)
     if sc.phase == "pick":
         with contextlib.suppress(Exception):  # the worker may die under the update: the state tells
-            await pick_first(world, sc, status)
+            await pick_option(world, sc, status)
     else:
         await world.scheduling.interviewer_declined(sc.workflow_id, await decline_target(world, sc))
 

@@ -174,11 +174,16 @@ def quiet(status: SchedulingStatusSnapshot) -> bool:
     )
 
 
-async def pick_first(world: ChaosWorld, sc: Scenario, status: SchedulingStatusSnapshot) -> SelectOptionResult:
-    """The candidate picks the first option on the page (a fresh form: its own request id)."""
+async def pick_option(
+    world: ChaosWorld, sc: Scenario, status: SchedulingStatusSnapshot
+) -> SelectOptionResult:
+    """The candidate picks an option on the page (a fresh form: its own request id). Candidates differ:
+    each request picks its own rank, so concurrent requests do not all race for the same panel."""
     assert status.offer is not None and status.offer.options
+    options = status.offer.options
+    choice = options[sum(map(ord, sc.workflow_id)) % min(3, len(options))]
     pick = SelectOptionInput(
-        option_id=status.offer.options[0].option_id,
+        option_id=choice.option_id,
         offer_version=status.offer.version,
         request_id=f"pick-{uuid.uuid4().hex}",
     )
@@ -188,12 +193,12 @@ async def pick_first(world: ChaosWorld, sc: Scenario, status: SchedulingStatusSn
 async def pick_until_booked(world: ChaosWorld, sc: Scenario, within: float) -> SchedulingStatusSnapshot:
     """The candidate picks the first option; a taken one is answered with fresh options: pick again."""
     status = await world.scheduling.status(sc.workflow_id)
-    for _ in range(5):
+    for _ in range(10):
         if status.state == S.SCHEDULED:
             break
         if status.offer is None or not status.offer.options:
             raise RuntimeError(f"{sc.name}: nothing to pick in state {status.state.value}")
-        await pick_first(world, sc, status)
+        await pick_option(world, sc, status)
         status = await wait_until(
             sc, world, lambda st, _r: st.state != S.BOOKING and "(under way)" not in st.waiting_for, within
         )
@@ -250,13 +255,15 @@ async def trigger(world: ChaosWorld, sc: Scenario, timing: Timing) -> None:
     status = await scheduling.status(wid)
     if sc.phase == "offer":
         assert status.offer is not None
-        windows = [Interval(start=o.start, end=o.end) for o in status.offer.options[:3]]
+        # One window over every offered day: options taken meanwhile by concurrent requests leave others.
+        options = status.offer.options
+        windows = [Interval(start=min(o.start for o in options), end=max(o.end for o in options))]
         proposed = await scheduling.propose_times(
             wid, ProposeTimesInput(windows=windows, request_id=f"propose-{uuid.uuid4().hex}")
         )
         sc.trigger_answer = proposed.outcome
     elif sc.phase == "pick":
-        sc.trigger_answer = (await pick_first(world, sc, status)).outcome
+        sc.trigger_answer = (await pick_option(world, sc, status)).outcome
     elif sc.phase == "reschedule":
         answer = await scheduling.reschedule(wid, RescheduleInput(by="candidate", reason="chaos run"))
         sc.trigger_answer = answer.outcome
