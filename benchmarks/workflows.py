@@ -75,6 +75,7 @@ from models.messages import (
     SchedulingStatusSnapshot,
     SelectOptionInput,
     SelectOptionResult,
+    scheduling_workflow_id,
 )
 from models.settings import Settings
 from models.store import create_engine_for, init_db
@@ -609,9 +610,24 @@ def _summary(values: list[float]) -> dict[str, float | None]:
     }
 
 
+async def settled(stack: Stack, run: RequestRun, within: float = 120.0) -> None:
+    """Wait until nothing is under way: "booked" answers once the loop is booked; its note may follow."""
+    handle = stack.client.get_workflow_handle_for(
+        SchedulingWorkflow.run,
+        scheduling_workflow_id(run.application.application_id, run.application.stage_id),
+    )
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        status = await handle.query(SchedulingWorkflow.status)
+        if "(under way)" not in status.waiting_for and status.state != SchedulingState.BOOKING:
+            return
+        await asyncio.sleep(0.2)
+
+
 async def verify_bookings(stack: Stack, settings: Settings, runs: list[RequestRun]) -> dict[str, Any]:
     """Count the effects of the booked requests where they landed: Greenhouse, CalDAV, the sink's Maildir."""
     booked = [r for r in runs if r.outcome == "booked" and r.result and r.result.booking]
+    await asyncio.gather(*(settled(stack, r) for r in booked))
     sessions = [(r, s) for r in booked for s in r.result.booking.sessions]  # type: ignore[union-attr]
     async with HarvestClient.from_settings(settings) as gh:
         interviews = (
