@@ -41,7 +41,7 @@ bench: sync
 	$(RUN) python benchmarks/workflows.py
 	$(RUN) python benchmarks/cli_startup.py
 
-chaos: sync  # outages and worker kills on the real stack, ~30 min; JSON in benchmarks/results/chaos.json (docs/chaos.md)
+chaos: sync  # outages and worker kills on the real stack, ~15-25 min; JSON in benchmarks/results/chaos.json (docs/chaos.md)
 	$(RUN) python benchmarks/chaos.py
 
 clean:

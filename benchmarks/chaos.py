@@ -1,7 +1,7 @@
 """Chaos run: outages of every external system at every phase of a scheduling request, and worker SIGKILLs
 at every activity boundary of a booking and a replacement, on the real stack.
 
-    uv run --frozen python benchmarks/chaos.py            # the full run (~30 min), JSON to benchmarks/results/
+    uv run --frozen python benchmarks/chaos.py            # the full run (~15-25 min), JSON to benchmarks/results/
     uv run --frozen python benchmarks/chaos.py --small    # a few scenarios (~2 min), what the test suite runs
 
 Everything runs on loopback and is started here (as in benchmarks/workflows.py): the Temporal dev server,
