@@ -619,7 +619,7 @@ async def settled(stack: Stack, run: RequestRun, within: float = 120.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         status = await handle.query(SchedulingWorkflow.status)
-        if "(under way)" not in status.waiting_for and status.state != SchedulingState.BOOKING:
+        if not status.working:
             return
         await asyncio.sleep(0.2)
 

@@ -469,6 +469,9 @@ class CarriedState(BaseModel):
     failures: list[str] = Field(default_factory=list, description="Calls that ran out of retries (last 20).")
 
 
+UNDER_WAY = "(under way)"  # how `waiting_for` ends while a call of the request is running
+
+
 class SchedulingStatusSnapshot(BaseModel):
     """The `status` query: a typed view a CLI, page or recruiter can rely on."""
 
@@ -489,6 +492,16 @@ class SchedulingStatusSnapshot(BaseModel):
     history: list[HistoryEntry] = Field(default_factory=list)
     pending_releases: int = Field(default=0, description="Replaced or cancelled effects not yet removed.")
     failures: list[str] = Field(default_factory=list)
+
+    @property
+    def working(self) -> bool:
+        """A booking, or another call, is running right now (the core marks it in `waiting_for`)."""
+        return self.state == SchedulingState.BOOKING or self.waiting_for.endswith(UNDER_WAY)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing running and nothing left to release: the moment the invariants are about."""
+        return not self.working and self.pending_releases == 0
 
 
 SchedulingRequest.model_rebuild()

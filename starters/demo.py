@@ -543,8 +543,7 @@ class DemoRun:
                 status.state == SchedulingState.SCHEDULED
                 and status.booking is not None
                 and (replacing is None or status.booking.booking_id != replacing.booking_id)
-                and status.pending_releases == 0  # a replaced loop is released right after
-                and "(under way)" not in status.waiting_for
+                and status.quiet  # a replaced loop is released right after
             )
             return status if ok else None
 

@@ -41,10 +41,10 @@ from models.messages import (
     scheduling_workflow_id,
 )
 from models.scheduling import Interval
+from workflows.scheduling_core.table import PICKING
 
 PHASES = ("gather", "offer", "pick", "reminder", "reschedule", "decline", "cancel")
 BOOKED_FIRST = {"reschedule", "decline", "cancel"}
-PICKING = (SchedulingState.OFFERED, SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING)
 S = SchedulingState
 
 
@@ -168,12 +168,6 @@ async def wait_until(sc: Scenario, world: ChaosWorld, test: Any, within: float) 
     raise TimeoutError(f"{sc.name}: still {last} after {within:.0f}s{context}")
 
 
-def quiet(status: SchedulingStatusSnapshot) -> bool:
-    return (
-        status.state != S.BOOKING and "(under way)" not in status.waiting_for and status.pending_releases == 0
-    )
-
-
 async def pick_option(
     world: ChaosWorld, sc: Scenario, status: SchedulingStatusSnapshot
 ) -> SelectOptionResult:
@@ -199,10 +193,8 @@ async def pick_until_booked(world: ChaosWorld, sc: Scenario, within: float) -> S
         if status.offer is None or not status.offer.options:
             raise RuntimeError(f"{sc.name}: nothing to pick in state {status.state.value}")
         await pick_option(world, sc, status)
-        status = await wait_until(
-            sc, world, lambda st, _r: st.state != S.BOOKING and "(under way)" not in st.waiting_for, within
-        )
-    return await wait_until(sc, world, lambda st, _r: st.state == S.SCHEDULED and quiet(st), within)
+        status = await wait_until(sc, world, lambda st, _r: not st.working, within)
+    return await wait_until(sc, world, lambda st, _r: st.state == S.SCHEDULED and st.quiet, within)
 
 
 # ------------------------------------------------------------------------------------ a scenario
@@ -346,7 +338,7 @@ def goal(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> bool:
     """The phase did what it is for (ride_out), and nothing is left under way."""
     if sc.phase == "cancel":
         return not running and status.state == S.CANCELLED
-    if not running or not quiet(status):
+    if not running or not status.quiet:
         return False
     state, fresh = status.state, status.offer is not None and status.offer.version > sc.offer_version
     return {
@@ -364,7 +356,7 @@ def usable(sc: Scenario, status: SchedulingStatusSnapshot, running: bool) -> boo
     """After a give-up and the recruiter's resume: a state a person can carry on from, nothing under way."""
     if sc.phase == "cancel":
         return not running and status.state == S.CANCELLED
-    return running and quiet(status) and status.state in (*PICKING, S.SCHEDULED)
+    return running and status.quiet and status.state in (*PICKING, S.SCHEDULED)
 
 
 async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float) -> None:
@@ -378,7 +370,7 @@ async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float)
     status = await wait_until(
         sc,
         world,
-        lambda st, r: (not r) or (quiet(st) and st.state in (S.ESCALATED, *PICKING, S.SCHEDULED)),
+        lambda st, r: (not r) or (st.quiet and st.state in (S.ESCALATED, *PICKING, S.SCHEDULED)),
         timing.recover_within,
     )
     # It gave up if a call ran out of retries (listed in the status) or the request escalated.
@@ -397,7 +389,7 @@ async def recover(world: ChaosWorld, sc: Scenario, timing: Timing, up_at: float)
 def _re_offered(sc: Scenario, status: SchedulingStatusSnapshot) -> bool:
     return (
         status.state in PICKING
-        and quiet(status)
+        and status.quiet
         and status.offer is not None
         and status.offer.version > sc.offer_version
     )

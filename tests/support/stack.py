@@ -162,8 +162,7 @@ async def settle(handle: WorkflowHandle, timeout: float = 60) -> SchedulingStatu
     async def poll() -> SchedulingStatusSnapshot:
         while True:
             status = await handle.query(SchedulingWorkflow.status)
-            busy = status.state == SchedulingState.BOOKING or "(under way)" in status.waiting_for
-            if not busy and status.pending_releases == 0:
+            if status.quiet:
                 return status
             await asyncio.sleep(0.1)
 

@@ -219,9 +219,8 @@ class AfterBooking(CoreBase):
         )
         self._record("interviewer_replaced", f"{who} → {newcomers}")
         self._go(S.SCHEDULED, event="replacement_done")
-        if (
-            self.fixes_2026_12 and repair.deleted_sessions
-        ):  # deleted in Greenhouse meanwhile: a person decides
+        # An interview deleted in Greenhouse during the repair: a person decides now.
+        if self.fixes_2026_12 and repair.deleted_sessions:
             self._escalate(wording.interview_deleted(repair.deleted_sessions[0]), event="interview_deleted")
 
     def _replacement_failed(self, reason: str) -> None:

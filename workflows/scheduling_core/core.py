@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.messages import (
+    UNDER_WAY,
     Actor,
     ApplicationClosedInput,
     CandidateRepliedInput,
@@ -343,7 +344,7 @@ class SchedulingCore(Instructions, AfterBooking):
             S.CANCELLING: "the calendars and Greenhouse (removing the loop)",
         }
         if self.inflight is not None and self.state not in busy:
-            return f"{self.inflight.summary} (under way)", None
+            return f"{self.inflight.summary} {UNDER_WAY}", None
         if self.state in busy:
             return busy[self.state], None
         deadline = self.deadline()
