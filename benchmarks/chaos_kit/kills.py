@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowExecutionStatus
-
 from benchmarks.chaos_kit.phases import (
     Scenario,
     Timing,
     decline_target,
     goal,
+    observe,
     pick_option,
     prepare,
     reach_goal,
@@ -73,9 +72,7 @@ async def kill_scenario(
         deadline = time.monotonic() + timing.recover_within
         while time.monotonic() < deadline and not core.exited():
             with contextlib.suppress(Exception):
-                described = await world.scheduling.handle(sc.workflow_id).describe()
-                status = await world.scheduling.status(sc.workflow_id)
-                if goal(sc, status, described.status == WorkflowExecutionStatus.RUNNING):
+                if goal(sc, *await observe(world, sc)):
                     break
             await asyncio.sleep(0.3)
         fired = group.arm_file.with_suffix(".fired")

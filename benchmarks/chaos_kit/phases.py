@@ -12,6 +12,7 @@ recruiter's `resume`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -140,22 +141,27 @@ async def status_of(client: SchedulingClient, workflow_id: str) -> SchedulingSta
     return await client.status(workflow_id)
 
 
+async def observe(world: ChaosWorld, sc: Scenario) -> tuple[SchedulingStatusSnapshot, bool]:
+    """The request's status and whether its run is still open; each new state is noted in the scenario."""
+    described = await world.scheduling.handle(sc.workflow_id).describe()
+    status = await world.scheduling.status(sc.workflow_id)
+    if status.state.value not in sc.states_seen[-1:]:
+        sc.states_seen.append(status.state.value)
+    return status, described.status == WorkflowExecutionStatus.RUNNING
+
+
 async def wait_until(sc: Scenario, world: ChaosWorld, test: Any, within: float) -> SchedulingStatusSnapshot:
     """Poll until `test(status, running)` holds; TimeoutError names the last state."""
     deadline = time.monotonic() + within
     last, seen = "unknown", None
     while time.monotonic() < deadline:
         try:
-            described = await world.scheduling.handle(sc.workflow_id).describe()
-            running = described.status == WorkflowExecutionStatus.RUNNING
-            status = await world.scheduling.status(sc.workflow_id)
+            status, running = await observe(world, sc)
         except Exception as error:  # a query while the worker restarts: try again
             last = f"{type(error).__name__}"
             await asyncio.sleep(0.5)
             continue
         last, seen = status.state.value, status
-        if not sc.states_seen or sc.states_seen[-1] != last:
-            sc.states_seen.append(last)
         if test(status, running):
             return status
         await asyncio.sleep(0.3)
@@ -398,17 +404,10 @@ def _re_offered(sc: Scenario, status: SchedulingStatusSnapshot) -> bool:
 async def watch_outage(world: ChaosWorld, sc: Scenario, until: float) -> None:
     """During the outage: a ride-out phase that reaches its goal anyway did not need the system."""
     while time.monotonic() < until:
-        try:
-            described = await world.scheduling.handle(sc.workflow_id).describe()
-            status = await world.scheduling.status(sc.workflow_id)
-        except Exception:
-            await asyncio.sleep(1)
-            continue
-        if status.state.value not in sc.states_seen[-1:]:
-            sc.states_seen.append(status.state.value)
-        if goal(sc, status, described.status == WorkflowExecutionStatus.RUNNING):
-            sc.exercised = False
-            return
+        with contextlib.suppress(Exception):
+            if goal(sc, *await observe(world, sc)):
+                sc.exercised = False
+                return
         await asyncio.sleep(1)
 
 
