@@ -39,7 +39,10 @@ bench: sync
 	$(RUN) python benchmarks/harvest_throughput.py
 	$(RUN) python benchmarks/planner.py
 	$(RUN) python benchmarks/workflows.py
+	$(RUN) python benchmarks/sync.py
+	$(RUN) python benchmarks/assessments.py
 	$(RUN) python benchmarks/cli_startup.py
+	$(RUN) python -m benchmarks.parsers
 
 chaos: sync  # outages and worker kills on the real stack, ~15-25 min; JSON in benchmarks/results/chaos.json (docs/chaos.md)
 	$(RUN) python benchmarks/chaos.py

@@ -8,7 +8,7 @@ earlier attempt may already have done: interviews by `external_event_id`, notes 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -20,6 +20,8 @@ from integrations.greenhouse.errors import HarvestError, NotFoundError, Validati
 from integrations.greenhouse.query import TimeRange
 from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
+from integrations.mirror import MirrorReader
+from integrations.mirror_first import MirrorFirstReads
 from integrations.org_store import OrgConfigStore
 from models.activity_io import GatherInput, InterviewsInput, NoteInput, SessionsResult, UpdateInterviewInput
 from models.greenhouse import AddNote, CreateInterview, InterviewerInput, UpdateInterview, User
@@ -48,19 +50,20 @@ def _email(user: User) -> str | None:
     return user.primary_email or (user.emails[0] if user.emails else None)
 
 
-async def _collect(items: AsyncIterable[T]) -> list[T]:
-    return [item async for item in items]
-
-
 class GreenhouseActivities:
     """Activities that talk to Harvest v3 through one shared client (and its token cache and pacing)."""
 
     def __init__(
-        self, harvest: HarvestClient, org: OrgConfigStore | None = None, index: InterviewIndex | None = None
+        self,
+        harvest: HarvestClient,
+        org: OrgConfigStore | None = None,
+        index: InterviewIndex | None = None,
+        mirror: MirrorReader | None = None,
     ) -> None:
         self.harvest = harvest
         self.org = org
         self.index = index
+        self.mirror = mirror  # the gather reads the mirror first when given (integrations/mirror_first.py)
 
     async def _guard(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -76,8 +79,8 @@ class GreenhouseActivities:
         return await self._guard(lambda: self._gather(request))
 
     async def _gather(self, request: GatherInput) -> SchedulingContext:
-        gh = self.harvest
-        application = await gh.get_application(request.application_id)
+        reads = MirrorFirstReads(self.harvest, self.mirror)
+        application = await reads.application(request.application_id)
         if application.candidate_id is None or application.job_id is None:
             raise ValidationError(
                 f"application {request.application_id} has no candidate or job (a prospect?)",
@@ -85,9 +88,9 @@ class GreenhouseActivities:
                 method="GET",
                 path="/v3/applications",
             )
-        candidate = await gh.get_candidate(application.candidate_id)
-        job = await gh.get_job(application.job_id)
-        stages = await _collect(gh.list_job_interview_stages(job_ids=[job.id]))
+        candidate = await reads.candidate(application.candidate_id)
+        job = await reads.job(application.job_id)
+        stages = await reads.stages_with(job.id, request.job_interview_stage_id)
         stage = next((s for s in stages if s.id == request.job_interview_stage_id), None)
         if stage is None:
             raise NotFoundError(
@@ -98,17 +101,13 @@ class GreenhouseActivities:
             )
         slots = [
             ji
-            for ji in await _collect(gh.list_job_interviews(job_interview_stage_ids=[stage.id]))
+            for ji in await reads.stage_interviews(stage.id)
             if ji.active and ji.scheduling_type in (None, "needs_scheduling") and ji.duration
         ]
         slots.sort(key=lambda ji: (ji.sort_order, ji.id))
-        kits = (
-            await _collect(gh.list_interview_kits(job_interview_ids=[ji.id for ji in slots])) if slots else []
-        )
+        kits = await reads.interview_kits([ji.id for ji in slots]) if slots else []
         kit_of = {kit.id: kit.job_interview_id for kit in kits}
-        defaults = (
-            await _collect(gh.list_default_interviewers(interview_kit_ids=list(kit_of))) if kit_of else []
-        )
+        defaults = await reads.default_interviewers(list(kit_of)) if kit_of else []
         panel: dict[int, list[int]] = {}
         for row in sorted(defaults, key=lambda d: d.id):
             job_interview_id = kit_of.get(row.interview_kit_id or -1)
@@ -126,10 +125,10 @@ class GreenhouseActivities:
         }
         user_ids |= {u for c in configured.values() if c for u in c.alternates}
         user_ids |= {u for t in trainees.values() for u in t}
-        users = {u.id: u for u in await _collect(gh.list_users(ids=sorted(user_ids)))} if user_ids else {}
+        users = {u.id: u for u in await reads.users(sorted(user_ids))} if user_ids else {}
         tags = sorted({tag.id for u in bench if u in users for tag in users[u].interviewer_tags if tag.id})
         if tags:
-            for user in await _collect(gh.list_users(interviewer_tag_ids=tags, deactivated=False)):
+            for user in await reads.active_users_tagged(tags):
                 if job.department_id is None or job.department_id in user.department_ids:
                     users.setdefault(user.id, user)
         colleagues = [
@@ -195,6 +194,7 @@ class GreenhouseActivities:
             stage_id=stage.id,
             sessions=len(sessions),
             people=len(people),
+            harvest_reads=reads.harvest_reads,
         )
         return context
 
@@ -211,8 +211,9 @@ class GreenhouseActivities:
 
     async def _record(self, request: InterviewsInput) -> SessionsResult:
         recorded: list[BookedSession] = []
+        earlier = await self._recorded_by_external_id(request)
         for session in request.sessions:
-            existing = await self._find_interview(request.application_id, session)
+            existing = session.greenhouse_interview_id or earlier.get(_external_id(session))
             if existing is None:
                 interview = await self.harvest.create_interview(
                     CreateInterview(
@@ -230,6 +231,19 @@ class GreenhouseActivities:
                 log.info("interview_recorded", application_id=request.application_id, interview_id=existing)
             recorded.append(session.model_copy(update={"greenhouse_interview_id": existing}))
         return SessionsResult(sessions=recorded)
+
+    async def _recorded_by_external_id(self, request: InterviewsInput) -> dict[str, int]:
+        """Interviews an earlier attempt recorded for these sessions, by external event id: one listing of
+        the application's interviews (not one per session), and none when every session knows its id."""
+        if all(s.greenhouse_interview_id is not None for s in request.sessions):
+            return {}
+        wanted = {_external_id(s) for s in request.sessions}
+        found: dict[str, int] = {}
+        async for interview in self.harvest.list_interviews(application_ids=[request.application_id]):
+            key = interview.external_event_id
+            if key is not None and key in wanted:
+                found.setdefault(key, interview.id)
+        return found
 
     async def _find_interview(self, application_id: int, session: BookedSession) -> int | None:
         if session.greenhouse_interview_id is not None:
@@ -286,25 +300,30 @@ class GreenhouseActivities:
     @activity.defn
     async def add_candidate_note(self, request: NoteInput) -> None:
         """Post the note once: a retry finds the first one by its reference tag."""
-        reference = note_reference(request.key)
+        look = not (request.first_issue and activity.info().attempt == 1)
+        await self._guard(lambda: add_note_once(self.harvest, request, look=look))
 
-        async def post() -> None:
-            since = datetime.now(UTC) - timedelta(days=30)
-            async for note in self.harvest.list_notes(
-                candidate_ids=[request.candidate_id], created_at=TimeRange(gte=since)
-            ):
-                if note.body and reference in note.body:
-                    return
-            await self.harvest.add_note(
-                AddNote(
-                    candidate_id=request.candidate_id,
-                    application_id=request.application_id,
-                    body=f"{request.body}\n\n{reference}",
-                    visibility=request.visibility,
-                )
-            )
 
-        await self._guard(post)
+async def add_note_once(harvest: HarvestClient, request: NoteInput, *, look: bool = True) -> None:
+    """Post `request` as a note unless one carrying its reference tag exists (from the last 30 days).
+
+    `look=False` skips that read: for the first attempt of a key the workflow never asked for before."""
+    reference = note_reference(request.key)
+    since = datetime.now(UTC) - timedelta(days=30)
+    if look:
+        async for note in harvest.list_notes(
+            candidate_ids=[request.candidate_id], created_at=TimeRange(gte=since)
+        ):
+            if note.body and reference in note.body:
+                return
+    await harvest.add_note(
+        AddNote(
+            candidate_id=request.candidate_id,
+            application_id=request.application_id,
+            body=f"{request.body}\n\n{reference}",
+            visibility=request.visibility,
+        )
+    )
 
 
 def _external_id(session: BookedSession) -> str:

@@ -16,15 +16,19 @@ from integrations.logs import get_logger
 from integrations.mail import contexts as mail
 from integrations.mail.ics import Attendee as IcsAttendee
 from integrations.mail.ics import CalendarInvite
-from integrations.mail.service import MailRequest, MailService
+from integrations.mail.service import MailRequest, MailService, ProfileTarget
 from integrations.mail.transport import PermanentMailError, TransientMailError
 from integrations.org_store import OrgConfigStore
 from models.activity_io import EmailInput, EmailResult
-from models.messages import BookedSession, SchedulingContext
+from models.messages import BookedSession, SchedulingContext, chain_ref
 from models.org_config import OrgSettings
 from models.settings import Settings
+from models.time_order import in_time_order
 
 log = get_logger(__name__)
+
+# Mail to people other than the candidate; everything else is copied onto the candidate's profile.
+NOT_TO_CANDIDATE = frozenset({"interviewer_notice", "recruiter_escalation"})
 
 
 def _names(context: SchedulingContext, session: BookedSession) -> list[str]:
@@ -62,9 +66,14 @@ class MailActivities:
         self.settings = settings
         self.org = org
 
-    def _link(self, workflow_id: str, purpose: LinkPurpose, expires_at: datetime) -> str:
+    def _link(self, workflow_id: str, purpose: LinkPurpose, expires_at: datetime, chain_id: str = "") -> str:
+        """A signed page link; bound to the request's chain when the workflow gave one."""
         token = make_link_token(
-            workflow_id, purpose, expires_at, self.settings.signing_secret.get_secret_value()
+            workflow_id,
+            purpose,
+            expires_at,
+            self.settings.signing_secret.get_secret_value(),
+            chain_id=chain_id or None,
         )
         return link_url(self.settings.web_base_url, token)
 
@@ -78,13 +87,14 @@ class MailActivities:
             "time_zone": request.recipient_time_zone or context.candidate_time_zone,
         }
         sessions = [mail_session(context, s) for s in request.booking_sessions]
+        chain = request.chain_id
         expires = request.expires_at or now + timedelta(days=7)
         last = max((s.end for s in request.booking_sessions), default=now) + timedelta(days=1)
         match request.template:
             case "invitation":
                 return mail.InvitationContext(
                     **common,
-                    schedule_url=self._link(workflow_id, "pick", expires),
+                    schedule_url=self._link(workflow_id, "pick", expires, chain),
                     expires_at=expires,
                     loop_summary=loop_summary(context),
                 )
@@ -92,14 +102,14 @@ class MailActivities:
                 return mail.ReminderContext(
                     **common,
                     about="pick_time",
-                    action_url=self._link(workflow_id, "pick", expires),
+                    action_url=self._link(workflow_id, "pick", expires, chain),
                 )
             case "confirmation":
                 return mail.ConfirmationContext(
                     **common,
                     sessions=sessions,
-                    reschedule_url=self._link(workflow_id, "reschedule", last),
-                    cancel_url=self._link(workflow_id, "cancel", last),
+                    reschedule_url=self._link(workflow_id, "reschedule", last, chain),
+                    cancel_url=self._link(workflow_id, "cancel", last, chain),
                 )
             case "reschedule":
                 return mail.RescheduleContext(
@@ -107,7 +117,7 @@ class MailActivities:
                     previous_sessions=[mail_session(context, s) for s in request.previous_sessions],
                     sessions=sessions,
                     reason=request.reason or None,
-                    reschedule_url=self._link(workflow_id, "reschedule", last),
+                    reschedule_url=self._link(workflow_id, "reschedule", last, chain),
                 )
             case "cancellation":
                 return mail.CancellationContext(**common, sessions=sessions, reason=request.reason or None)
@@ -117,6 +127,12 @@ class MailActivities:
                     action=request.notice_action,
                     candidate_name=context.candidate_first_name or "the candidate",
                     session=sessions[0],
+                )
+            case "cancel_confirmation":
+                return mail.CancelConfirmationContext(
+                    **common,
+                    sessions=sessions,
+                    cancel_url=self._link(workflow_id, "cancel", max(last, now + timedelta(days=3)), chain),
                 )
             case "recruiter_escalation":
                 return mail.EscalationContext(
@@ -138,7 +154,7 @@ class MailActivities:
         context = request.context
         lines = [
             f"{s.name}: {s.start:%H:%M}-{s.end:%H:%M} UTC with {', '.join(_names(context, s))}"
-            for s in request.booking_sessions
+            for s in in_time_order(request.booking_sessions)
         ]
         video = next((s.video_url for s in request.booking_sessions if s.video_url), None)
         return CalendarInvite(
@@ -157,6 +173,15 @@ class MailActivities:
             ],
         )
 
+    @staticmethod
+    def _profile(request: EmailInput) -> ProfileTarget | None:
+        """The candidate's profile for mail to the candidate; None for interviewers and recruiters."""
+        if request.template in NOT_TO_CANDIDATE or request.reply_role not in (None, "candidate"):
+            return None
+        return ProfileTarget(
+            candidate_id=request.context.candidate_id, application_id=request.context.application_id
+        )
+
     @activity.defn
     async def send_email(self, request: EmailInput) -> EmailResult:
         """Render and send, at most once per key."""
@@ -169,8 +194,12 @@ class MailActivities:
                 to=request.to,
                 context=self._context(request, now, org),
                 workflow_id=request.reply_token_workflow_id,
+                reply_role=request.reply_role,
+                reply_user_id=request.reply_user_id,
+                chain_ref=chain_ref(request.chain_id) if request.chain_id else "",
                 invite=self._invite(request, org),
                 ics_method=request.ics_method or "REQUEST",
+                profile=self._profile(request),
             )
         except ValueError as error:
             raise ApplicationError(

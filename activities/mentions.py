@@ -1,9 +1,13 @@
 """Activities of the MentionWatchWorkflow: find notes that @mention Hireflow, resolve and act on them.
 
-`list_mentions` and `resolve_mention` read Harvest (Harvest task queue); `act_on_mention` starts or
-messages the SchedulingWorkflow through the Temporal client and `mark_mention_handled` records the
+`list_mentions` and `resolve_mention` read Harvest (Harvest task queue); `resolve_mention` also
+checks that the note's author may give the command (`mention_authorisation.py`: a refusal is the reply
+and nothing acts; a Harvest outage fails the note for a later run). `act_on_mention` starts or
+messages the SchedulingWorkflow, or for `send`/`extend` the AssessmentWorkflow
+(`mention_assessments.py`), through the Temporal client and `mark_mention_handled` records the
 note in the SQL store (main queue). Each is safe to retry: starts use the business workflow id with
-USE_EXISTING, signals to a request are idempotent in effect, the reply note carries a reference tag.
+USE_EXISTING, signals and updates to a request are idempotent in effect (updates carry the note id),
+the reply note carries a reference tag.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from activities.assessments import ProviderFactory
 from activities.errors import from_harvest
 from activities.greenhouse import REFERENCE_PREFIX
+from activities.mention_assessments import MentionAssessments
+from activities.mention_authorisation import authorise_mention
+from integrations.assessment_mappings import AssessmentMappings
 from integrations.greenhouse.client import HarvestClient
 from integrations.greenhouse.errors import HarvestError, NotFoundError
+from integrations.greenhouse.mention_arguments import parse_extension
 from integrations.greenhouse.mentions import (
     COMMANDS_HELP,
+    NOTE_TOO_LONG,
     Named,
     jobs_named_in,
     match_named,
@@ -33,11 +43,14 @@ from integrations.greenhouse.mentions import (
 from integrations.greenhouse.query import TimeRange
 from integrations.logs import get_logger
 from integrations.scheduling_client import SchedulingClient
-from models.greenhouse import Application
+from models.greenhouse import Application, Job
+from models.inert_text import quote_plain
 from models.mentions import (
+    ASSESSMENT_ACTIONS,
     ListMentionsInput,
     ListMentionsResult,
     MarkMentionInput,
+    MentionAction,
     MentionNote,
     MentionOutcome,
     ResolvedMention,
@@ -50,16 +63,30 @@ from models.messages import (
 )
 from models.settings import Settings
 from models.store import HandledMentionNote
+from models.time_zones import to_iana
 
 log = get_logger(__name__)
 
 
 class MentionActivities:
-    """One instance per worker: the shared Harvest client, Temporal client, settings and SQL store."""
+    """One instance per worker: the shared Harvest client, Temporal client, settings and SQL store.
 
-    def __init__(self, harvest: HarvestClient, client: Client, settings: Settings, engine: Engine) -> None:
+    `providers` builds assessment providers (the worker's `ProviderCache.get`); without it `send` only
+    knows the tests mapped for the job, not the provider's catalog.
+    """
+
+    def __init__(
+        self,
+        harvest: HarvestClient,
+        client: Client,
+        settings: Settings,
+        engine: Engine,
+        *,
+        providers: ProviderFactory | None = None,
+    ) -> None:
         self.harvest = harvest
         self.scheduling = SchedulingClient(client, settings)
+        self.assessment_commands = MentionAssessments(client, settings, AssessmentMappings(engine), providers)
         self.settings = settings
         self.engine = engine
 
@@ -82,7 +109,7 @@ class MentionActivities:
                     continue  # Hireflow's own replies are never commands
                 if REFERENCE_PREFIX in (note.body or ""):
                     continue  # nor is any note Hireflow wrote, whoever the token acted as
-                text = mention_text(note.body, note.body_with_tags, name, me)
+                text = await asyncio.to_thread(mention_text, note.body, note.body_with_tags, name, me)
                 if text is None:
                     continue
                 found.append(
@@ -128,17 +155,26 @@ class MentionActivities:
             raise from_harvest(error) from error
 
     async def _resolve(self, note: MentionNote) -> ResolvedMention:
+        if note.too_long:  # only its first characters were kept: acting on a part could be wrong
+            return ResolvedMention(note=note, problem=NOTE_TOO_LONG)
         helptext = COMMANDS_HELP.format(name="@" + self.settings.mention_name)
         parsed = parse_command(note.text)
         if parsed.action is None:
             return ResolvedMention(note=note, problem=f"I did not find a command in this note. {helptext}")
         resolved = ResolvedMention(note=note, action=parsed.action, recruiter_notes=parsed.notes)
-        application, problem = await self._application(note)
+        application, problem = await self._application(note, parsed.action)
         if application is None:
             return resolved.model_copy(update={"problem": problem})
-        job_name = ""
-        if application.job_id is not None:
-            job_name = (await self.harvest.get_job(application.job_id)).name or ""
+        job = await self.harvest.get_job(application.job_id) if application.job_id is not None else None
+        job_name = (job.name if job else None) or ""
+        refusal = await self._refusal(note, parsed.action, application, job)
+        if refusal:
+            return resolved.model_copy(
+                update={"application_id": application.id, "job_name": job_name, "problem": refusal}
+            )
+        if parsed.action in ASSESSMENT_ACTIONS:
+            about = {"application_id": application.id, "job_id": application.job_id, "job_name": job_name}
+            return await self._assessment_arguments(resolved.model_copy(update=about), parsed.argument)
         stages = [
             Named(s.id, s.name or "")
             async for s in self.harvest.list_job_interview_stages(job_ids=[application.job_id or 0])
@@ -156,13 +192,37 @@ class MentionActivities:
             }
         )
 
-    async def _application(self, note: MentionNote) -> tuple[Application | None, str]:
+    async def _refusal(
+        self, note: MentionNote, action: MentionAction, application: Application, job: Job | None
+    ) -> str:
+        """The polite refusal when the note's author may not give this command here; empty when allowed."""
+        verdict = await authorise_mention(self.harvest, self.settings, note, action, application, job)
+        return verdict.reply
+
+    async def _assessment_arguments(self, resolved: ResolvedMention, argument: str) -> ResolvedMention:
+        """`send`: the words naming the test. `extend`: the duration (bounded) and the candidate's zone."""
+        if resolved.action == "send":
+            return resolved.model_copy(update={"test_phrase": argument})
+        extension = parse_extension(argument)
+        if extension.problem:
+            return resolved.model_copy(update={"problem": extension.problem})
+        candidate = await self.harvest.get_candidate(resolved.note.candidate_id)
+        return resolved.model_copy(
+            update={
+                "test_phrase": extension.phrase,
+                "extend_hours": extension.hours,
+                "candidate_time_zone": to_iana(candidate.time_zone) or "",
+            }
+        )
+
+    async def _application(self, note: MentionNote, action: MentionAction) -> tuple[Application | None, str]:
         """The note's application, else the candidate's only active one, else the one whose job is named."""
+        nothing = _NOTHING_TO.get(action, "nothing to schedule")
         if note.application_id is not None:
             application = await self.harvest.get_application(note.application_id)
             if application.status == "in_process":
                 return application, ""
-            return None, f"This application is {application.status}, so there is nothing to schedule."
+            return None, f"This application is {application.status}, so there is {nothing}."
         active = [
             a
             async for a in self.harvest.list_applications(candidate_ids=[note.candidate_id], status="active")
@@ -171,7 +231,7 @@ class MentionActivities:
         if len(active) == 1:
             return active[0], ""
         if not active:
-            return None, "This candidate has no active application, so there is nothing to schedule."
+            return None, f"This candidate has no active application, so there is {nothing}."
         jobs = {
             a.job_id: (await self.harvest.get_job(a.job_id)).name or f"job {a.job_id}"
             for a in active
@@ -191,9 +251,7 @@ class MentionActivities:
         action: str, argument: str, job_name: str, stages: list[Named], current: Named | None
     ) -> tuple[Named | None, str]:
         """Stage named after `schedule`, else the application's current stage."""
-        phrase = argument
-        if job_name:
-            phrase = phrase.lower().replace(job_name.lower(), " ")
+        phrase = argument.lower().replace(job_name.lower(), " ") if job_name else argument
         hits = match_named(phrase, stages) if action == "schedule" else []
         if len(hits) == 1:
             return hits[0], ""
@@ -201,12 +259,13 @@ class MentionActivities:
         if len(hits) > 1:
             return (
                 None,
-                f'"{argument}" matches several stages ({", ".join(h.name for h in hits)}); say which one.',
+                f"{quote_plain(argument, 200)} matches several stages "
+                f"({', '.join(h.name for h in hits)}); say which one.",
             )
         if action == "schedule" and meaningful_words(phrase):
             return (
                 None,
-                f'I did not recognise the stage "{argument}". The stages of this job are {names_list}.',
+                f"I did not recognise the stage {quote_plain(argument, 200)}. The stages of this job are {names_list}.",
             )
         if current is None:
             return None, f"I could not tell which stage this application is in; name one of {names_list}."
@@ -217,6 +276,8 @@ class MentionActivities:
     @activity.defn
     async def act_on_mention(self, resolved: ResolvedMention) -> MentionOutcome:
         """Start or message the request and say, in the reply note's words, what happened."""
+        if resolved.action in ASSESSMENT_ACTIONS:
+            return await self.assessment_commands.act(resolved)
         assert resolved.action and resolved.application_id and resolved.job_interview_stage_id
         workflow_id = scheduling_workflow_id(resolved.application_id, resolved.job_interview_stage_id)
         link = self.settings.workflow_ui_url(workflow_id)
@@ -237,7 +298,7 @@ class MentionActivities:
             )
             log.info("mention_started_request", workflow_id=workflow_id, note_id=resolved.note.note_id)
             kept = resolved.recruiter_notes.rstrip(". ")
-            notes = f' Your notes are with the request: "{kept}".' if kept else ""
+            notes = f" Your notes are with the request: {quote_plain(kept, 500)}." if kept else ""
             return MentionOutcome(
                 reply=(
                     f"On it: I'm scheduling {what}. The candidate gets an email with live options to pick from; "
@@ -302,6 +363,9 @@ class MentionActivities:
                 session.commit()
             except IntegrityError:
                 session.rollback()
+
+
+_NOTHING_TO: dict[str, str] = {"send": "no assessment to send", "extend": "nothing to extend"}
 
 
 def _reply_line(what: str, result: CommandResult) -> str:

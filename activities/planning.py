@@ -24,6 +24,7 @@ from models.activity_io import (
     PinSpec,
 )
 from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
+from models.org_config import OfficeProfile, OrgSettings
 from models.scheduling import Interval, Option, Problem, Score
 from planner.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from planner.search import plan
@@ -57,7 +58,9 @@ class PlanningActivities:
             u for s in context.sessions for u in (*s.pool, *s.required, *s.trainee_pool, *s.alternates)
         }
         people = await self.org.apeople(user_ids)
-        rooms = await self.org.arooms(context.rooms_office_id) if policy.mode == "onsite" else []
+        onsite = policy.mode == "onsite"
+        rooms = await self.org.arooms(context.rooms_office_id) if onsite else []
+        office = await self._office(context, org) if onsite else None
         horizon = horizon_for(window_start, policy, org)
         ids = sorted(set(calendar_ids(context, people, widen).values()) | {room.id for room in rooms})
         try:
@@ -82,7 +85,20 @@ class PlanningActivities:
             log.warning(
                 "calendars_unreadable", application_id=context.application_id, calendars=len(unreadable)
             )
-        return RequestInputs(org=org, people=people, busy=busy, rooms=rooms, ignore=ignore)
+        return RequestInputs(org=org, people=people, busy=busy, rooms=rooms, ignore=ignore, office=office)
+
+    async def _office(self, context: SchedulingContext, org: OrgSettings) -> OfficeProfile | None:
+        """The office of an in-person loop: the job's first office, else the org's onsite office."""
+        office_id = context.rooms_office_id or org.onsite_office_id
+        office = await self.org.aoffice(office_id) if office_id is not None else None
+        if office is None:
+            log.warning(
+                "onsite_office_unknown",
+                application_id=context.application_id,
+                office_id=office_id,
+                note="planned in the candidate's zone: configure an office profile or rooms",
+            )
+        return office
 
     @activity.defn
     async def find_options(self, request: FindOptionsInput) -> FindOptionsResult:
@@ -95,13 +111,19 @@ class PlanningActivities:
             ignore_event_keys=request.ignore_event_keys,
         )
         problem = _problem(request, inputs, pinned=request.pinned, widen=request.widen)
-        result = await asyncio.to_thread(plan, problem, time_limit=self.time_limit, workers=1)
+        names = {uid: person.name for uid, person in inputs.people.items() if person.name}
+        names |= {person.user_id: person.name for person in request.context.people if person.name}
+        result = await asyncio.to_thread(plan, problem, time_limit=self.time_limit, workers=1, names=names)
         log.info(
             "options_planned",
             application_id=request.context.application_id,
             status=result.status,
             options=len(result.options),
             wall_ms=result.stats.wall_ms,
+            candidate_day_zone=problem.candidate.time_zone,
+            explain_ms=result.stats.explain_ms,
+            blockers=[b.kind for b in result.blockers],
+            relaxations=sum(len(b.relaxations) for b in result.blockers),
         )
         return FindOptionsResult(
             status=result.status,

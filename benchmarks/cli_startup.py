@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.machine import machine_info
+
 RESULTS = Path(__file__).resolve().parent / "results" / "cli_startup.json"
 TARGET_MS = 500
 COMMANDS = [
@@ -151,12 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "cli_startup",
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-            "load_average_1m_before": round(load_before[0], 2),
-        },
+        "machine": machine_info(load_before),
         "python": platform.python_version(),
         "hireflow": str(hireflow),
         "venv_bytecode": venv_bytecode(hireflow),

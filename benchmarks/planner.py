@@ -9,17 +9,27 @@ Families (each instance reproducible from its family and index):
      5-minute grid
   L  6-session loop with trainees and rooms, 2-day split allowed, 150 interviewers, 15 working days
   T  tight M instances (busier people, small pools, a few short candidate windows): few or no loops fit
+  X  M instances made infeasible by one planted cause (a 90-minute candidate window, an excluded pool,
+     a full weekly limit, no room big enough): time to explain (blockers and verified relaxations),
+     whether the planted cause is named, how many relaxations verified
 Writes JSON (per family and per instance) and a PNG of solve time against model size next to it.
+
+`--cli N` also times `hireflow plan` on the first N M instances as whole processes (the console script
+next to this interpreter, start-up included, bytecode cached by one untimed run): target 1.5 s.
+`--merge` keeps the families of an existing output file that this run does not measure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +42,7 @@ if __name__ == "__main__" and not __package__:
     _here = Path(__file__).resolve().parent
     sys.path[:] = [str(_here.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _here]
 
+from models.events import Event
 from models.scheduling import Problem
 from planner.greedy import greedy_plan
 from planner.search import plan
@@ -169,6 +180,71 @@ def generate(family: str, seed: int) -> Problem:
     raise ValueError(f"unknown family {family!r} (use S, M, L or T)")
 
 
+EVENT_CANDIDATES, EVENT_INTERVIEWERS, EVENT_ROOMS = 30, 25, 6
+
+
+def generate_event(seed: int, *, candidates: int = EVENT_CANDIDATES) -> Event:
+    """Family E: a two-day hiring event, 4 sessions per candidate, 25 interviewers, 6 rooms (NY office)."""
+    rng = random.Random(f"E-{seed}")
+    tz = ZoneInfo(ONSITE_ZONE)
+    days = _workdays(2)
+    people = [
+        _person(rng, 100 + i, rng.choice([ONSITE_ZONE] * 4 + ["America/Chicago"]), days, 0.3)
+        for i in range(EVENT_INTERVIEWERS)
+    ]
+    ids = [p["id"] for p in people]
+    sessions = [
+        {
+            "id": f"s{s}",
+            "name": name,
+            "duration_minutes": rng.choice([45, 60]),
+            "interviewers": {"pool": rng.sample(ids, rng.randint(7, 10)), "count": 2 if s == 1 else 1},
+            "room": {"required": True},
+        }
+        for s, name in enumerate(["Coding", "System design", "Behavioural", "Hiring manager"])
+    ]
+    day_windows = [
+        {
+            "start": _iso(datetime(d.year, d.month, d.day, 8, 0, tzinfo=tz)),
+            "end": _iso(datetime(d.year, d.month, d.day, 18, 0, tzinfo=tz)),
+        }
+        for d in days
+    ]
+    cands = []
+    for c in range(candidates):
+        avail: list[dict[str, str]] | None = None
+        if rng.random() < 0.5:  # half of them name a day, or half a day
+            d = rng.choice(days)
+            first = rng.choice([8, 8, 10, 12])
+            last = min(18, first + rng.choice([5, 6, 10]))
+            avail = [
+                {
+                    "start": _iso(datetime(d.year, d.month, d.day, first, 0, tzinfo=tz)),
+                    "end": _iso(datetime(d.year, d.month, d.day, last, 0, tzinfo=tz)),
+                }
+            ]
+        cands.append(
+            {
+                "id": f"c{c:02d}",
+                "time_zone": rng.choice([ONSITE_ZONE] * 3 + REMOTE_ZONES[:2]),
+                "availability": avail,
+                "priority": 2 if rng.random() < 0.2 else 1,
+            }
+        )
+    data = {
+        "format": "hireflow.event/v1",
+        "days": day_windows,
+        "granularity_minutes": 15,
+        "loop": {"min_gap_minutes": 0, "max_gap_minutes": 30},
+        "sessions": sessions,
+        "candidates": cands,
+        "interviewers": people,
+        "rooms": _rooms(rng, EVENT_ROOMS, days, 0.2),
+        "objective": "most_candidates",
+    }
+    return Event.model_validate(data)
+
+
 def _windows(rng: random.Random, days: list[datetime], n: int) -> list[dict[str, str]]:
     tz = ZoneInfo(ONSITE_ZONE)
     out = []
@@ -269,6 +345,188 @@ def run_instance(
     return row
 
 
+PLANTED = ("candidate_window", "pool_exhausted", "load_limit", "room")
+
+
+def plant(problem: Problem, cause: str) -> Problem:
+    """An M instance with one rule group broken so that no loop fits (family X)."""
+    data = problem.model_dump(mode="json")
+    if cause == "candidate_window":
+        day = _workdays(3)[2]
+        start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo(ONSITE_ZONE))
+        data["candidate"]["availability"] = [
+            {"start": _iso(start), "end": _iso(start + timedelta(minutes=90))}
+        ]
+    elif cause == "pool_exhausted":
+        s = data["sessions"][2]["interviewers"]
+        data["exclude_interviewers"] = [p for p in s["pool"] if p not in s["required"]]
+    elif cause == "load_limit":
+        s = data["sessions"][0]["interviewers"]
+        s["required"] = s["required"] or [s["pool"][0]]
+        s["count"] = max(s["count"], len(s["required"]))
+        who = next(p for p in data["interviewers"] if p["id"] == s["required"][0])
+        who["max_per_week"] = 0
+    elif cause == "room":
+        data["sessions"][1]["room"]["min_capacity"] = 99
+    return Problem.model_validate(data)
+
+
+def explain_instance(seed: int, *, time_limit: float, workers: int) -> dict[str, Any]:
+    cause = PLANTED[seed % len(PLANTED)]
+    problem = plant(generate("M", seed), cause)
+    c0, t0 = time.process_time(), time.perf_counter()
+    result = plan(problem, options=10, time_limit=time_limit, workers=workers)
+    c1, t1 = time.process_time(), time.perf_counter()
+    relaxations = [r for b in result.blockers for r in b.relaxations]
+    return {
+        "family": "X",
+        "seed": seed,
+        "planted": cause,
+        "status": result.status,
+        "options": len(result.options),
+        "blockers": [b.kind for b in result.blockers],
+        "named": cause in {b.kind for b in result.blockers},
+        "relaxations": len(relaxations),
+        "changes": sorted({r.change for r in relaxations}),
+        "wall_ms": round((t1 - t0) * 1000, 1),
+        "cpu_ms": round((c1 - c0) * 1000, 1),
+        "explain_ms": result.stats.explain_ms,
+    }
+
+
+def summarise_explain(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    infeasible = [r for r in rows if r["status"] == "infeasible"]
+    return {
+        "instances": len(rows),
+        "infeasible": len(infeasible),
+        "planted_named": sum(1 for r in infeasible if r["named"]),
+        "with_relaxations": sum(1 for r in infeasible if r["relaxations"]),
+        "wall_ms": {
+            "median": _pct([r["wall_ms"] for r in rows], 0.5),
+            "p95": _pct([r["wall_ms"] for r in rows], 0.95),
+        },
+        "explain_ms": {
+            "median": _pct([r["explain_ms"] for r in rows], 0.5),
+            "p95": _pct([r["explain_ms"] for r in rows], 0.95),
+            "max": max((r["explain_ms"] for r in rows), default=None),
+        },
+    }
+
+
+def cli_timing(instances: int, runs: int) -> dict[str, Any]:
+    """`hireflow plan` on M instances as whole processes: start-up, imports, solve and JSON output."""
+    script = Path(sys.executable).parent / ("hireflow.exe" if os.name == "nt" else "hireflow")
+    if not script.is_file():
+        raise SystemExit(f"no `hireflow` script next to {sys.executable}: run `uv sync` first")
+    walls: list[float] = []
+    per_instance = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        for seed in range(instances):
+            path = Path(tmp) / f"m{seed}.json"
+            path.write_text(generate("M", seed).model_dump_json())
+            command = [str(script), "plan", str(path)]
+            if seed == 0:
+                subprocess.run(command, env=env, capture_output=True, check=True)  # fill the bytecode cache
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                done = subprocess.run(command, env=env, capture_output=True, check=True)
+                times.append(round((time.perf_counter() - t0) * 1000, 1))
+            solve_ms = json.loads(done.stdout)["stats"]["wall_ms"]
+            walls += times
+            per_instance.append({"seed": seed, "wall_ms": times, "solve_ms": solve_ms})
+    return {
+        "command": "hireflow plan M.json (10 options)",
+        "runs": len(walls),
+        "wall_ms": {"median": _pct(walls, 0.5), "p95": _pct(walls, 0.95), "max": max(walls, default=None)},
+        "target_ms": 1500,
+        "instances": per_instance,
+    }
+
+
+def run_event(seed: int, *, time_limit: float, workers: int, cli: bool) -> dict[str, Any]:
+    """Family E: the event planner against first come, first served, and `hireflow plan-event` as a process."""
+    from planner.event_baseline import fcfs_plan
+    from planner.event_plan import solve_event
+    from planner.event_validate import validate_event
+
+    event = generate_event(seed)
+    t0 = time.perf_counter()
+    result = solve_event(event, time_limit=time_limit, workers=workers)
+    t1 = time.perf_counter()
+    baseline = fcfs_plan(event)
+    t2 = time.perf_counter()
+    plan = result.plan
+    row: dict[str, Any] = {
+        "family": "E",
+        "seed": seed,
+        "wall_ms": round((t1 - t0) * 1000, 1),
+        "status": plan.status,
+        "scheduled": len(plan.scheduled),
+        "bound_candidates": plan.stats.bound_candidates,
+        "fcfs_scheduled": len(baseline.scheduled),
+        "fcfs_ms": round((t2 - t1) * 1000, 1),
+        "stages": [{"name": s.name, "status": s.status, "wall_ms": s.wall_ms} for s in result.stages],
+        "max_load": max(plan.load.values(), default=0),
+        "fcfs_max_load": max(baseline.load.values(), default=0),
+        "violations": [str(v) for v in validate_event(event, plan) + validate_event(event, baseline)],
+    }
+    if cli:
+        row["cli_wall_ms"] = _cli_wall_ms(event, time_limit, workers)
+    return row
+
+
+def _cli_wall_ms(event: Event, time_limit: float, workers: int) -> float:
+    """`hireflow plan-event FILE` as a whole process, start-up included."""
+    import subprocess
+    import tempfile
+
+    hireflow = Path(sys.executable).with_name("hireflow")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "event.json"
+        path.write_text(event.model_dump_json())
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                str(hireflow),
+                "plan-event",
+                str(path),
+                "--time-limit",
+                str(time_limit),
+                "--workers",
+                str(workers),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return round((time.perf_counter() - began) * 1000, 1)
+
+
+def summarise_events(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "instances": len(rows),
+        "shape": f"{EVENT_CANDIDATES} candidates x 4 sessions, 2 days, {EVENT_INTERVIEWERS} interviewers, {EVENT_ROOMS} rooms",
+        "wall_ms": {
+            "median": _pct([r["wall_ms"] for r in rows], 0.5),
+            "p95": _pct([r["wall_ms"] for r in rows], 0.95),
+        },
+        "optimal": sum(1 for r in rows if r["status"] == "optimal"),
+        "scheduled": [r["scheduled"] for r in rows],
+        "bound_candidates": [r["bound_candidates"] for r in rows],
+        "fcfs_scheduled": [r["fcfs_scheduled"] for r in rows],
+        "mean_scheduled": round(statistics.mean(r["scheduled"] for r in rows), 2) if rows else None,
+        "mean_fcfs_scheduled": round(statistics.mean(r["fcfs_scheduled"] for r in rows), 2) if rows else None,
+        "cli_wall_ms": {
+            "median": _pct([r["cli_wall_ms"] for r in rows if "cli_wall_ms" in r], 0.5),
+            "p95": _pct([r["cli_wall_ms"] for r in rows if "cli_wall_ms" in r], 0.95),
+        },
+        "invalid": sum(len(r["violations"]) for r in rows),
+    }
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     solved = [r for r in rows if r["options"]]
     both = [r for r in rows if r["best"] is not None and r["greedy_best"] is not None]
@@ -324,7 +582,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for family, marker in (("S", "o"), ("M", "s"), ("L", "^"), ("T", "x")):
-        pts = [r for r in rows if r["family"] == family]
+        pts = [r for r in rows if r["family"] == family and "variables" in r]
         if pts:
             ax.scatter(
                 [r["variables"] for r in pts],
@@ -362,6 +620,14 @@ def main(argv: list[str] | None = None) -> int:
         "--truth-limit", type=float, default=60.0, help="T: time limit of the existence check (s)"
     )
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--cli", type=int, default=0, help="time `hireflow plan` on this many M instances")
+    ap.add_argument("--cli-runs", type=int, default=3, help="processes per instance for --cli")
+    ap.add_argument("--event-instances", type=int, default=5, help="E: events to plan")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other families' results already in --out (e.g. E alone)",
+    )
     args = ap.parse_args(argv)
     families = [f.strip().upper() for f in args.families.split(",") if f.strip()]
     rows: list[dict[str, Any]] = []
@@ -371,10 +637,47 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "workers": args.workers,
         "time_limit": args.time_limit,
-        "targets": {"M_first_p95_ms": 300, "M_ten_p95_ms": 1500, "L_ten_p95_ms": 5000},
+        "targets": {
+            "M_first_p95_ms": 300,
+            "M_ten_p95_ms": 1500,
+            "L_ten_p95_ms": 5000,
+            "X_explain_p95_ms": 2000,
+            "cli_plan_M_ms": 1500,
+        },
         "families": {},
     }
+    if args.merge and args.out.exists():
+        old = json.loads(args.out.read_text())
+        result["families"] = {k: v for k, v in old.get("families", {}).items() if k not in families}
+        result["targets"] = {**old.get("targets", {}), **result["targets"]}
+        rows = [r for r in old.get("instances", []) if r.get("family") not in families]
+        if "cli" in old and not args.cli:
+            result["cli"] = old["cli"]
+    result["targets"]["E_wall_ms"] = 10_000
     for family in families:
+        if family == "X":
+            x_rows = [
+                explain_instance(seed, time_limit=args.time_limit, workers=args.workers)
+                for seed in range(args.instances)
+            ]
+            for row in x_rows:
+                print(json.dumps(row), flush=True)
+            result["families"]["X"] = summarise_explain(x_rows)
+            rows += x_rows
+            continue
+        if family == "E":
+            ev_rows = [
+                run_event(seed, time_limit=args.time_limit, workers=args.workers, cli=True)
+                for seed in range(args.event_instances)
+            ]
+            for row in ev_rows:
+                print(
+                    json.dumps({k: v for k, v in row.items() if k not in ("stages", "violations")}),
+                    flush=True,
+                )
+            result["families"]["E"] = summarise_events(ev_rows)
+            rows += ev_rows
+            continue
         fam_rows = []
         for seed in range(args.instances):
             row = run_instance(
@@ -402,11 +705,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         result["families"][family] = summarise(fam_rows)
         rows += fam_rows
+    if args.cli:
+        result["cli"] = cli_timing(args.cli, args.cli_runs)
+        print(json.dumps({k: v for k, v in result["cli"].items() if k != "instances"}), flush=True)
     result["instances"] = rows
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     if not args.no_plot:
-        _plot(rows, args.out.with_suffix(".png"))
+        _plot([r for r in rows if r["family"] != "E"], args.out.with_suffix(".png"))
     print(json.dumps(result["families"], indent=2))
     return 0
 

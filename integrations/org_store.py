@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.org_config import InterviewerProfile, InterviewPool, OrgSettings, PersonConfig, RoomProfile
+from models.org_config import (
+    InterviewerProfile,
+    InterviewPool,
+    OfficeProfile,
+    OrgSettings,
+    PersonConfig,
+    RoomProfile,
+)
 
 
 class OrgConfigStore:
@@ -62,11 +69,25 @@ class OrgConfigStore:
                 query = query.where(RoomProfile.office_id == office_id)
             return list(session.exec(query.order_by(RoomProfile.id)).all())
 
+    def office(self, office_id: int) -> OfficeProfile | None:
+        """The office's profile; without one, its rooms' zone with the default opening hours (rooms of
+        one office share its zone); None when neither is configured."""
+        with Session(self.engine) as session:
+            profile = session.get(OfficeProfile, office_id)
+            if profile is not None:
+                return profile
+            room = session.exec(
+                select(RoomProfile).where(RoomProfile.office_id == office_id).order_by(RoomProfile.id)
+            ).first()
+        return OfficeProfile(office_id=office_id, time_zone=room.time_zone) if room is not None else None
+
     def pool(self, job_interview_id: int) -> InterviewPool | None:
         with Session(self.engine) as session:
             return session.get(InterviewPool, job_interview_id)
 
-    def save(self, rows: Iterable[OrgSettings | InterviewerProfile | RoomProfile | InterviewPool]) -> int:
+    def save(
+        self, rows: Iterable[OrgSettings | InterviewerProfile | RoomProfile | OfficeProfile | InterviewPool]
+    ) -> int:
         """Insert or replace rows (idempotent seeding)."""
         count = 0
         with Session(self.engine) as session:
@@ -84,6 +105,9 @@ class OrgConfigStore:
 
     async def arooms(self, office_id: int | None = None) -> list[RoomProfile]:
         return await asyncio.to_thread(self.rooms, office_id)
+
+    async def aoffice(self, office_id: int) -> OfficeProfile | None:
+        return await asyncio.to_thread(self.office, office_id)
 
     async def apools(self, job_interview_ids: Iterable[int]) -> dict[int, InterviewPool | None]:
         """Configured pools of several interviews in one thread hop."""

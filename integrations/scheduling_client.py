@@ -74,12 +74,18 @@ class RequestRefusedError(RuntimeError):
 class SchedulingClient:
     """Typed calls on SchedulingWorkflows through one Temporal client."""
 
-    def __init__(self, client: Client, settings: Settings | None = None) -> None:
+    def __init__(
+        self, client: Client, settings: Settings | None = None, *, chain_id: str | None = None
+    ) -> None:
+        """`chain_id` (a first run id) confines updates, signals and cancels to that request's runs."""
         self.client = client
         self.settings = settings
+        self.chain_id = chain_id
 
     def handle(self, workflow_id: str) -> WorkflowHandle[object, SchedulingStatusSnapshot]:
-        return self.client.get_workflow_handle(workflow_id, result_type=SchedulingStatusSnapshot)
+        return self.client.get_workflow_handle(
+            workflow_id, result_type=SchedulingStatusSnapshot, first_execution_run_id=self.chain_id
+        )
 
     # ------------------------------------------------------------------------------------ start
 

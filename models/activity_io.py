@@ -10,7 +10,14 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from models.messages import BookedSession, OfferedOption, Person, SchedulingContext, SchedulingPolicy
+from models.messages import (
+    BookedSession,
+    OfferedOption,
+    Person,
+    ReplyRole,
+    SchedulingContext,
+    SchedulingPolicy,
+)
 from models.scheduling import Blocker, Interval
 
 
@@ -128,6 +135,11 @@ class NoteInput(BaseModel):
     application_id: int | None = None
     body: str
     visibility: Literal["public", "private", "admin_only"] = "private"
+    first_issue: bool = Field(
+        default=False,
+        description="The workflow asks for this key for the first time: its first attempt need not look "
+        "for an earlier post (one Harvest read saved); retries, and re-issues after a resume, look.",
+    )
 
 
 class EmailInput(BaseModel):
@@ -135,7 +147,8 @@ class EmailInput(BaseModel):
 
     Templates: `invitation` (options to pick, also after a reschedule request), `reminder`,
     `confirmation` (booked loop + ICS), `reschedule` (the loop moved: old and new + ICS update),
-    `cancellation` (+ ICS cancel), `interviewer_notice`, `recruiter_escalation`.
+    `cancellation` (+ ICS cancel), `interviewer_notice`, `recruiter_escalation`, `cancel_confirmation`
+    (the candidate asked by email to cancel: a link to confirm it).
     """
 
     key: str
@@ -148,6 +161,7 @@ class EmailInput(BaseModel):
         "cancellation",
         "interviewer_notice",
         "recruiter_escalation",
+        "cancel_confirmation",
     ]
     to: list[str] = Field(min_length=1)
     recipient_name: str = ""
@@ -162,6 +176,11 @@ class EmailInput(BaseModel):
         default="scheduled", description="What an `interviewer_notice` tells the interviewer."
     )
     reply_token_workflow_id: str | None = None
+    reply_role: ReplyRole | None = Field(
+        default=None, description="Who the recipient is (their reply address)."
+    )
+    reply_user_id: int | None = None
+    chain_id: str = Field(default="", description="The request's first run id: links and replies bind to it.")
     ics_method: Literal["REQUEST", "CANCEL"] | None = None
     ics_uid: str | None = None
     ics_sequence: int = 0

@@ -22,6 +22,7 @@ class System(StrEnum):
     CALENDAR = "calendar"
     MAIL = "mail"
     PLANNER = "planner"
+    ASSESSMENTS = "assessments"
 
 
 class CallKind(StrEnum):
@@ -61,6 +62,7 @@ NON_RETRYABLE_ERRORS: tuple[str, ...] = (
     "MailInputError",
     "MailTemplateError",
     "PlannerInputError",
+    "AssessmentRejectedError",
 )
 
 
@@ -76,6 +78,8 @@ class FailurePolicy(BaseModel):
     calendar_read: RetryBudget = RetryBudget(give_up_after=_hours(2))
     calendar_write: RetryBudget = RetryBudget(give_up_after=_hours(12))
     mail_send: RetryBudget = RetryBudget(give_up_after=_hours(12))
+    assessments_read: RetryBudget = RetryBudget(give_up_after=_hours(2))
+    assessments_write: RetryBudget = RetryBudget(give_up_after=_hours(12))
     planner: RetryBudget = RetryBudget(
         give_up_after=_hours(2), attempt_timeout=timedelta(minutes=2), maximum_interval=timedelta(minutes=1)
     )
@@ -96,6 +100,8 @@ class FailurePolicy(BaseModel):
             (System.CALENDAR, CallKind.IDEMPOTENT_WRITE): self.calendar_write,
             (System.MAIL, CallKind.IDEMPOTENT_WRITE): self.mail_send,
             (System.MAIL, CallKind.READ): self.mail_send,
+            (System.ASSESSMENTS, CallKind.READ): self.assessments_read,
+            (System.ASSESSMENTS, CallKind.IDEMPOTENT_WRITE): self.assessments_write,
         }
         return table[(system, kind)]
 

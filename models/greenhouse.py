@@ -9,10 +9,21 @@ Write inputs are strict (`extra="forbid"`, documented enums) so a bad call fails
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 # --------------------------------------------------------------------------------------------- reads
 
@@ -368,6 +379,13 @@ class UserJobPermission(HarvestObject):
     automated: bool | None = None
 
 
+class UserRole(HarvestObject):
+    """An organisation role; `role_type` is `job_admin` (granted per job), `site_admin` or `deprecated_interviewer`."""
+
+    role_type: str | None = None
+    name: str | None = None
+
+
 class RejectionReasonType(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -392,6 +410,85 @@ class Attachment(HarvestObject):
 
 
 # -------------------------------------------------------------------------------------------- writes
+
+
+class CustomFieldOption(HarvestObject):
+    custom_field_id: int | None = None
+    name: str | None = None
+    external_id: str | None = None
+    sort_order: int | None = None
+    active: bool = True
+
+
+class CandidateEducation(HarvestObject):
+    candidate_id: int | None = None
+    school_name_custom_field_option_id: int | None = None
+    degree_custom_field_option_id: int | None = None
+    discipline_custom_field_option_id: int | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    latest: bool | None = None
+    start_date_month: int | None = None
+    start_date_year: int | None = None
+    end_date_month: int | None = None
+    end_date_year: int | None = None
+
+
+class CandidateEmployment(HarvestObject):
+    candidate_id: int | None = None
+    company_name: str | None = None
+    title: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    latest: bool | None = None
+
+
+class CandidateTag(HarvestObject):
+    name: str | None = None
+
+
+class AppliedCandidateTag(HarvestObject):
+    candidate_tag_id: int | None = None
+    candidate_id: int | None = None
+
+
+class Referrer(HarvestObject):
+    user_id: int | None = None
+    name: str | None = None
+
+
+class ProspectPool(HarvestObject):
+    name: str | None = None
+    active: bool = True
+    description: str | None = None
+    department_ids: list[int] = Field(default_factory=list)
+    office_ids: list[int] = Field(default_factory=list)
+    job_ids: list[int] = Field(default_factory=list)
+
+
+class ProspectPoolStage(HarvestObject):
+    prospect_pool_id: int | None = None
+    name: str | None = None
+    sort_order: int | None = None
+
+
+class ProspectDetail(HarvestObject):
+    application_id: int | None = None
+    pool_id: int | None = None
+    pool_stage_id: int | None = None
+    prospect_owner_id: int | None = None
+    department_id: int | None = None
+    office_id: int | None = None
+
+
+class WebhookSubscription(HarvestObject):
+    """A v3 webhook subscription (`/v3/webhooks`; shape UNVERIFIED, see docs/sandbox.md)."""
+
+    name: str | None = None
+    url: str | None = None
+    event_action_type: str | None = None
+    deactivated: bool = False
+    last_delivered: datetime | None = None
 
 
 class WriteInput(BaseModel):
@@ -440,6 +537,40 @@ class CustomFieldInput(WriteInput):
         if (self.custom_field_id is None) == (self.name_key is None):
             raise ValueError("give exactly one of custom_field_id or name_key")
         return self
+
+
+# A custom field's `name_key` (harvest-v3.md §4.19): the canonical key of `custom_fields` maps and writes.
+CUSTOM_FIELD_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+MAX_CUSTOM_FIELDS_PER_WRITE = 50
+CustomFieldScalar = (
+    StrictBool | StrictInt | FiniteFloat | Annotated[str, StringConstraints(max_length=10_000)] | None
+)
+
+
+class NamedCustomFieldValue(WriteInput):
+    """One value of a batched custom-field write; `None` clears the field."""
+
+    name_key: str = Field(pattern=CUSTOM_FIELD_KEY_PATTERN)
+    value: CustomFieldScalar
+
+
+class UpdateApplicationCustomFields(WriteInput):
+    """`PATCH /v3/applications/{id}` with only `custom_fields`: several values in ONE request.
+
+    Only the listed fields change (the v1 rule, "passing an empty array does nothing"); other custom
+    fields and the application's other attributes are left alone.
+    """
+
+    custom_fields: list[NamedCustomFieldValue] = Field(min_length=1, max_length=MAX_CUSTOM_FIELDS_PER_WRITE)
+
+    def json_body(self) -> dict[str, Any]:
+        """Keeps `"value": null`: it is how a value is cleared."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, CustomFieldScalar]) -> UpdateApplicationCustomFields:
+        """`{"assessment_score": 82.5, "assessment_report": "https://..."}` → the request body."""
+        return cls(custom_fields=[NamedCustomFieldValue(name_key=k, value=v) for k, v in values.items()])
 
 
 class FirstApplication(WriteInput):
@@ -539,7 +670,16 @@ class CreateProspectApplication(WriteInput):
 
 
 AttachmentType = Literal[
-    "resume", "cover_letter", "take_home_test", "offer_packet", "offer_letter", "signed_offer_letter", "other"
+    "resume",
+    "cover_letter",
+    "take_home_test",
+    "offer_packet",
+    "offer_letter",
+    "signed_offer_letter",
+    "other",
+    "form_attachment",
+    "midfunnel_agreement",
+    "automated_agreement",
 ]
 
 
@@ -574,14 +714,16 @@ class AddAttachment(WriteInput):
         data: bytes,
         type: AttachmentType,
         content_type: str | None = None,
+        visibility: Literal["public", "private", "admin_only"] | None = None,
     ) -> AddAttachment:
-        """An attachment uploaded inline from raw bytes."""
+        """An attachment uploaded inline from raw bytes (e.g. a `take_home_test` report, `admin_only`)."""
         return cls(
             application_id=application_id,
             filename=filename,
             type=type,
             content=base64.b64encode(data).decode("ascii"),
             content_type=content_type,
+            visibility=visibility,
         )
 
 
@@ -721,3 +863,86 @@ class UpdateInterview(WriteInput):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
+
+
+# Fields `PATCH /v3/candidates/{id}/anonymize` erases (write_endpoints.json lists the first ten, then "...").
+AnonymizeField = Literal[
+    "full_name",
+    "email_addresses",
+    "phone_numbers",
+    "addresses",
+    "attachments",
+    "notes",
+    "education",
+    "employment",
+    "scorecards_and_interviews",
+    "offers",
+    "current_company",
+    "current_title",
+    "website_addresses",
+    "social_media_addresses",
+    "tags",
+    "candidate_custom_fields",
+    "application_questions",
+]
+
+
+class AnonymizeCandidate(WriteInput):
+    """`PATCH /v3/candidates/{id}/anonymize`: the listed fields are erased for good."""
+
+    fields: list[AnonymizeField] = Field(min_length=1)
+
+
+class ConvertProspect(WriteInput):
+    """`POST /v3/applications/{id}/convert_to_candidate`: the prospect becomes a candidate on `job_id`."""
+
+    job_id: int
+    to_job_interview_stage_id: int | None = None
+
+
+class AddEducation(WriteInput):
+    """`POST /v3/candidate_educations`; school, degree and discipline are custom field option ids."""
+
+    candidate_id: int
+    school_name_custom_field_option_id: int | None = None
+    degree_custom_field_option_id: int | None = None
+    discipline_custom_field_option_id: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AddEducation:
+        if not (
+            self.school_name_custom_field_option_id
+            or self.degree_custom_field_option_id
+            or self.discipline_custom_field_option_id
+        ):
+            raise ValueError("give at least one of school, degree or discipline")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class AddEmployment(WriteInput):
+    """`POST /v3/candidate_employments` (company, title and start date required)."""
+
+    candidate_id: int
+    company_name: str = Field(min_length=1, max_length=255)
+    title: str = Field(min_length=1, max_length=255)
+    start_date: date
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AddEmployment:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class CreateWebhook(WriteInput):
+    """`POST /v3/webhooks`: one subscription per `event_action_type` (a v1 webhook `action` key)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    url: str = Field(pattern=r"^https?://")
+    event_action_type: str = Field(min_length=1)
+    secret_key: str = Field(min_length=1)

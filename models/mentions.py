@@ -8,14 +8,29 @@ result is the next run's `last completion result`, which is how the cursor cross
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from models.messages import TaskQueues
 
-MentionAction = Literal["schedule", "reschedule", "cancel", "status", "pause", "resume"]
-MENTION_ACTIONS: tuple[MentionAction, ...] = ("schedule", "reschedule", "cancel", "status", "pause", "resume")
+MentionAction = Literal["schedule", "reschedule", "cancel", "status", "pause", "resume", "send", "extend"]
+MENTION_ACTIONS: tuple[MentionAction, ...] = (
+    "schedule",
+    "reschedule",
+    "cancel",
+    "status",
+    "pause",
+    "resume",
+    "send",
+    "extend",
+)
+ASSESSMENT_ACTIONS: frozenset[MentionAction] = frozenset({"send", "extend"})
+"""Commands about the application's assessments (AssessmentWorkflow), not a stage's scheduling request."""
+
+NOTE_TEXT_MAX_CHARS = 10_000
+"""A note's text is kept (and parsed) up to this many characters. A command with its notes takes a few
+hundred; the cap bounds what one note puts into a workflow history and what the parsers read."""
 
 
 class MentionWatchInput(BaseModel):
@@ -42,7 +57,26 @@ class MentionNote(BaseModel):
     candidate_id: int
     application_id: int | None = None
     user_id: int | None = None
-    text: str = Field(default="", description="The note with the mention itself taken out.")
+    text: str = Field(
+        default="",
+        description=f"The note with the mention itself taken out, cut to {NOTE_TEXT_MAX_CHARS} characters.",
+    )
+    too_long: bool = Field(
+        default=False,
+        description="The note was longer than the cap: answer that it is too long instead of acting on it.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cap_text(cls, data: Any) -> Any:
+        """Cut an over-long text here, where every note passes, and say so in `too_long`."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("text"), str)
+            and len(data["text"]) > NOTE_TEXT_MAX_CHARS
+        ):
+            return {**data, "text": data["text"][:NOTE_TEXT_MAX_CHARS], "too_long": True}
+        return data
 
 
 class ListMentionsInput(BaseModel):
@@ -63,9 +97,15 @@ class ResolvedMention(BaseModel):
     action: MentionAction | None = None
     application_id: int | None = None
     job_interview_stage_id: int | None = None
+    job_id: int | None = None
     job_name: str = ""
     stage_name: str = ""
     recruiter_notes: str = ""
+    test_phrase: str = Field(default="", description="send/extend: the words that name the test, if any.")
+    extend_hours: int = Field(default=0, ge=0, description="extend: by how long, in whole hours.")
+    candidate_time_zone: str = Field(
+        default="", description="extend: the candidate's IANA zone from Greenhouse; empty when unknown."
+    )
     problem: str = Field(
         default="", description="What was wrong and how to say it right; empty when actionable."
     )

@@ -289,6 +289,7 @@ class OptionsView(BaseModel):
     message: str = ""
     planned_at: AwareDatetime | None = Field(default=None, description="When the options were planned.")
     refreshing: bool = Field(default=False, description="Fresh options are being planned right now.")
+    chain_id: str = Field(default="", description="The request's run chain (first run id); links name it.")
 
 
 # ------------------------------------------------------------------------------------------ signals
@@ -331,12 +332,36 @@ class CommandResult(BaseModel):
     duplicate: bool = Field(default=False, description="The same request id was answered before.")
 
 
+ReplyRole = Literal["candidate", "interviewer", "recruiter"]
+
+
+def chain_ref(chain_id: str) -> str:
+    """The short form of a run chain (first run id) that reply addresses carry: 8 hex digits.
+
+    A reply address has 64 octets in all, so it cannot carry the whole id; 32 bits are plenty to tell
+    one request for an application from the next one.
+    """
+    return "".join(c for c in chain_id.lower() if c in "0123456789abcdef")[:8]
+
+
 class CandidateRepliedInput(BaseModel):
-    """A reply by email, classified by the mail integration (the body itself is not carried)."""
+    """A reply by email, classified by the mail integration (the body itself is not carried).
+
+    Despite the name (kept: it is the signal's contract), any reply to a request's mail arrives here; the
+    workflow acts for the candidate only when `role` is candidate (or unknown, from an address issued
+    before roles) and the authenticated sender is the candidate's address on record.
+    """
 
     intent: Literal["confirm", "decline", "propose_times", "cancel", "question"]
     windows: list[Interval] = Field(default_factory=list)
     excerpt: str = Field(default="", max_length=1000)
+    sender: str = Field(default="", max_length=320, description="The From address (encrypted in history).")
+    sender_authenticated: bool = Field(
+        default=False, description="Authenticated inbound path and SPF/DKIM pass for the sender's domain."
+    )
+    role: ReplyRole | None = Field(default=None, description="Whose reply address it came to; None: unknown.")
+    user_id: int | None = Field(default=None, description="The interviewer or recruiter the address was for.")
+    chain_ref: str = Field(default="", max_length=16, description="The request the address was issued for.")
 
 
 class ApplicationClosedInput(BaseModel):
@@ -492,6 +517,11 @@ class SchedulingStatusSnapshot(BaseModel):
     history: list[HistoryEntry] = Field(default_factory=list)
     pending_releases: int = Field(default=0, description="Replaced or cancelled effects not yet removed.")
     failures: list[str] = Field(default_factory=list)
+    chain_id: str = Field(default="", description="The request's run chain (first run id).")
+    replies_attributed: bool = Field(
+        default=False,
+        description="This run acts on a reply only from its recipient's own address (runs since 2026-12-07).",
+    )
 
     @property
     def working(self) -> bool:

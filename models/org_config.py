@@ -71,6 +71,20 @@ class RoomProfile(SQLModel, table=True):
     time_zone: str = "UTC"
 
 
+class OfficeProfile(SQLModel, table=True):
+    """An office where candidates interview in person: its zone and opening hours, keyed by Greenhouse
+    office id (Harvest's offices have neither). An in-person loop is planned in these, not in the
+    candidate's home zone: the candidate is in the office that day."""
+
+    __tablename__ = "office_profiles"
+
+    office_id: int = Field(primary_key=True)
+    name: str = ""
+    time_zone: str = "UTC"
+    hours_start: str = "09:00"
+    hours_end: str = "18:00"
+
+
 class InterviewPool(SQLModel, table=True):
     """Alternates for one Greenhouse job interview, tried when the default panel cannot make it."""
 

@@ -298,6 +298,31 @@ BlockerKind = Literal[
 ]
 
 
+RelaxationChange = Literal[
+    "extend_candidate_window",
+    "add_interviewer",
+    "extend_horizon",
+    "raise_limit",
+    "allow_multi_day",
+    "widen_gap",
+    "drop_room",
+    "drop_trainee",
+]
+
+
+class Relaxation(_Model):
+    """One change that makes at least one option exist, verified by planning again with `patch` applied.
+
+    `patch` maps dotted paths of the problem (list items by index, e.g. `sessions.2.interviewers.pool`)
+    to their new values; `options_found` is how many options that re-plan found (it asks for at most
+    the problem's `options`, capped to keep the answer fast)."""
+
+    change: str = Field(min_length=1, description="one of " + ", ".join(get_args(RelaxationChange)))
+    detail: str
+    patch: dict[str, Any]
+    options_found: int = Field(ge=1)
+
+
 class Blocker(_Model):
     """What prevents scheduling. `kind` is open-ended (the format says kinds *include* these); the planner
     emits the values of `BlockerKind`."""
@@ -305,12 +330,14 @@ class Blocker(_Model):
     kind: str = Field(min_length=1, description="one of " + ", ".join(get_args(BlockerKind)))
     session: str | None = None
     detail: str
+    relaxations: list[Relaxation] = Field(default_factory=list)
 
 
 class Stats(_Model):
     wall_ms: int = 0
     variables: int = 0
     solutions_seen: int = 0
+    explain_ms: int = Field(default=0, description="of wall_ms, the time spent on blockers and relaxations")
 
 
 class Plan(_Model):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.assessment_io import AssessmentPolicy
+from models.assessments import ProviderName
+from models.command_authorisation import CommandRoles
 from models.messages import SchedulingPolicy
 
 
@@ -28,6 +31,18 @@ class Settings(BaseSettings):
         default="auto", description="auto (console on a TTY, JSON otherwise), console, json."
     )
     log_level: str = "INFO"
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description=(
+            "production refuses public default secrets and fails closed on unauthenticated inbound posts; "
+            "`hireflow dev` and `hireflow demo` run as development with generated local secrets."
+        ),
+    )
+
+    @property
+    def is_development(self) -> bool:
+        """True only for the embedded local stack (`hireflow dev`, `hireflow demo`, tests that say so)."""
+        return self.environment == "development"
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -54,6 +69,19 @@ class Settings(BaseSettings):
     )
     mention_watch_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often the MentionWatch schedule lists new notes."
+    )
+
+    # The mirror of the organisation (SyncWorkflow; docs/mirror.md)
+    sync_enabled: bool = Field(
+        default=True, description="`hireflow dev` and `hireflow sync run` keep the SQL mirror current."
+    )
+    sync_interval_seconds: float = Field(default=60.0, gt=0, description="Between incremental passes.")
+    sync_org_every_passes: int = Field(
+        default=5, ge=1, description="Jobs, stages, users, offices, ... are listed every N passes."
+    )
+    sync_reconcile_hours: float = Field(default=24.0, gt=0, description="Between full reconciliations.")
+    sync_overlap_seconds: float = Field(
+        default=120.0, ge=0, description="Each listing starts this long before the previous one ended."
     )
 
     # Scheduling requests
@@ -114,6 +142,108 @@ class Settings(BaseSettings):
     zoom_account_id: str | None = None
     zoom_client_id: str | None = None
     zoom_client_secret: SecretStr | None = None
+
+    # Security: payload encryption and codec server (owned by integrations/payload_codec; docs/security.md)
+    payload_encryption_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-256 keys for Temporal payloads, `id1:base64-32-bytes,id2:...`: the first encrypts, all "
+            "decrypt (rotation). Required in production; `hireflow keys generate` prints an entry."
+        ),
+    )
+    codec_cors_origins: str = Field(
+        default="",
+        description=(
+            "Comma-separated browser origins allowed to call the codec server (/codec); empty means the "
+            "origin of temporal_ui_url."
+        ),
+    )
+    codec_auth_tokens: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated bearer tokens accepted by the codec server (e.g. for `temporal --codec-auth`).",
+    )
+    codec_trust_proxy_auth: bool = Field(
+        default=False,
+        description=(
+            "Accept codec calls without a token because an SSO proxy in front of every route to /codec "
+            "authenticates them (the UI then sends cookies: TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true)."
+        ),
+    )
+
+    # Security: input limits and inbound authentication (owned by web/; docs/security.md)
+    web_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description=(
+            "Largest request body for Greenhouse webhooks (/webhooks/*), the candidate's forms (/s/*) and "
+            "every other route except inbound mail; a larger body gets 413 before any of it is read."
+        ),
+    )
+    sourcing_max_body_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        gt=0,
+        description=(
+            "Largest body of POST /api/v1/sourcing/candidates (a batch with inline résumés); each résumé "
+            "is also limited to 10 MB decoded, checked per row (docs/sourcing.md)."
+        ),
+    )
+    inbound_mail_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        gt=0,
+        description=(
+            "Largest inbound-mail post (/inbound/sendgrid, /inbound/mailgun: 413 above it) and largest "
+            "message the dev stack's SMTP sink accepts (552 above it)."
+        ),
+    )
+
+    # Security: who may command Hireflow by @mention (owned by activities/mentions; docs/security.md)
+    mention_command_roles: Annotated[CommandRoles, NoDecode] = Field(
+        default_factory=CommandRoles.default,
+        description=(
+            "Who may give each @mention command: JSON object of command (or `*`) -> grants among site_admin, "
+            "recruiter, coordinator, job_admin:<role name>, job_admin:*; a JSON or comma-separated list "
+            "applies to every command (docs/configuration.md)."
+        ),
+    )
+
+    # Assessments: Greenhouse's Assessment Partner API (web/assessment_partner; docs/assessments.md)
+    assessment_partner_key: SecretStr | None = Field(
+        default=None,
+        description="Greenhouse's partner key (HTTP Basic user name, empty password); `hireflow dev` uses dev-partner-key.",
+    )
+    assessment_partner_provider: ProviderName = Field(
+        default="embedded",
+        description="Whose tests Greenhouse's Send Test offers (embedded, hackerearth, hackerrank).",
+    )
+
+    # Assessments: providers (owned by integrations/assessments; docs/assessments.md)
+    assessment_policy: AssessmentPolicy = Field(
+        default_factory=AssessmentPolicy,
+        description="Timing of every assessment (deadline, reminders; JSON in the environment); a stage "
+        "mapping's --deadline-days and --remind-hours override it.",
+    )
+    assessment_sandbox_url: str = Field(
+        default="http://127.0.0.1:8710", description="The embedded assessment provider's API."
+    )
+    assessment_sandbox_token: SecretStr = Field(
+        default=SecretStr("sandbox-assessments-token"), description="Bearer token of its /api/*."
+    )
+    assessment_webhook_secret: SecretStr = Field(
+        default=SecretStr("sandbox-assessment-webhook-secret"),
+        description="HMAC secret of the sandbox's X-Assessment-Signature completion webhooks.",
+    )
+    hackerearth_client_id: str | None = Field(
+        default=None, description="HackerEarth Recruiter API client id."
+    )
+    hackerearth_client_secret: SecretStr | None = None
+    hackerearth_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HackerEarth's webhooks secret key (HE-Signature); without it webhooks are refused.",
+    )
+    hackerrank_token: SecretStr | None = Field(default=None, description="HackerRank for Work API token.")
+    assessment_report_max_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest PDF report fetched from a provider."
+    )
 
     def workflow_ui_url(self, workflow_id: str) -> str:
         """The page of one workflow in the Temporal Web UI (printed by commands, written in notes and mail)."""

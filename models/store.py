@@ -82,6 +82,51 @@ class OutboxEmail(SQLModel, table=True):
 
 
 # --------------------------------------------------------------------------------------------------
+# Emails copied onto candidates' Greenhouse profiles
+# --------------------------------------------------------------------------------------------------
+
+
+class ProfileLogStatus(StrEnum):
+    """pending → logging (claimed) → logged; back to pending on an outage; failed when the budget is spent."""
+
+    PENDING = "pending"
+    LOGGING = "logging"
+    LOGGED = "logged"
+    FAILED = "failed"
+
+
+class ProfileEmailLog(SQLModel, table=True):
+    """One email (sent by Hireflow, or a candidate's reply) to copy onto the candidate's profile as an
+    EMAIL note, exactly once: `reference` (our Message-ID, or the reply's) is unique.
+
+    Outbound rows point at their outbox row and are logged once it is `sent` (the body is read from the
+    stored MIME then); inbound rows carry their own, already redacted, text.
+    """
+
+    __tablename__ = "profile_email_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=255, unique=True, index=True)
+    direction: str = Field(max_length=8, description="'outbound' or 'inbound'.")
+    workflow_id: str | None = Field(default=None, max_length=255, index=True)
+    outbox_key: str | None = Field(default=None, max_length=255, index=True)
+    candidate_id: int
+    application_id: int | None = None
+    subject: str = Field(default="", max_length=998)
+    email_from: str = Field(default="", max_length=320)
+    email_to: str = Field(default="", description="Comma-separated addresses.")
+    body: str | None = Field(default=None, description="Inbound only: the redacted text.")
+    status: ProfileLogStatus = Field(default=ProfileLogStatus.PENDING, max_length=16, index=True)
+    attempts: int = 0
+    note_id: int | None = None
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    next_attempt_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    logged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --------------------------------------------------------------------------------------------------
 # Mentions already acted on
 # --------------------------------------------------------------------------------------------------
 
@@ -118,6 +163,23 @@ class BookedInterview(SQLModel, table=True):
     greenhouse_interview_id: int = Field(primary_key=True)
     workflow_id: str = Field(max_length=255, index=True)
     application_id: int = Field(index=True)
+    recorded_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+
+
+class AssessmentInvitationRow(SQLModel, table=True):
+    """Which workflow sent which provider invitation (read by the provider webhook endpoint).
+
+    Providers name an invitation by their own id, or (HackerEarth) by test and candidate email: the
+    email is kept only as a SHA-256 digest.
+    """
+
+    __tablename__ = "assessment_invitation"
+
+    provider: str = Field(primary_key=True, max_length=32)
+    invitation_id: str = Field(primary_key=True, max_length=200)
+    workflow_id: str = Field(max_length=255, index=True)
+    test_id: str = Field(max_length=128)
+    email_sha256: str = Field(max_length=64, index=True)
     recorded_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
 
 
@@ -161,4 +223,7 @@ def create_engine_for(url: str, *, echo: bool = False) -> Engine:
 
 def init_db(engine: Engine) -> None:
     """Create missing tables (idempotent). Schema migrations are out of scope until a table changes."""
+    import models.mirror  # registers the mirror's tables, which import this module)
+    import models.sourcing_store  # noqa: F401  (sourcing intake's tables, likewise)
+
     SQLModel.metadata.create_all(engine)

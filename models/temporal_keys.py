@@ -16,6 +16,8 @@ SCHEDULING_STATUS = SearchAttributeKey.for_keyword("SchedulingStatus")
 # Keyword, not Int: SQL visibility (dev server, PostgreSQL) allows at most 3 custom Int attributes.
 RECRUITER_ID = SearchAttributeKey.for_keyword("RecruiterId")
 INTERVIEW_START = SearchAttributeKey.for_datetime("InterviewStart")
+ASSESSMENT_STATUS = SearchAttributeKey.for_keyword("AssessmentStatus")
+ASSESSMENT_SCORE = SearchAttributeKey.for_float("AssessmentScore")
 
 ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     APPLICATION_ID,
@@ -25,6 +27,8 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     SCHEDULING_STATUS,
     RECRUITER_ID,
     INTERVIEW_START,
+    ASSESSMENT_STATUS,
+    ASSESSMENT_SCORE,
 )
 
 # Indexed value type → the type names `temporal server start-dev --search-attribute NAME=TYPE` takes.
@@ -32,6 +36,7 @@ _CLI_TYPE_NAMES = {
     SearchAttributeIndexedValueType.INT: "Int",
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
     SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
 }
 
 

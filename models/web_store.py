@@ -1,4 +1,5 @@
-"""SQL tables the web app needs: Greenhouse webhook deliveries already handled, and auto-schedule rules.
+"""SQL tables the web app needs: Greenhouse webhook deliveries already handled, auto-schedule rules,
+and the inbound-mail webhook tokens already claimed (Mailgun replay protection shared by every replica).
 
 Kept in the same SQLModel metadata as `models/store.py`, so `init_db` creates them with the rest.
 Greenhouse retries a delivery for ~15 h and may deliver twice; the processed-event table survives
@@ -42,3 +43,19 @@ class StageAutoScheduleRule(SQLModel, table=True):
     stage_name: str | None = Field(default=None, max_length=200)
     enabled: bool = True
     note: str = Field(default="", max_length=500)
+
+
+class InboundWebhookClaim(SQLModel, table=True):
+    """A signed inbound-mail post (Mailgun's per-post `token`) being or already handled.
+
+    The row is inserted BEFORE the reply is dispatched: the primary key makes the insert the claim, so
+    of concurrent duplicates exactly one proceeds. A dispatch that fails (503) deletes its row so the
+    provider's retry is accepted. Rows older than the freshness window are pruned: a post that old is
+    refused by its timestamp anyway.
+    """
+
+    __tablename__ = "inbound_webhook_claim"
+
+    token: str = Field(primary_key=True, max_length=200)
+    provider: str = Field(max_length=20)
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -1,25 +1,38 @@
-"""Blockers: why no (or too few) options exist, computed by relaxing rule groups and re-checking.
+"""Blockers: why no (or too few) options exist, named by the solver, each with verified relaxations.
 
-For a session with no feasible start, rule groups are added back one at a time (horizon and pins,
-candidate windows, working hours, busy time, load limits, pool size, rooms) and the first group that
-empties the start set is reported. When every session fits alone but the loop does not, the loop-level
-rules (one date, gaps, one seat per person) are relaxed in turn and the loop re-solved.
+When no loop exists, `planner.diagnose` finds the minimal sets of rule groups that cannot hold
+together, every group of them becomes a blocker in a recruiter's words, and `planner.relax` attaches
+the smallest changes that, applied, let `plan` find options. When some options exist but fewer than
+asked after an exhaustive search, one `fewer_options` blocker says so.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
-from models.scheduling import Blocker, BlockerKind, Problem
-from planner.grid import Mask
-from planner.prepare import Prepared, SessionSlots, feasible_starts
+from models.scheduling import Blocker, Problem
+from planner import words
+from planner.diagnose import ORDER, DiagModel, Group, build, cores
+from planner.prepare import Prepared
+from planner.relax import Context, free_minutes, relaxations
 
-ALL = frozenset({"candidate", "hours", "busy", "load", "room", "pool"})
+EXPLAIN_SECONDS = 2.0  # the whole explanation: diagnosis, relaxation search and verification
+DIAGNOSIS_SHARE = 0.4  # of that, at most this for finding the conflicts
 
 
-def explain(prep: Prepared, *, found: int, want: int, exhausted: bool, deadline: float) -> list[Blocker]:
+def explain(
+    prep: Prepared,
+    *,
+    found: int,
+    want: int,
+    exhausted: bool,
+    names: Mapping[int, str] | None = None,
+    seconds: float = EXPLAIN_SECONDS,
+) -> list[Blocker]:
     if found >= want:
         return []
     if found:
@@ -34,209 +47,177 @@ def explain(prep: Prepared, *, found: int, want: int, exhausted: bool, deadline:
                 ),
             )
         ]
+    return diagnose(prep.problem, names=names, seconds=seconds)
+
+
+def diagnose(
+    problem: Problem, *, names: Mapping[int, str] | None = None, seconds: float = EXPLAIN_SECONDS
+) -> list[Blocker]:
+    """The blockers of a problem without options; [] when the rules do not conflict (a search that ran
+    out of time) or the diagnosis itself ran out of time."""
+    began = time.perf_counter()
+    diag = build(problem)
+    conflicts = cores(diag, began + seconds * DIAGNOSIS_SHARE)
+    if conflicts is None:
+        return []
+    if conflicts == [set()]:
+        return [_fixed_conflict(problem)]
+    people = words.People(problem, names)
+    fixes = relaxations(Context(problem, diag, conflicts, people, deadline=began + seconds))
     out: list[Blocker] = []
-    for ss in prep.sessions:
-        assert ss.feasible is not None
-        if not ss.feasible.any():
-            out.extend(_session(prep, ss))
-    if out:
-        return out
-    return _loop(prep, deadline)
+    for core in conflicts:
+        for group in sorted(core, key=lambda g: (ORDER.index(g.kind), g.session or 0, g.person or 0)):
+            blocker = _describe(problem, diag, group, people, core)
+            out.append(blocker.model_copy(update={"relaxations": fixes.get(group, [])}))
+    return out
 
 
-def _who(prep: Prepared, pid: int) -> str:
-    return f"interviewer {pid} ({prep.problem.interviewer(pid).time_zone})"
-
-
-def _session(prep: Prepared, ss: SessionSlots) -> list[Blocker]:
-    s, sid, d = ss.session, ss.session.id, ss.duration
-    excluded = set(prep.problem.exclude_interviewers)
-    if not feasible_starts(prep, ss, relax=ALL).any():
-        return [_no_start(prep, ss)]
-    cand = feasible_starts(prep, ss, relax=ALL - {"candidate"})
-    if not cand.any():
-        return [_candidate(prep, ss)]
-    for pid in ss.required:
-        if pid in excluded:
-            return [
-                Blocker(
-                    kind="pool_exhausted",
-                    session=sid,
-                    detail=(f"{_who(prep, pid)} is required for {s.label} but is excluded from this loop"),
-                )
-            ]
-    mask = cand.copy()
-    stages: tuple[tuple[str, BlockerKind, str], ...] = (
-        ("hours", "working_hours", "working hours never overlap the candidate's windows"),
-        ("busy", "interviewer_busy", "is busy (buffers included) whenever the candidate is available"),
-        (
-            "load",
-            "load_limit",
-            "has reached the daily or weekly interview limit on every day the candidate is available",
-        ),
+def _fixed_conflict(problem: Problem) -> Blocker:
+    required: dict[int, int] = {}
+    for s in problem.sessions:
+        for pid in s.interviewers.required:
+            required[pid] = required.get(pid, 0) + 1
+    twice = sorted(pid for pid, n in required.items() if n > 1)
+    detail = (
+        f"interviewer(s) {twice} are required in more than one session, but a person attends at most one "
+        "session of a loop"
+        if twice
+        else "the loop's fixed rules conflict by themselves"
     )
-    for attr, kind, words in stages:
-        for pid in ss.required:
-            slots = prep.person(pid, d)
-            nxt = mask & getattr(slots, attr if attr != "busy" else "clear")
-            if not nxt.any():
-                what = f"{_who(prep, pid)}'s {words}" if attr == "hours" else f"{_who(prep, pid)} {words}"
-                return [Blocker(kind=kind, session=sid, detail=f"{what} for session {s.label}")]
-            mask = nxt
-    if ss.need:
-        pool = _pool(prep, ss, mask, excluded)
-        if pool is not None:
-            return [pool]
-    if ss.session.room.required or (s.pinned and s.pinned.room):
-        if not ss.rooms:
-            return [
-                Blocker(
-                    kind="room",
-                    session=sid,
-                    detail=(f"no room holds {s.room_capacity_needed()} people for session {s.label}"),
-                )
-            ]
-        return [
-            Blocker(
-                kind="room",
-                session=sid,
-                detail=(
-                    f"every room big enough for {s.label} is booked whenever the interviewers and candidate are free"
-                ),
-            )
-        ]
-    return [
-        Blocker(
-            kind="pool_exhausted",
-            session=sid,
-            detail=(f"the interviewers of {s.label} are never free together inside the candidate's windows"),
-        )
-    ]
+    return Blocker(kind="pool_exhausted", detail=detail)
 
 
-def _no_start(prep: Prepared, ss: SessionSlots) -> Blocker:
-    """The session has no start at all, whoever is free: a pin off the horizon or grid, or too long."""
-    s, sid = ss.session, ss.session.id
-    if s.pinned and s.pinned.start is not None:
+def _describe(
+    problem: Problem, diag: DiagModel, group: Group, people: words.People, core: set[Group]
+) -> Blocker:
+    """One group of a conflict in a recruiter's words (`core`: the groups that bind with it)."""
+    kind = group.kind
+    if kind in ("candidate", "candidate_busy"):
+        return Blocker(kind="candidate_window", detail=_candidate_words(problem, diag, kind))
+    if kind == "horizon":
+        return Blocker(kind="horizon", detail=_horizon_words(problem))
+    if kind == "pinned":
         return Blocker(
             kind="pinned",
-            session=sid,
-            detail=(
-                f"session {s.label} is pinned to {s.pinned.start.isoformat()}, which is outside the horizon "
-                f"or not on the {prep.grid.g}-minute grid"
-            ),
+            detail="the pinned parts of the loop (kept from the booked loop) cannot be kept together with the other rules",
         )
-    return Blocker(
-        kind="horizon",
-        session=sid,
-        detail=f"the {ss.duration}-minute session {s.label} does not fit in the horizon",
-    )
-
-
-def _pool(prep: Prepared, ss: SessionSlots, mask: Mask, excluded: set[int]) -> Blocker | None:
-    """Why no `ss.need` people of the pool can sit in at once inside `mask`, if that is the reason."""
-    s, sid = ss.session, ss.session.id
-    if len(ss.pool) < ss.need:
-        gone = len([p for p in s.interviewers.pool if p in excluded])
+    if kind == "same_day":
+        days = "one day" if problem.loop.same_day else f"{problem.loop.max_days} days"
+        return Blocker(kind="same_day", detail=f"the sessions never all fit within {days} of the candidate")
+    if kind == "gaps":
+        loop = problem.loop
+        order = " or in another order" if loop.ordered else ""
         return Blocker(
-            kind="pool_exhausted",
-            session=sid,
-            detail=(
-                f"session {s.label} needs {ss.need} interviewer(s) from its pool but only {len(ss.pool)} are "
-                f"eligible ({gone} excluded); add people to the pool"
-            ),
+            kind="loop_gaps",
+            detail=f"the sessions only fit with breaks outside {loop.min_gap_minutes}-{loop.max_gap_minutes} minutes{order}",
         )
-    count = np.zeros(prep.grid.slots, dtype=np.int32)
-    cum = {"hours": count.copy(), "busy": count.copy(), "load": count.copy()}
-    for pid in ss.pool:
-        slots = prep.person(pid, ss.duration)
-        cum["hours"] += slots.hours
-        cum["busy"] += slots.hours & slots.clear
-        cum["load"] += slots.free
-    phrases = {
-        "working_hours": "work at the same time inside the candidate's windows (check time zones)",
-        "pool_exhausted": "are free at the same time inside the candidate's windows",
-        "load_limit": "are free and under their interview limits at the same time inside the candidate's windows",
-    }
-    pool_stages: tuple[tuple[str, BlockerKind], ...] = (
-        ("hours", "working_hours"),
-        ("busy", "pool_exhausted"),
-        ("load", "load_limit"),
-    )
-    for attr, kind in pool_stages:
-        if not (mask & (cum[attr] >= ss.need)).any():
-            return Blocker(
-                kind=kind,
-                session=sid,
-                detail=(f"no {ss.need} interviewer(s) from the pool of {s.label} {phrases[kind]}"),
-            )
-    return None
-
-
-def _candidate(prep: Prepared, ss: SessionSlots) -> Blocker:
-    p = prep.problem
-    s = ss.session
-    avail = p.candidate.availability
-    if avail is not None and not any(iv.end > p.horizon.start and iv.start < p.horizon.end for iv in avail):
+    if kind == "load":
+        assert group.person is not None
+        return _load_words(problem, group.person, people)
+    assert group.session is not None
+    s = problem.sessions[group.session]
+    label = words.session(s)
+    if kind == "hours":
+        required = [p for p in s.interviewers.required if p not in problem.exclude_interviewers]
+        pooled = s.interviewers.total > len(s.interviewers.required)
+        who = people.many(required) if required else f"the {label} interviewers"
+        if required and pooled:
+            who += f" and the {label} pool"
+        if Group("candidate") in core:
+            where = "never overlap the candidate's windows (check time zones)"
+        elif len(core) > 1:
+            where = f"leave no time for {label} that fits the rest of the loop"
+        else:
+            where = f"leave no time for {label} inside the horizon"
+        return Blocker(kind="working_hours", session=s.id, detail=f"the working hours of {who} {where}")
+    if kind == "busy":
         return Blocker(
-            kind="horizon",
+            kind="interviewer_busy",
             session=s.id,
-            detail=(
-                "the candidate's availability lies entirely outside the scheduling horizon "
-                f"({p.horizon.start.isoformat()} to {p.horizon.end.isoformat()})"
-            ),
+            detail=f"{people.many(list(s.interviewers.required))} (required) is busy, buffers included, whenever {label} could take place",
         )
+    if kind == "pool":
+        return Blocker(
+            kind="pool_exhausted", session=s.id, detail=_pool_words(problem, group.session, people)
+        )
+    cap = s.room_capacity_needed()
+    if not any(r.capacity >= cap for r in problem.rooms):
+        return Blocker(kind="room", session=s.id, detail=f"no room holds the {cap} people of {label}")
     return Blocker(
-        kind="candidate_window",
+        kind="room",
         session=s.id,
-        detail=(
-            f"the candidate's availability, hours and busy times leave no {ss.duration}-minute slot for "
-            f"session {s.label} inside the horizon; ask the candidate for more availability"
-        ),
+        detail=f"every room big enough for {label} ({cap} people) is booked whenever the interviewers and the candidate are free",
     )
 
 
-def _loop(prep: Prepared, deadline: float) -> list[Blocker]:
-    from planner.search import plan  # local import: search imports this module
+def _candidate_words(problem: Problem, diag: DiagModel, kind: str) -> str:
+    if kind == "candidate_busy":
+        return "the candidate's own busy times leave no room for the loop"
+    free = free_minutes(diag)[: diag.limit]
+    marks, _ = diag.prep.grid.local_days(problem.candidate.time_zone)
+    longest = 0
+    for a, b in itertools.pairwise(marks):
+        day = free[max(0, int(a)) : max(0, min(diag.limit, int(b)))]
+        longest = max(longest, _longest_run(day))
+    loop = problem.loop
+    need = sum(s.duration_minutes for s in problem.sessions) + loop.min_gap_minutes * (
+        len(problem.sessions) - 1
+    )
+    if loop.same_day and longest < need:
+        held = "no time" if longest == 0 else f"at most {words.span(longest)}"
+        return f"the candidate's windows hold {held} on any one day; the loop needs at least {words.span(need)} on one day"
+    return "the candidate's windows leave no time where the sessions fit with the interviewers, rooms and loop rules"
 
-    p = prep.problem
-    budget = max(0.2, min(2.0, deadline - time.perf_counter()))
 
-    def fits(relaxed: Problem) -> bool:
-        return bool(plan(relaxed, options=1, time_limit=budget / 3, explain_blockers=False).options)
+def _longest_run(mask: np.ndarray) -> int:
+    if not mask.any():
+        return 0
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max())
 
-    loop = p.loop
-    one_day = loop.same_day or loop.max_days == 1
-    n = len(p.sessions)
-    if one_day and n > 1:
-        split = p.model_copy(update={"loop": loop.model_copy(update={"same_day": False, "max_days": n})})
-        if fits(split):
-            return [
-                Blocker(
-                    kind="same_day",
-                    detail=(
-                        "each session fits on some day, but never all of them on one day of the candidate; "
-                        "allow a multi-day loop or widen availability"
-                    ),
-                )
-            ]
-    wide = loop.model_copy(update={"min_gap_minutes": 0, "max_gap_minutes": 24 * 60, "ordered": False})
-    if fits(p.model_copy(update={"loop": wide})):
-        return [
-            Blocker(
-                kind="loop_gaps",
-                detail=(
-                    f"the sessions only fit with gaps outside {loop.min_gap_minutes}-{loop.max_gap_minutes} minutes"
-                    + (" or in another order" if loop.ordered else "")
-                ),
-            )
-        ]
-    return [
-        Blocker(
-            kind="pool_exhausted",
-            detail=(
-                "every session fits alone, but not enough distinct interviewers and rooms are free for all of "
-                "them together (a person attends at most one session of a loop)"
-            ),
+
+def _horizon_words(problem: Problem) -> str:
+    h, zone = problem.horizon, problem.candidate.time_zone
+    avail = problem.candidate.availability
+    if avail is not None and not any(w.end > h.start and w.start < h.end for w in avail):
+        return (
+            "the candidate's availability lies entirely outside the scheduling horizon "
+            f"({words.day(h.start, zone)} to {words.day(h.end, zone)})"
         )
-    ]
+    return f"no loop fits before the scheduling horizon ends ({words.day(h.end, zone)} {words.clock(h.end, zone)})"
+
+
+def _pool_words(problem: Problem, index: int, people: words.People) -> str:
+    s = problem.sessions[index]
+    excluded = set(problem.exclude_interviewers)
+    gone_required = [p for p in s.interviewers.required if p in excluded]
+    if gone_required:
+        return (
+            f"{people.many(gone_required)} must attend {words.session(s)} but cannot (declined or excluded)"
+        )
+    need = s.interviewers.total - len(s.interviewers.required)
+    pool = [p for p in s.interviewers.pool if p not in s.interviewers.required]
+    gone = len([p for p in pool if p in excluded])
+    left = len(pool) - gone
+    out = f"not enough interviewers from the {words.session(s)} pool are free: it needs {need} of {left} eligible"
+    if gone:
+        out += f" ({gone} excluded)"
+    return out + ", and a person attends at most one session of a loop"
+
+
+def _load_words(problem: Problem, pid: int, people: words.People) -> Blocker:
+    who = problem.interviewer(pid)
+    limits = []
+    if who.max_per_day is not None:
+        limits.append(f"{who.max_per_day} a day")
+    if who.max_per_week is not None:
+        limits.append(f"{who.max_per_week} a week")
+    session = next(
+        (s.id for s in problem.sessions if pid in s.interviewers.required or pid in s.interviewers.pool), None
+    )
+    return Blocker(
+        kind="load_limit",
+        session=session,
+        detail=f"{people(pid)} has reached the interview limit ({' and '.join(limits)}) on the days the loop could take place",
+    )

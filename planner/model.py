@@ -15,8 +15,8 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.sat.python import cp_model
 
+from planner.cp_sat import cp_model
 from planner.grid import Mask, runs
 from planner.prepare import Prepared, SessionSlots
 

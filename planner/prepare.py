@@ -197,45 +197,38 @@ def prepare(problem: Problem) -> Prepared:
     return prepared
 
 
-def feasible_starts(prep: Prepared, ss: SessionSlots, *, relax: frozenset[str] = frozenset()) -> Mask:
-    """Starts where this session alone can be placed; `relax` drops rule groups (for blockers).
+def person_slots(prep: Prepared, pid: int, duration: int) -> PersonSlots:
+    """A person's slots for one session length, computed on first use (for people outside a session's
+    pool, whom a relaxation may add to it)."""
+    key = (pid, duration)
+    if key not in prep.people:
+        who = prep.problem.interviewer(pid)
+        prep.people[key] = _person_slots(prep.grid, who, _calendar(prep.grid, who), duration)
+    return prep.people[key]
 
-    Groups: "candidate", "hours", "busy", "load", "room", "pool".
-    """
+
+def feasible_starts(prep: Prepared, ss: SessionSlots) -> Mask:
+    """Starts where this session alone can be placed: every single-session rule holds and enough pool
+    members and a room are free."""
     grid = prep.grid
     excluded = set(prep.problem.exclude_interviewers)
-    mask = ss.pinned.copy()
-    mask &= grid.fits_horizon(ss.duration)
-    if "candidate" not in relax:
-        mask &= ss.candidate
-
-    def free(pid: int) -> Mask:
-        slots = prep.person(pid, ss.duration)
-        m = grid.full()
-        if "hours" not in relax:
-            m &= slots.hours
-        if "busy" not in relax:
-            m &= slots.clear
-        if "load" not in relax:
-            m &= slots.load
-        return m
-
+    mask = ss.pinned & grid.fits_horizon(ss.duration) & ss.candidate
     for pid in ss.required:
-        if pid in excluded and "pool" not in relax:
+        if pid in excluded:
             return grid.empty()
-        mask &= free(pid)
-    if ss.need and "pool" not in relax:
+        mask &= prep.person(pid, ss.duration).free
+    if ss.need:
         if len(ss.pool) < ss.need:
             return grid.empty()
         count = np.zeros(grid.slots, dtype=np.int32)
         for pid in ss.pool:
-            count += free(pid)
+            count += prep.person(pid, ss.duration).free
         mask &= count >= ss.need
-    if ss.session.room.required and "room" not in relax:
+    if ss.session.room.required:
         any_room = grid.empty()
         for rid in ss.rooms:
             any_room |= ss.room_free[rid]
         mask &= any_room
-    elif ss.rooms and ss.session.pinned and ss.session.pinned.room and "room" not in relax:
-        mask &= ss.room_free[ss.rooms[0]] if ss.rooms else grid.empty()
+    elif ss.rooms and ss.session.pinned and ss.session.pinned.room:
+        mask &= ss.room_free[ss.rooms[0]]
     return mask

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from models.activity_io import PinSpec
 from models.messages import SchedulingContext, SchedulingPolicy
-from models.org_config import OrgSettings, PersonConfig, RoomProfile
+from models.org_config import OfficeProfile, OrgSettings, PersonConfig, RoomProfile
 from models.scheduling import (
     Candidate,
     Interval,
@@ -51,6 +51,31 @@ class RequestInputs:
     busy: Mapping[str, Busy]
     rooms: Sequence[RoomProfile] = ()
     ignore: Sequence[Interval] = ()
+    office: OfficeProfile | None = None  # where an in-person loop takes place
+
+
+@dataclass(frozen=True)
+class CandidateDay:
+    """The zone and wall-clock hours the candidate's interview day is planned in."""
+
+    time_zone: str
+    hours: LocalHours
+
+
+def candidate_day(
+    context: SchedulingContext, policy: SchedulingPolicy, inputs: RequestInputs
+) -> CandidateDay:
+    """In person, the candidate is in the office: its zone and opening hours make the day (someone in
+    Tokyo interviewing in New York comes at 10:00 New York time, not at 10:00 Tokyo time). On video the
+    candidate stays home: their own zone and the org's candidate hours. Times are still shown to the
+    candidate in their own zone; this only decides which loops exist."""
+    office = inputs.office
+    if policy.mode == "onsite" and office is not None:
+        return CandidateDay(office.time_zone, LocalHours(start=office.hours_start, end=office.hours_end))
+    org = inputs.org
+    return CandidateDay(
+        context.candidate_time_zone, LocalHours(start=org.candidate_hours_start, end=org.candidate_hours_end)
+    )
 
 
 def horizon_for(window_start: datetime, policy: SchedulingPolicy, org: OrgSettings) -> Interval:
@@ -190,17 +215,12 @@ def build_problem(
             )
         )
 
-    availability = list(candidate_windows) or _preferred_day_windows(
-        horizon, policy, context.candidate_time_zone
-    )
+    day = candidate_day(context, policy, inputs)
+    availability = list(candidate_windows) or _preferred_day_windows(horizon, policy, day.time_zone)
     return Problem(
         horizon=horizon,
         granularity_minutes=policy.granularity_minutes,
-        candidate=Candidate(
-            time_zone=context.candidate_time_zone,
-            hours=LocalHours(start=org.candidate_hours_start, end=org.candidate_hours_end),
-            availability=availability,
-        ),
+        candidate=Candidate(time_zone=day.time_zone, hours=day.hours, availability=availability),
         loop=Loop(same_day=True, max_days=1, min_gap_minutes=0, max_gap_minutes=org.max_gap_minutes),
         sessions=sessions,
         interviewers=list(interviewers.values()),
@@ -213,7 +233,7 @@ def build_problem(
 def _preferred_day_windows(
     horizon: Interval, policy: SchedulingPolicy, time_zone: str
 ) -> list[Interval] | None:
-    """Whole candidate-local days matching `preferred_days`, or None for any day."""
+    """Whole local days (of the candidate's day, `candidate_day`) matching `preferred_days`, or None."""
     if not policy.preferred_days:
         return None
     zone = ZoneInfo(time_zone)

@@ -11,14 +11,15 @@ model and hinting the previous choices.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from models.scheduling import Option, Plan, Problem, Stats
 from planner.blockers import explain
+from planner.cp_sat import cp_model
 from planner.model import LoopModel, build
 from planner.prepare import Prepared, prepare
 from planner.score import Seat, make_option
@@ -54,10 +55,13 @@ def plan(
     workers: int = 1,
     explain_blockers: bool = True,
     decompose: bool = True,
+    names: Mapping[int, str] | None = None,
 ) -> Plan:
     """Find up to `options` (default: `problem.options`) ranked loop options, or explain why none exist.
 
-    `decompose=False` solves one model over the whole horizon (slower; used to cross-check).
+    `decompose=False` solves one model over the whole horizon (slower; used to cross-check). `names`
+    (interviewer id to name) lets blockers and relaxations name people; the explanation of a problem
+    without options takes at most `planner.blockers.EXPLAIN_SECONDS` on top of `time_limit`.
     """
     began = time.perf_counter()
     deadline = began + max(0.05, time_limit)
@@ -79,13 +83,11 @@ def plan(
     status = _status(problem, windows, found, all_scanned=all_scanned, incomplete=search.incomplete)
     blockers = []
     if explain_blockers:
+        explained = time.perf_counter()
         blockers = explain(
-            prep,
-            found=len(found),
-            want=want,
-            exhausted=not search.incomplete and all_scanned,
-            deadline=deadline,
+            prep, found=len(found), want=want, exhausted=not search.incomplete and all_scanned, names=names
         )
+        search.stats.explain_ms = int((time.perf_counter() - explained) * 1000)
     search.stats.wall_ms = int((time.perf_counter() - began) * 1000)
     return Plan(status=status, options=[f.option for f in found], blockers=blockers, stats=search.stats)
 

@@ -10,7 +10,22 @@ from __future__ import annotations
 import typer
 
 from models.time_zones import use_pinned_tzdata
-from starters import demo_cmd, dev_cmd, mail_cmd, plan_cmd, sandbox_cmd, schedule_cmd, web_cmd, worker_cmd
+from starters import (
+    assessments_cmd,
+    demo_cmd,
+    dev_cmd,
+    doctor_cmd,
+    keys_cmd,
+    mail_cmd,
+    plan_cmd,
+    plan_event_cmd,
+    sandbox_cmd,
+    schedule_cmd,
+    source_cmd,
+    sync_cmd,
+    web_cmd,
+    worker_cmd,
+)
 
 app = typer.Typer(
     name="hireflow",
@@ -26,7 +41,22 @@ def _root() -> None:
     """Hireflow: durable interview scheduling for Greenhouse, on Temporal."""
 
 
-for module in (dev_cmd, demo_cmd, sandbox_cmd, plan_cmd, mail_cmd, schedule_cmd, worker_cmd, web_cmd):
+for module in (
+    dev_cmd,
+    demo_cmd,
+    sandbox_cmd,
+    plan_cmd,
+    plan_event_cmd,
+    mail_cmd,
+    schedule_cmd,
+    assessments_cmd,
+    sync_cmd,
+    source_cmd,
+    worker_cmd,
+    web_cmd,
+    keys_cmd,
+    doctor_cmd,
+):
     module.register(app)
 
 

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import httpx
 from temporalio.client import Client, WorkflowHandle
@@ -37,6 +37,7 @@ from integrations.greenhouse.client import HarvestClient
 from integrations.links import LinkTokenError, verify_link_token
 from integrations.mail.timefmt import EN_DASH, format_range
 from integrations.scheduling_client import SchedulingClient
+from models.assessment_io import AssessmentPolicy
 from models.greenhouse import AddNote, Application, Candidate, Interview, Note
 from models.messages import (
     Booking,
@@ -60,12 +61,17 @@ from starters.schedules import MENTION_WATCH_SCHEDULE_ID, trigger_mention_watch
 from starters.stack_options import DEMO_STATE_DIR
 from workflows.scheduling import SchedulingWorkflow
 
-Scenario = Literal["book", "reschedule", "decline", "escalate"]
+if TYPE_CHECKING:
+    from starters.demo_assessment import AssessmentDemoResult
+
+Scenario = Literal["book", "reschedule", "decline", "escalate", "assessment"]
 SCENARIOS: dict[str, str] = {
     "book": "the candidate picks a time on the web page and the loop is booked",
     "reschedule": "the candidate books, then asks for a different time from the confirmation's link",
     "decline": "the candidate books, then an interviewer declines in their calendar and is replaced",
     "escalate": "the candidate never answers: two reminders, then the recruiter is asked to step in",
+    "assessment": "a Phone Screen application goes to Take Home Test: invitation, the test taken, score "
+    "written back, moved to Onsite and its scheduling started",
 }
 DEFAULT_STATE_DIR = DEMO_STATE_DIR  # defined with the command's options, which must load fast
 MARKER = ".hireflow-demo"
@@ -84,10 +90,22 @@ def demo_policy() -> SchedulingPolicy:
     )
 
 
+def demo_assessment_policy() -> AssessmentPolicy:
+    """Assessment timing with compressed clocks: a 3-minute deadline, reminders 160 s and 60 s before it
+    (the first 20 s after the invitation), so a reminder shows and the candidate still has time."""
+    return AssessmentPolicy(
+        deadline=timedelta(minutes=3),
+        reminders_before=[timedelta(seconds=160), timedelta(seconds=60)],
+    )
+
+
 def demo_settings(base: Settings | None = None) -> Settings:
-    """Base settings of the demo's stack: the compressed policy for every request a mention starts."""
+    """Base settings of the demo's stack: the compressed policies for every scheduling request and
+    assessment it starts."""
     base = base or Settings()
-    return base.model_copy(update={"scheduling_policy": demo_policy()})
+    return base.model_copy(
+        update={"scheduling_policy": demo_policy(), "assessment_policy": demo_assessment_policy()}
+    )
 
 
 def clocks_line(policy: SchedulingPolicy) -> str:
@@ -99,6 +117,14 @@ def clocks_line(policy: SchedulingPolicy) -> str:
         f"Clocks are compressed for the demo: reminders {reminders} after the invitation, escalation "
         f"{s(policy.escalate_after_last_reminder)} after the last one, RSVPs checked every "
         f"{s(policy.rsvp_poll_interval)} (production defaults: 24 h and 48 h, 24 h, 30 min)."
+    )
+
+
+def assessment_clocks_line(policy: AssessmentPolicy) -> str:
+    reminders = " and ".join(f"{r.total_seconds():g} s" for r in policy.reminders_before) or "none"
+    return (
+        f"Assessment clocks are compressed too: deadline {policy.deadline.total_seconds():g} s after the "
+        f"invitation, reminders {reminders} before it (production defaults: 7 days; 72 h and 24 h before)."
     )
 
 
@@ -200,7 +226,7 @@ class DemoResult:
         return self.status.booking if self.status else None
 
 
-def _strip_ref(body: str | None) -> str:
+def strip_ref(body: str | None) -> str:
     """A note's text without Hireflow's idempotency tag, on one line."""
     return " ".join(_note_lines(body))
 
@@ -347,7 +373,7 @@ class DemoRun:
 
     # ---------------------------------------------------------------------------------- the cast
 
-    async def _seed(self) -> SeedSummary:
+    async def seed_summary(self) -> SeedSummary:
         if self.seed is None:
             async with httpx.AsyncClient(timeout=30) as http:
                 response = await http.get(f"{self.settings.greenhouse_base_url}/_sandbox/seed")
@@ -355,7 +381,7 @@ class DemoRun:
             self.seed = SeedSummary.model_validate(response.json())
         return self.seed
 
-    async def _taken(self, workflow_id: str) -> bool:
+    async def taken(self, workflow_id: str) -> bool:
         try:
             await self.client.get_workflow_handle(workflow_id).describe()
         except RPCError as error:
@@ -371,14 +397,14 @@ class DemoRun:
         The first `CAST_SCAN` untouched applications are read with one candidates call, so the demo
         leaves the Harvest rate limit to the worker.
         """
-        seed = await self._seed()
+        seed = await self.seed_summary()
         office_zones = {o.time_zone for o in seed.offices}
         apps: list[Application] = []
         gh = self.gh
         async for app in gh.list_applications(status="active", stage_name="Onsite"):
             if app.id in skip or not (app.job_interview_stage_id and app.candidate_id and app.job_id):
                 continue
-            if not await self._taken(scheduling_workflow_id(app.id, app.job_interview_stage_id)):
+            if not await self.taken(scheduling_workflow_id(app.id, app.job_interview_stage_id)):
                 apps.append(app)
             if len(apps) >= CAST_SCAN:
                 break
@@ -391,12 +417,12 @@ class DemoRun:
         ]
         emailable.sort(key=lambda pair: to_iana(pair[1].time_zone) not in office_zones)  # stable
         if emailable:
-            return await self._cast(gh, seed, *emailable[0])
+            return await self.cast_of(gh, seed, *emailable[0])
         raise DemoError(
             "the sandbox has no untouched, emailable application in an Onsite stage." + self.where()
         )
 
-    async def _cast(
+    async def cast_of(
         self, gh: HarvestClient, seed: SeedSummary, app: Application, candidate: Candidate
     ) -> Cast:
         assert app.job_interview_stage_id and app.job_id
@@ -457,17 +483,17 @@ class DemoRun:
             hint=f"Look at the schedule {MENTION_WATCH_SCHEDULE_ID} and its MentionWatchWorkflow runs in the Temporal UI.",
             every=1.0,  # each look is a Harvest call; the worker needs the rate limit more
         )
-        self.timeline.say(f'Hireflow replies in Greenhouse: "{_strip_ref(answer.body)}"')
+        self.timeline.say(f'Hireflow replies in Greenhouse: "{strip_ref(answer.body)}"')
         self._handle = self.client.get_workflow_handle_for(SchedulingWorkflow.run, cast.workflow_id)
 
         async def started() -> bool:
-            return await self._taken(cast.workflow_id)
+            return await self.taken(cast.workflow_id)
 
         await self.wait(
             f"the workflow {cast.workflow_id} starting",
             started,
             30,
-            hint=f'Hireflow replied: "{_strip_ref(answer.body)}".',
+            hint=f'Hireflow replied: "{strip_ref(answer.body)}".',
         )
         self.timeline.say(f"Workflow {cast.workflow_id} is running: {self.workflow_url(cast.workflow_id)}")
         self._narrator = asyncio.create_task(self._narrate())
@@ -754,6 +780,13 @@ class DemoRun:
             person = self.context.person(newcomer)
             if person and person.email:
                 await self.mail(person.email, "the notice to the new interviewer", lambda m: True)
+
+        # The note is written after the state shows the replacement: wait for it rather than race it.
+        async def noted() -> Note | None:
+            notes = await self.hireflow_notes(cast.candidate_id)
+            return next((n for n in notes if f"Hireflow replaced {decliner.name}" in (n.body or "")), None)
+
+        await self.wait("the replacement note in Greenhouse", noted, 30)
         await self.show_calendars(status.booking)
 
     async def escalate(self, cast: Cast, result: DemoResult) -> None:
@@ -775,7 +808,7 @@ class DemoRun:
             return next((n for n in notes if n.body and "needs a recruiter" in n.body), None)
 
         note = await self.wait("the escalation note in Greenhouse", escalation_note, 30, every=1.0)
-        self.timeline.say(f'Note in Greenhouse: "{_strip_ref(note.body)}"')
+        self.timeline.say(f'Note in Greenhouse: "{strip_ref(note.body)}"')
         if cast.recruiter_email:
             await self.mail(cast.recruiter_email, "the escalation email to the recruiter", lambda m: True)
 
@@ -809,7 +842,7 @@ class DemoRun:
         t = self.timeline
         cast = result.cast
         zone = self.zone()
-        rooms = {r.id: r.name for r in default_rooms((await self._seed()).offices)}
+        rooms = {r.id: r.name for r in default_rooms((await self.seed_summary()).offices)}
         t.plain()
         t.plain(
             f"Done in {t.elapsed():.0f} s ({result.seconds:.0f} s for the scenario). "
@@ -896,12 +929,16 @@ def _alive(stack: DevStack) -> Callable[[], str | None]:
     return check
 
 
-async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult:
+async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult | AssessmentDemoResult:
     """Start the stack, play the scenario, print the summary; keep the stack up when asked."""
+    from starters.demo_assessment import play_assessment  # it builds on this module
+
     config = options.stack
     settings = demo_settings()
     timeline.plain(f'Hireflow demo, scenario "{options.scenario}": {SCENARIOS[options.scenario]}.')
     timeline.plain(clocks_line(settings.scheduling_policy))
+    if options.scenario == "assessment":
+        timeline.plain(assessment_clocks_line(settings.assessment_policy))
     timeline.plain()
     timeline.say(
         f"Starting the embedded stack in {config.state_dir} (fresh): Temporal, Greenhouse sandbox, "
@@ -916,8 +953,12 @@ async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult:
         run = DemoRun(
             stack.settings, client, timeline, logs_dir=config.state_dir / "logs", alive=_alive(stack)
         )
-        result = await run.play(options.scenario)
-        await run.summary(result)
+        result: DemoResult | AssessmentDemoResult
+        if options.scenario == "assessment":
+            result = await play_assessment(run)
+        else:
+            result = await run.play(options.scenario)
+            await run.summary(result)
         if options.keep_running:
             stack.watch_signals()  # before saying Ctrl-C stops it
             explore(timeline, stack, result)
@@ -932,7 +973,7 @@ async def _connect(settings: Settings) -> Client:
     return await connect(settings)
 
 
-def explore(timeline: Timeline, stack: DevStack, result: DemoResult) -> None:
+def explore(timeline: Timeline, stack: DevStack, result: DemoResult | AssessmentDemoResult) -> None:
     s = stack.settings
     config = stack.config
     defaults = config.temporal_port == 7233
@@ -940,6 +981,15 @@ def explore(timeline: Timeline, stack: DevStack, result: DemoResult) -> None:
     t = timeline
     t.plain()
     t.plain("The stack stays up to explore (Ctrl-C stops everything):")
+    if not isinstance(result, DemoResult):
+        t.plain(f"  assessment         {result.assessment_url}")
+        t.plain(f"  scheduling         {result.scheduling_url}")
+        t.plain(
+            f"  Greenhouse sandbox {s.greenhouse_base_url}/v3 (webhooks: {s.greenhouse_base_url}/_sandbox/webhooks)"
+        )
+        t.plain(f"  mail               uv run hireflow mail list --maildir {s.resolved_maildir()}")
+        t.plain(f"  logs               {config.state_dir / 'logs'}/")
+        return
     t.plain(f"  Temporal UI        {result.workflow_url}")
     t.plain(f"  candidate's page   {result.candidate_url}")
     t.plain(

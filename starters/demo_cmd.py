@@ -24,6 +24,7 @@ class ScenarioChoice(StrEnum):
     reschedule = "reschedule"
     decline = "decline"
     escalate = "escalate"
+    assessment = "assessment"
 
 
 def log_to_file(path: Path) -> None:
@@ -40,6 +41,7 @@ def log_to_file(path: Path) -> None:
 
 async def _run(options: DemoOptions) -> int:
     from starters.demo import DemoError, Timeline, run_demo
+    from starters.local_secrets import LocalSecretsError
     from starters.ports import PortInUseError
     from starters.processes import ProcessFailedError
 
@@ -50,7 +52,7 @@ async def _run(options: DemoOptions) -> int:
     except DemoError as error:
         typer.echo(f"\ndemo failed: {error}", err=True)
         return 1
-    except PortInUseError as error:
+    except (PortInUseError, LocalSecretsError) as error:
         typer.echo(f"\nerror: {error}", err=True)
         return 1
     except ProcessFailedError as error:
@@ -73,7 +75,8 @@ def register(app: typer.Typer) -> None:
             ScenarioChoice.book,
             "--scenario",
             help="book: pick and book · reschedule: book, then move it · decline: an interviewer declines "
-            "and is replaced · escalate: the candidate never answers.",
+            "and is replaced · escalate: the candidate never answers · assessment: a take-home test "
+            "taken, scored, advanced to Onsite and scheduled.",
         ),
         keep_running: bool = typer.Option(
             False, "--keep-running", help="Leave the stack up after the timeline, until Ctrl-C."
@@ -88,9 +91,10 @@ def register(app: typer.Typer) -> None:
         caldav_port: opt.CaldavPort = opt.DEFAULTS.caldav_port,
         smtp_port: opt.SmtpPort = opt.DEFAULTS.smtp_port,
         web_port: opt.WebPort = opt.DEFAULTS.web_port,
+        assessments_port: opt.AssessmentsPort = opt.DEFAULTS.assessments_port,
         candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
-        """Run the scheduling demo: a recruiter's @mention, the candidate on the real page, a narrated timeline."""
+        """Run one demo scenario (default book: a recruiter's @mention, the candidate on the real page), narrated."""
         import asyncio
 
         from starters.demo import DemoError, DemoOptions, prepare_state_dir
@@ -107,6 +111,7 @@ def register(app: typer.Typer) -> None:
             caldav_port=caldav_port,
             smtp_port=smtp_port,
             web_port=web_port,
+            assessments_port=assessments_port,
             candidates=candidates,
         )
         try:  # ports first: a demo still running with --keep-running must not lose its state dir

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 async def _run(config: DevStackConfig) -> int:
     from starters.devstack import DevStack
+    from starters.local_secrets import LocalSecretsError
     from starters.ports import PortInUseError
     from starters.processes import ProcessFailedError
 
@@ -38,7 +39,7 @@ async def _run(config: DevStackConfig) -> int:
     except PortInUseError as error:
         typer.echo(f"error: {error}", err=True)
         return 1
-    except ProcessFailedError as error:
+    except (ProcessFailedError, LocalSecretsError) as error:
         typer.echo(f"error: {error}", err=True)
         return 1
 
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
         caldav_port: opt.CaldavPort = opt.DEFAULTS.caldav_port,
         smtp_port: opt.SmtpPort = opt.DEFAULTS.smtp_port,
         web_port: opt.WebPort = opt.DEFAULTS.web_port,
+        assessments_port: opt.AssessmentsPort = opt.DEFAULTS.assessments_port,
         seed: int = typer.Option(opt.DEFAULTS.seed, help="Seed of the sandbox's organisation."),
         candidates: opt.Candidates = opt.DEFAULTS.candidates,
     ) -> None:
@@ -77,6 +79,7 @@ def register(app: typer.Typer) -> None:
             caldav_port=caldav_port,
             smtp_port=smtp_port,
             web_port=web_port,
+            assessments_port=assessments_port,
             seed=seed,
             candidates=candidates,
         )

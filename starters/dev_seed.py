@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from models.org_config import InterviewerProfile, OrgSettings, RoomProfile
+from models.assessment_io import DecisionRule
+from models.assessment_store import AssessmentMappingSpec
+from models.org_config import InterviewerProfile, OfficeProfile, OrgSettings, RoomProfile
 from sandbox.calendars import SeedRoom, slug
 from sandbox.greenhouse.seed import SeedSummary
 
 
 def org_config_rows(
     summary: SeedSummary, rooms: Iterable[SeedRoom], *, company_name: str = "Acme"
-) -> list[OrgSettings | InterviewerProfile | RoomProfile]:
-    """The org settings row, a profile per seeded interviewer and a row per room."""
+) -> list[OrgSettings | InterviewerProfile | RoomProfile | OfficeProfile]:
+    """The org settings row, a profile per seeded interviewer, office (its zone, default opening hours)
+    and room."""
     offices = {office.id: office for office in summary.offices}
     office_of_slug = {slug(office.name): office.id for office in summary.offices}
-    rows: list[OrgSettings | InterviewerProfile | RoomProfile] = [
+    rows: list[OrgSettings | InterviewerProfile | RoomProfile | OfficeProfile] = [
         OrgSettings(
             company_name=company_name,
             default_time_zone=offices[summary.interviewers[0].office_id].time_zone
@@ -37,6 +40,10 @@ def org_config_rows(
         )
         for person in summary.interviewers
     ]
+    rows += [
+        OfficeProfile(office_id=office.id, name=office.name, time_zone=office.time_zone)
+        for office in summary.offices
+    ]
     for room in rooms:
         office_slug = room.id.removeprefix("room-").rsplit("-", 1)[0]
         rows.append(
@@ -49,3 +56,33 @@ def org_config_rows(
             )
         )
     return rows
+
+
+DEV_TEST_ID = "python-basics"
+DEV_ADVANCE_AT = 70.0
+
+
+def dev_assessment_mappings(summary: SeedSummary) -> list[AssessmentMappingSpec]:
+    """Each engineering job's "Take Home Test" stage sends the embedded Python test; 70 or more advances."""
+    return [
+        AssessmentMappingSpec(
+            job_id=job_id,
+            job_interview_stage_id=stage_id,
+            test_key=DEV_TEST_ID,
+            provider="embedded",
+            test_id=DEV_TEST_ID,
+            test_name="Python basics",
+            rule=DecisionRule(threshold=DEV_ADVANCE_AT),
+        )
+        for job_id, stage_id in sorted(summary.take_home_stage_ids.items())
+    ]
+
+
+DEV_AUTO_SCHEDULE_STAGE = "Onsite"
+
+
+def dev_auto_schedule_stages(summary: SeedSummary) -> list[tuple[int, str]]:
+    """(job, stage name) of each engineering job's Onsite: an application the assessment advances
+    into it (or anyone moves there) is scheduled without a mention. By name, as the seed summary
+    knows jobs, not their Onsite stage ids."""
+    return [(job_id, DEV_AUTO_SCHEDULE_STAGE) for job_id in sorted(summary.take_home_stage_ids)]

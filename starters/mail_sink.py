@@ -5,14 +5,18 @@ candidate's reply works end to end on the embedded stack. The sink never rejects
 reply problem: the message is in the Maildir either way, and the problem is logged. It builds the
 `InboundReply` with `integrations.mail.inbound`, so the sink and the inbound-mail webhooks route
 replies identically. (The sandbox's `MaildirSink` knows nothing of reply addresses; this part lives
-here because the sandbox imports no engine code.)
+here because the sandbox imports no engine code.) Messages over `inbound_mail_max_bytes` are refused
+with SMTP 552, as the inbound webhooks refuse them with 413. Replies through the sink count as
+sender-authenticated: it listens on loopback for the dev stack only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from integrations.logs import get_logger
@@ -36,11 +40,14 @@ class SmtpSink(MaildirSink):
         port: int = 2525,
         on_reply: OnReply | None = None,
         codec: ReplyAddressCodec | None = None,
+        max_message_bytes: int | None = None,
     ) -> None:
-        super().__init__(maildir, host, port)
+        settings = get_settings()
+        super().__init__(
+            maildir, host, port, data_size_limit=max_message_bytes or settings.inbound_mail_max_bytes
+        )
         self.on_reply = on_reply
         if codec is None:
-            settings = get_settings()
             codec = ReplyAddressCodec(settings.signing_secret.get_secret_value(), settings.reply_domain)
         self.codec = codec
         self.replies_failed = 0
@@ -53,12 +60,24 @@ class SmtpSink(MaildirSink):
     async def _route(self, raw: bytes, rcpts: list[str]) -> None:
         assert self.on_reply is not None
         try:
-            reply = reply_from_mime(
-                self.codec, raw, source="smtp", received_at=datetime.now(UTC), envelope_recipients=rcpts
+            reply = await asyncio.to_thread(  # hostile MIME is parsed off the event loop
+                partial(
+                    reply_from_mime,
+                    self.codec,
+                    raw,
+                    source="smtp",
+                    received_at=datetime.now(UTC),
+                    envelope_recipients=rcpts,
+                    sender_authenticated=True,  # loopback-only dev sink: the dev stack is the only sender
+                )
             )
         except (InvalidReplyToken, UnroutableReply) as exc:
             self.replies_failed += 1
             log.warning("mail.sink_reply_unroutable", error=str(exc))
+            return
+        except Exception as exc:  # malformed MIME: the message is stored; it just routes nowhere
+            self.replies_failed += 1
+            log.warning("mail.sink_reply_malformed", error=type(exc).__name__)
             return
         if reply.auto_reply_reason:
             log.info("mail.sink_reply_ignored", workflow_id=reply.workflow_id, reason=reply.auto_reply_reason)

@@ -25,6 +25,8 @@ def _when(value: Any) -> str:
 
 def render_status(status: SchedulingStatusSnapshot, workflow_url: str) -> str:
     """The status snapshot as a person reads it in a terminal."""
+    from models.time_order import in_time_order
+
     lines = [
         f"{status.workflow_id}: {status.state.value}" + (" (paused)" if status.paused else ""),
         f"  application {status.application_id}, stage {status.job_interview_stage_id}",
@@ -41,7 +43,7 @@ def render_status(status: SchedulingStatusSnapshot, workflow_url: str) -> str:
         lines += [f"    {o.rank}. {_when(o.start)} → {_when(o.end)}" for o in status.offer.options[:5]]
     if status.booking:
         lines.append("  booked:")
-        for s in status.booking.sessions:
+        for s in in_time_order(status.booking.sessions):
             lines.append(
                 f"    {s.name}: {_when(s.start)} to {s.end.strftime('%H:%M')} with {', '.join(map(str, s.interviewers))}"
                 + (
@@ -75,11 +77,13 @@ def register(app: typer.Typer) -> None:
         import asyncio
 
         from integrations.greenhouse.client import HarvestClient
+        from integrations.payload_keys import PayloadKeyError
         from models.settings import get_settings
+        from starters.local_keys import with_local_keys
         from starters.requests import RequestError, current_stage_id, start_scheduling
         from workers.client import connect
 
-        settings = get_settings()
+        settings = with_local_keys(get_settings())  # the dev stack's key when none is configured
 
         async def run() -> dict[str, Any]:
             stage_id = stage
@@ -96,7 +100,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             started = asyncio.run(run())
-        except (RequestError, RuntimeError) as error:
+        except (RequestError, RuntimeError, PayloadKeyError) as error:
             raise _fail(str(error)) from error
         if as_json:
             typer.echo(json.dumps(started))
@@ -114,18 +118,20 @@ def register(app: typer.Typer) -> None:
         """Show the state of a scheduling request."""
         import asyncio
 
+        from integrations.payload_keys import PayloadKeyError
         from models.settings import get_settings
+        from starters.local_keys import with_local_keys
         from starters.requests import RequestError, request_status
         from workers.client import connect
 
-        settings = get_settings()
+        settings = with_local_keys(get_settings())  # the dev stack's key when none is configured
 
         async def run() -> SchedulingStatusSnapshot:
             return await request_status(await connect(settings), ident)
 
         try:
             snapshot = asyncio.run(run())
-        except (RequestError, RuntimeError) as error:
+        except (RequestError, RuntimeError, PayloadKeyError) as error:
             raise _fail(str(error)) from error
         typer.echo(
             snapshot.model_dump_json(indent=2)
@@ -142,18 +148,20 @@ def register(app: typer.Typer) -> None:
         """Cancel a scheduling request: events and Greenhouse interviews are removed, everyone is told."""
         import asyncio
 
+        from integrations.payload_keys import PayloadKeyError
         from models.settings import get_settings
+        from starters.local_keys import with_local_keys
         from starters.requests import RequestError, cancel_request
         from workers.client import connect
 
-        settings = get_settings()
+        settings = with_local_keys(get_settings())  # the dev stack's key when none is configured
 
         async def run() -> tuple[str, CommandResult]:
             return await cancel_request(await connect(settings), ident, reason)
 
         try:
             workflow_id, result = asyncio.run(run())
-        except (RequestError, RuntimeError) as error:
+        except (RequestError, RuntimeError, PayloadKeyError) as error:
             raise _fail(str(error)) from error
         answer = {"outcome": result.outcome, "state": result.state.value, "message": result.message}
         typer.echo(

@@ -27,6 +27,7 @@ class StackDefaults:
     caldav_port: int = 5232
     smtp_port: int = 2525
     web_port: int = 8000
+    assessments_port: int = 8710
     seed: int = 7
     candidates: int = 200
 
@@ -41,4 +42,5 @@ GreenhousePort = Annotated[int, typer.Option(help="Greenhouse sandbox port.")]
 CaldavPort = Annotated[int, typer.Option(help="CalDAV (Radicale) port.")]
 SmtpPort = Annotated[int, typer.Option(help="SMTP sink port.")]
 WebPort = Annotated[int, typer.Option(help="Web app port (candidate pages, webhooks).")]
+AssessmentsPort = Annotated[int, typer.Option(help="Embedded assessment provider port.")]
 Candidates = Annotated[int, typer.Option(help="Candidates in the sandbox's organisation.")]

@@ -16,8 +16,14 @@ from starters.binaries import temporal_cli
 from starters.processes import ManagedProcess
 
 
-def temporal_dev_argv(state_dir: Path, host: str, port: int, ui_port: int) -> list[str]:
-    """Command line of `temporal server start-dev` for the embedded stack."""
+def temporal_dev_argv(
+    state_dir: Path, host: str, port: int, ui_port: int, codec_endpoint: str | None = None
+) -> list[str]:
+    """Command line of `temporal server start-dev` for the embedded stack.
+
+    With `codec_endpoint` (the web app's `/codec`) the Web UI decrypts payloads through it.
+    """
+    codec = ["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []
     return [
         str(temporal_cli()),
         "server",
@@ -35,6 +41,7 @@ def temporal_dev_argv(state_dir: Path, host: str, port: int, ui_port: int) -> li
         "--dynamic-config-value",
         "system.forceSearchAttributesCacheRefreshOnRead=true",
         *cli_search_attribute_flags(),
+        *codec,
     ]
 
 
@@ -45,6 +52,7 @@ def temporal_dev_server(
     ui_port: int = 8233,
     *,
     run_dir: Path | None = None,
+    codec_endpoint: str | None = None,
 ) -> ManagedProcess:
     """A ManagedProcess that is ready once the frontend answers gRPC and the Web UI answers HTTP.
 
@@ -63,7 +71,7 @@ def temporal_dev_server(
 
     return ManagedProcess(
         "temporal",
-        temporal_dev_argv(state_dir, host, port, ui_port),
+        temporal_dev_argv(state_dir, host, port, ui_port, codec_endpoint),
         state_dir / "logs" / "temporal.log",
         ready,
         label="Temporal dev server",

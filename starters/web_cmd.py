@@ -1,5 +1,7 @@
 """`hireflow web`: serve the candidate pages and the Greenhouse webhook; `hireflow web rule ...` to
-mark stages as auto-schedule (a `candidate_stage_change` into them starts scheduling)."""
+mark stages as auto-schedule (a `candidate_stage_change` into them starts scheduling).
+
+Serving in production needs real secrets (`starters.secret_guard`); the rule commands do not."""
 
 from __future__ import annotations
 
@@ -27,12 +29,20 @@ def serve(
     import uvicorn
 
     from integrations.logs import configure_logging
+    from integrations.payload_keys import PayloadKeyError
     from models.settings import get_settings
+    from starters.secret_guard import exit_unless_real_secrets
     from web.app import create_app
-    from workers.client import connect
+    from workers.client import PayloadEncryptionNotConfiguredError, connect, data_converter
 
     settings = get_settings()
+    exit_unless_real_secrets(settings)
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        data_converter(settings)  # Temporal is connected later: a missing or bad key is named now
+    except (PayloadEncryptionNotConfiguredError, PayloadKeyError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
     app = create_app(settings, lambda: connect(settings))
     typer.echo(f"Hireflow web on http://{host}:{port} (public base URL {settings.web_base_url})")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)

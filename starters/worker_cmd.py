@@ -1,6 +1,8 @@
 """`hireflow worker`: the workflows and activities, on three task queues, until Ctrl-C.
 
-The worker is imported when the command runs, not when the CLI loads.
+The worker is imported when the command runs, not when the CLI loads. In production it refuses to
+start on public or weak secrets (`starters.secret_guard`), as `hireflow web` does: both share one
+configuration, and a worker signs the links the web app verifies.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ if TYPE_CHECKING:
 
 
 async def _run(settings: Settings, with_schedules: bool) -> None:
+    import asyncio
+
     from starters.schedules import ensure_schedules
     from workers.client import connect
-    from workers.main import run_worker
+    from workers.main import run_worker, stop_on_signals
 
+    stop = asyncio.Event()
+    stop_on_signals(stop)  # a SIGTERM while the schedules are written still stops gracefully
     if with_schedules:
         await ensure_schedules(await connect(settings), settings)
-    await run_worker(settings)
+    await run_worker(settings, stop)
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +44,16 @@ def register(app: typer.Typer) -> None:
         import asyncio
 
         from integrations.logs import configure_logging
+        from integrations.payload_keys import PayloadKeyError
         from models.settings import get_settings
+        from starters.secret_guard import exit_unless_real_secrets
+        from workers.client import PayloadEncryptionNotConfiguredError
 
         settings = get_settings()
+        exit_unless_real_secrets(settings)
         configure_logging(settings.log_level, settings.log_format)
-        asyncio.run(_run(settings, with_schedules))
+        try:
+            asyncio.run(_run(settings, with_schedules))
+        except (PayloadEncryptionNotConfiguredError, PayloadKeyError) as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from error

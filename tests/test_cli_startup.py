@@ -72,7 +72,7 @@ loaded = {"import": sorted(sys.modules)}
 from typer.testing import CliRunner
 runner = CliRunner()
 for argv in (["--help"], ["dev", "--help"], ["demo", "--help"], ["sandbox", "greenhouse", "--help"],
-             ["plan", "--help"], ["mail", "list", "--help"], ["schedule", "--help"], ["worker", "--help"],
+             ["plan", "--help"], ["plan-event", "--help"], ["mail", "list", "--help"], ["schedule", "--help"], ["worker", "--help"],
              ["web", "--help"], ["web", "rule", "add", "--help"]):
     result = runner.invoke(starters.cli.app, argv)
     assert result.exit_code == 0, (argv, result.output)

@@ -31,6 +31,7 @@ def _ports() -> dict[str, int]:
         "--caldav-port": free_port(),
         "--smtp-port": free_port(),
         "--web-port": free_port(),
+        "--assessments-port": free_port(),
     }
 
 

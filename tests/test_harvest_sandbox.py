@@ -67,6 +67,7 @@ LIST_METHODS = [
     "custom_fields",
     "email_templates",
     "user_job_permissions",
+    "user_roles",
     "rejection_reasons",
     "attachments",
 ]
@@ -225,7 +226,9 @@ async def test_429_recovery_with_nothing_lost(sandbox_factory: Any) -> None:
             apps, cands = await asyncio.gather(
                 gh.list_applications(per_page=40).collect(), gh.list_candidates(per_page=40).collect()
             )
-            assert gh.limiter.stats.throttled == 0
+            # Unpaced, these ~12 requests against 5 per second would meet several 429s. The test's window is
+            # 1 s (Greenhouse's: 30 s), so a stall of the loaded test machine at a window's edge can cost one.
+            assert gh.limiter.stats.throttled <= 1
             assert gh.limiter.stats.requests >= 10
         assert len({a.id for a in apps}) == len(apps) == expected
         assert len({c.id for c in cands}) == len(cands) == server.seed.candidate_count

@@ -693,6 +693,7 @@ SCHEMA_MODELS = {
     "custom_fields": "CustomField",
     "email_templates": "EmailTemplate",
     "user_job_permissions": "UserJobPermission",
+    "user_roles": "UserRole",
     "rejection_reasons": "RejectionReason",
     "attachments": "Attachment",
 }

@@ -60,15 +60,15 @@ class Watch:
     sandbox: SandboxServer
     recorded: int = 0
 
-    @property
-    def recruiter(self) -> int:
-        return self.sandbox.seed.recruiter_ids[0]
-
     async def post(self, candidate_id: int, body: str, application_id: int | None = None) -> Note:
+        """A note by the application's recruiter (on the candidate alone: a site admin), who may command."""
         async with HarvestClient.from_settings(self.settings) as gh:
+            author = self.sandbox.seed.admin_user_id
+            if application_id is not None:
+                author = (await gh.get_application(application_id)).recruiter_id or author
             return await gh.add_note(
                 AddNote(candidate_id=candidate_id, application_id=application_id, body=body),
-                as_user=self.recruiter,
+                as_user=author,
             )
 
     async def run_once(self) -> MentionWatchResult:
@@ -322,7 +322,13 @@ async def test_worker_with_schedules_creates_the_schedule_and_stops_gracefully(
     settings = watch.settings.model_copy(
         update={"temporal_address": watch.client.service_client.config.target_host}
     )
-    env = {**os.environ, **settings_environment(settings), "HIREFLOW_LOG_FORMAT": "json"}
+    # development: the local test stack's secrets are short fixtures `hireflow worker` refuses in production
+    env = {
+        **os.environ,
+        **settings_environment(settings),
+        "HIREFLOW_LOG_FORMAT": "json",
+        "HIREFLOW_ENVIRONMENT": "development",
+    }
     with (tmp_path / "worker.log").open("wb") as log:
         worker = await asyncio.create_subprocess_exec(
             sys.executable,

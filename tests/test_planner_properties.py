@@ -1,7 +1,8 @@
 """Property tests: random small problems (DST days, far-apart zones) against the validator and brute force.
 
 - every option the planner returns passes the independent validator;
-- the planner finds an option exactly when exhaustive enumeration does (so `infeasible` is confirmed);
+- the planner finds an option exactly when exhaustive enumeration does (so `infeasible` is confirmed),
+  and then names blockers whose every relaxation, applied, lets the planner find valid options;
 - the planner never fails where the greedy baseline finds an option;
 - an `optimal` first option is as good as the best loop brute force can find.
 """
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from models.scheduling import Option, Placement, Problem, Score
 from planner.greedy import greedy_plan
+from planner.patch import apply_patch
 from planner.prepare import prepare
 from planner.score import Seat, make_option
 from planner.search import plan
@@ -246,6 +248,10 @@ def test_options_valid_and_infeasible_confirmed(problem: Problem) -> None:
         assert result.status == "infeasible"
         assert not exists, "brute force found a loop the planner missed"
         assert result.blockers, "no blockers explain the missing options"
+        for relaxation in [r for b in result.blockers for r in b.relaxations]:
+            patched = apply_patch(problem, relaxation.patch)
+            again = plan(patched, time_limit=5, explain_blockers=False)
+            assert again.options and validate(patched, again) == [], relaxation
     else:
         assert exists, "planner returned a loop brute force cannot reproduce"
         if result.status == "optimal" and best is not None:

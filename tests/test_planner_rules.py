@@ -193,7 +193,8 @@ def test_spring_forward_day_is_23_hours() -> None:
     late = solve(
         base(**window, sessions=[{"id": "s1", "duration_minutes": 150, "interviewers": {"required": [1]}}])
     )
-    assert late.status == "infeasible" and late.blockers[0].kind == "working_hours"
+    # both bind: the 23-hour day holds two working hours, and a longer horizon reaches a normal Sunday
+    assert late.status == "infeasible" and {b.kind for b in late.blockers} == {"working_hours", "horizon"}
 
 
 def test_far_apart_zones_meet_in_their_overlap() -> None:
@@ -269,7 +270,7 @@ def test_multi_day_split_when_one_day_is_too_short() -> None:
         {"id": "c", "duration_minutes": 60, "interviewers": {"required": [3]}},
     ]
     same = solve(base(sessions=sessions, interviewers=people))
-    assert same.status == "infeasible" and same.blockers[0].kind == "same_day"
+    assert same.status == "infeasible" and "same_day" in {b.kind for b in same.blockers}
     split = solve(base(sessions=sessions, interviewers=people, loop={"same_day": False, "max_days": 2}))
     assert split.options and len({p.start.date() for p in split.options[0].placements}) == 2
 
@@ -345,7 +346,7 @@ def test_weekly_limit_counts_the_local_iso_week() -> None:
     assert result.options  # Sunday 2026-12-06 belongs to the previous ISO week
     person["existing_interviews"] = [{"start": "2026-12-08T10:00:00Z", "end": "2026-12-08T11:00:00Z"}]
     result = solve(base(interviewers=[person]))
-    assert result.status == "infeasible" and result.blockers[0].kind == "load_limit"
+    assert result.status == "infeasible" and "load_limit" in {b.kind for b in result.blockers}
 
 
 def test_rooms_capacity_and_busy() -> None:
@@ -443,7 +444,7 @@ def test_fewer_options_than_asked_are_explained() -> None:
 def test_blockers_name_the_cause(patch: dict[str, Any], kind: str) -> None:
     result = solve(base(**patch))
     assert result.status == "infeasible" and not result.options
-    assert result.blockers[0].kind == kind and result.blockers[0].detail
+    assert kind in {b.kind for b in result.blockers} and all(b.detail for b in result.blockers)
 
 
 # ------------------------------------------------------------------ validator and greedy

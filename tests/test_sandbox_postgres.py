@@ -76,3 +76,67 @@ async def test_unreachable_database_fails_startup_cleanly() -> None:
     with pytest.raises(RuntimeError, match="failed to start"):
         async with SandboxServer(config):
             pass
+
+
+async def test_sourcing_writes_on_postgres(postgres_url: str) -> None:
+    """The issue-12 writes (JSON columns, deletes, bulk) behave the same on PostgreSQL."""
+    config = SandboxConfig(database_url=postgres_url, candidates=20, rate_limit=10_000)
+    async with SandboxServer(config) as server, await harvest_client(server) as client:
+        pool_id, stages = next(iter(server.seed.prospect_pools.items()))
+        a = (
+            await client.post(
+                "/v3/candidates",
+                json={
+                    "first_name": "Pg",
+                    "last_name": "One",
+                    "tags": ["pg"],
+                    "email_addresses": [{"value": "pg.one@example.com", "type": "work"}],
+                    "application": {"prospect": True, "prospect_pool_id": pool_id},
+                },
+            )
+        ).json()
+        b = (
+            await client.post(
+                "/v3/candidates", json={"first_name": "Pg", "last_name": "Two", "tags": ["pg", "x"]}
+            )
+        ).json()
+        merged = await client.post(
+            f"/v3/candidates/{a['id']}/merge", json={"secondary_candidate_id": b["id"]}
+        )
+        assert merged.status_code == 200 and merged.json()["tags"] == ["pg", "x"]
+        [prospect] = (await client.get("/v3/applications", params={"candidate_ids": a["id"]})).json()
+        [detail] = (
+            await client.get("/v3/prospect_details", params={"application_ids": prospect["id"]})
+        ).json()
+        assert (detail["pool_id"], detail["pool_stage_id"]) == (pool_id, stages[0])
+        job_id = (await client.get("/v3/jobs", params={"status": "open"})).json()[0]["id"]
+        converted = await client.post(
+            f"/v3/applications/{prospect['id']}/convert_to_candidate", json={"job_id": job_id}
+        )
+        assert converted.status_code == 201
+        pdf = "JVBERi0xLjQKJSVFT0YK"
+        att = await client.post(
+            "/v3/attachments",
+            json={
+                "application_id": converted.json()["id"],
+                "filename": "cv.pdf",
+                "type": "resume",
+                "content": pdf,
+            },
+        )
+        assert att.status_code == 201
+        gone = await client.patch(
+            f"/v3/candidates/{a['id']}/anonymize",
+            json={"fields": ["full_name", "attachments", "tags", "email_addresses"]},
+        )
+        assert gone.status_code == 200 and gone.json()["first_name"] is None
+        assert (await client.get("/v3/attachments", params={"candidate_ids": a["id"]})).json() == []
+        assert (await client.get("/v3/candidates", params={"email": "pg.one@example.com"})).json() == []
+        result = await server.bulk(
+            [{"resource": "jobs", "id": job_id, "set": {"notes": "pg"}}], webhooks=False
+        )
+        assert result["webhooks_sent"] == 0
+        since = result["changed"][0]["updated_at"]
+        assert [
+            j["id"] for j in (await client.get("/v3/jobs", params={"updated_at": f"gte|{since}"})).json()
+        ] == [job_id]

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.greenhouse.server import _bind, _EmbeddedServer
 from sandbox.greenhouse.webhooks import encode_body
+from sandbox.serving import EmbeddedServer, bind
 from tests.fixtures.sandbox import SandboxFactory, harvest_client
 
 SECRET = "test-webhook-secret"
@@ -65,8 +65,8 @@ class Receiver:
 async def receiver(fail_first: int = 0) -> AsyncIterator[Receiver]:
     rec = Receiver(fail_first=fail_first)
     app = Starlette(routes=[Route("/hooks", rec.handle, methods=["POST"])])
-    sock = _bind("127.0.0.1", 0)
-    server = _EmbeddedServer(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    sock = bind("127.0.0.1", 0, "webhook receiver")
+    server = EmbeddedServer(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)

@@ -20,8 +20,10 @@ from models.messages import (
     SchedulingState,
     SelectOptionInput,
 )
-from models.scheduling import Interval
+from models.scheduling import Blocker, Interval, Relaxation
 from tests.support.core_world import POLICY, World, new_core
+from tests.support.fake_scheduling import FROM_CANDIDATE
+from workflows.details import render_details
 from workflows.scheduling_core import Command, CommandKind, SchedulingCore, wording
 from workflows.scheduling_core.table import allowed
 
@@ -238,6 +240,48 @@ def test_escalated_without_a_booking_nudges_the_recruiter_then_closes() -> None:
     assert nudges >= 5, "a nudge every 2 working days for 30 days"
     assert any("/nudge/" in key for key in world.notes)
     assert world.now - (core.s.escalated_at or world.now) >= POLICY.close_after
+
+
+def test_escalation_shows_the_planners_top_relaxations() -> None:
+    window = Relaxation(
+        change="extend_candidate_window",
+        detail="ask the candidate for 2 h 30 min more on Wed 24 Mar",
+        patch={"candidate.availability": []},
+        options_found=3,
+    )
+    person = Relaxation(
+        change="add_interviewer",
+        detail="add Priya Shah to the System Design pool",
+        patch={"sessions.1.interviewers.pool": [1, 2]},
+        options_found=1,
+    )
+    third = window.model_copy(update={"detail": "a third fix nobody reads"})
+    blocker = Blocker(
+        kind="candidate_window",
+        detail="the candidate's windows hold 90 min",
+        relaxations=[window, person, third],
+    )
+    world = World(nothing_fits=True, blockers=[blocker, Blocker(kind="room", detail="no room")])
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.ESCALATED
+    expected = (
+        "no interview loop can be offered: the candidate's windows hold 90 min (to fix: ask the candidate for "
+        "2 h 30 min more on Wed 24 Mar, or add Priya Shah to the System Design pool); no room"
+    )
+    assert core.s.escalation_reason == expected
+    note = next(body for key, body in world.note_bodies.items() if "/escalation/" in key)
+    assert expected in note and "a third fix" not in note
+    assert expected in render_details(core.status())
+
+
+def test_blockers_without_relaxations_read_as_before() -> None:
+    world = World(nothing_fits=True)
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+    assert core.s.escalation_reason == "no interview loop can be offered: busy"
 
 
 def test_the_first_nudge_comes_after_two_working_days() -> None:
@@ -477,7 +521,9 @@ def test_an_email_question_while_booking_is_forwarded_not_escalated() -> None:
     offer = core.s.offer
     assert offer is not None
     core.pick(SelectOptionInput(option_id=offer.options[0].option_id, offer_version=1), world.now)
-    core.candidate_replied(CandidateRepliedInput(intent="question", excerpt="Is there parking?"), world.now)
+    core.candidate_replied(
+        CandidateRepliedInput(intent="question", excerpt="Is there parking?", **FROM_CANDIDATE), world.now
+    )
     world.drain(core)
     assert core.state == S.SCHEDULED
     assert any("/question/" in key for key in world.notes)
@@ -583,3 +629,21 @@ def test_a_retried_reschedule_before_the_application_was_read_has_one_effect() -
     world.drain(core)
     assert core.s.offer.version == 1
     assert sum(1 for key in world.emails if "/offer/" in key) == 1
+
+
+def test_each_recipient_gets_their_own_reply_address_bound_to_the_request() -> None:
+    """Notices to interviewers and escalations to recruiters name their recipient; all name the chain."""
+    core, world = offered()
+    core.chain_id = "0f1e2d3c-aaaa-bbbb-cccc-000000000000"
+    before = len(world.sent)
+    offer = core.s.offer
+    assert offer is not None
+    core.pick(SelectOptionInput(option_id=offer.options[0].option_id, offer_version=1), world.now)
+    world.drain(core)
+    core.cancel("recruiter", "role closed", "", world.now)
+    world.drain(core)
+    sent = world.sent[before:]
+    assert {e.reply_role for e in sent if e.template == "interviewer_notice"} == {"interviewer"}
+    assert all(e.reply_user_id and e.to for e in sent if e.template == "interviewer_notice")
+    assert {e.reply_role for e in sent if e.template in ("confirmation", "cancellation")} == {"candidate"}
+    assert all(e.chain_id == core.chain_id for e in sent)

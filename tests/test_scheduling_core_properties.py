@@ -34,6 +34,7 @@ from models.messages import (
 )
 from models.scheduling import Interval
 from tests.support.core_world import World, new_core
+from tests.support.fake_scheduling import CONTEXT
 from workflows.scheduling_core import Command
 
 S = SchedulingState
@@ -157,7 +158,13 @@ class SchedulingMachine(RuleBasedStateMachine):
         intent = data.draw(st.sampled_from(["confirm", "decline", "propose_times", "cancel", "question"]))
         start = self.world.now + timedelta(days=2)
         windows = [Interval(start=start, end=start + timedelta(hours=6))] if intent == "propose_times" else []
-        reply = CandidateRepliedInput(intent=intent, windows=windows, excerpt="hi")
+        reply = CandidateRepliedInput(
+            intent=intent,
+            windows=windows,
+            excerpt="hi",
+            sender=CONTEXT.candidate_email or "",
+            sender_authenticated=True,
+        )
         self.core.candidate_replied(reply, self.world.now)
 
     def _cancel(self, how: str, by: str, request_id: str) -> None:

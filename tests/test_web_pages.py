@@ -53,6 +53,18 @@ class WebHarness:
         await until(handle, SchedulingState.OFFERED)
         return handle
 
+    async def booked(self) -> tuple[str, WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]]:
+        """A request booked through its page (its first option); returns the pick link's token too."""
+        handle = await self.start()
+        token = self.token(handle.id)
+        async with self.http() as http:
+            page = await http.get(f"/s/{token}")
+            option_id, version = first_option(page.text)
+            form = {"csrf": csrf_of(page.text), "option_id": option_id, "offer_version": version}
+            assert (await http.post(f"/s/{token}/pick", data=form)).status_code == 303
+        await until(handle, SchedulingState.SCHEDULED)
+        return token, handle
+
     def token(
         self, workflow_id: str, purpose: LinkPurpose = "pick", ttl: timedelta = timedelta(days=1)
     ) -> str:
@@ -215,6 +227,40 @@ async def test_pick_books_and_confirms_with_calendar_links(web: WebHarness) -> N
     assert status.booking.sessions[0].start.isoformat() in {o.start.isoformat() for o in status.offer.options}  # type: ignore[union-attr]
 
 
+async def test_a_loop_whose_plan_order_is_not_the_clocks_reads_in_time_order(web: WebHarness) -> None:
+    """The plan lists System design then Coding, but Coding starts an hour earlier: every page (the
+    options, the booked loop, its .ics) and the booking note put Coding first; the data keeps the plan."""
+    web.world.plan_order_against_the_clock = True
+    handle = await web.start()
+    offered = await handle.query(SchedulingWorkflow.status)
+    assert offered.offer is not None
+    first = offered.offer.options[0]
+    assert [p.session for p in first.placements] == ["s1", "s2"]  # the plan's order stays in the data
+    assert first.placements[1].start < first.placements[0].start
+    token = web.token(handle.id)
+    async with web.http() as http:
+        page = (await http.get(f"/s/{token}")).text
+        cards = re.findall(r'<ul class="sessions"[^>]*>(.*?)</ul>', page, flags=re.S)
+        assert len(cards) == 3
+        for card in cards:
+            assert card.index("Coding") < card.index("System design"), card
+        form = {
+            "csrf": csrf_of(page),
+            "option_id": first.option_id,
+            "offer_version": str(offered.offer.version),
+        }
+        picked = await http.post(f"/s/{token}/pick", data=form)
+        assert picked.status_code == 303
+        booked = (await http.get(picked.headers["location"])).text
+        assert booked.index("Coding") < booked.index("System design")
+        ics = (await http.get(f"/s/{token}/calendar.ics")).text
+        assert ics.index("Coding") < ics.index("System design")
+    status = await until(handle, SchedulingState.SCHEDULED)
+    assert status.booking is not None and [s.session_id for s in status.booking.sessions] == ["s1", "s2"]
+    [note] = [n for n in web.world.notes if n.body.startswith("Hireflow booked")]
+    assert note.body.index("Coding") < note.body.index("System design")
+
+
 async def test_a_time_taken_meanwhile_shows_fresh_options(web: WebHarness) -> None:
     handle = await web.start()
     token = web.token(handle.id)
@@ -360,10 +406,22 @@ async def _history_length(handle: WorkflowHandle[SchedulingWorkflow, SchedulingS
     return len((await handle.fetch_history()).events)
 
 
+async def _quiet_history_length(handle: WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]) -> int:
+    """The history's length once the workflow has stopped writing (the invitation follows the offer)."""
+    length = await _history_length(handle)
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        now = await _history_length(handle)
+        if now == length:
+            return now
+        length = now
+    return length
+
+
 async def test_a_burst_of_page_views_writes_nothing_to_the_history(web: WebHarness) -> None:
     handle = await web.start()
     token = web.token(handle.id)
-    before = await _history_length(handle)
+    before = await _quiet_history_length(handle)
     async with web.http() as http:
         views = await asyncio.gather(*(http.get(f"/s/{token}") for _ in range(40)))
     assert all(v.status_code == 200 for v in views), {v.status_code for v in views}

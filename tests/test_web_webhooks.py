@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -32,6 +33,7 @@ from models.messages import (
     SelectOptionInput,
     scheduling_workflow_id,
 )
+from models.mirror import MirrorApplication, MirrorCandidateEmail
 from models.settings import Settings
 from models.store import create_engine_for
 from starters.requests import start_scheduling
@@ -451,3 +453,33 @@ async def test_interview_deleted_reaches_the_workflow_that_booked_it(
     status = await until_state(handle, SchedulingState.ESCALATED)
     assert "deleted in Greenhouse" in status.escalation_reason
     await handle.terminate("test over")
+
+
+async def test_a_stage_change_updates_the_mirror_and_an_older_delivery_does_not_undo_it(hooks: Hooks) -> None:
+    app_id = new_id()
+    newer = with_application(STAGE_CHANGE, app_id)
+    newer["payload"]["application"]["last_activity_at"] = "2026-03-02T10:00:00Z"
+    older = copy.deepcopy(newer)
+    older["payload"]["application"]["last_activity_at"] = "2026-03-01T10:00:00Z"
+    older["payload"]["application"]["current_stage"] = {"id": 71415, "name": "Application Review"}
+
+    assert (await hooks.post(newer)).status_code == 200
+    assert (await hooks.post(older)).status_code == 200  # delivered late, after the newer one
+    with Session(hooks.engine) as session:
+        row = session.get(MirrorApplication, app_id)
+        assert row is not None and (row.job_interview_stage_id, row.stage_name) == (71416, "Assessment")
+        assert (row.job_id, row.candidate_id, row.status, row.origin) == (
+            3485,
+            265772,
+            "in_process",
+            "webhook",
+        )
+        emails = session.exec(
+            select(MirrorCandidateEmail).where(MirrorCandidateEmail.candidate_id == 265772)
+        ).all()
+        assert [e.email for e in emails] == ["g@example.com"]
+
+    deleted = {"action": "delete_application", "payload": {"application": {"id": app_id}}}
+    assert (await hooks.post(deleted)).status_code == 200
+    with Session(hooks.engine) as session:
+        assert session.get(MirrorApplication, app_id) is None

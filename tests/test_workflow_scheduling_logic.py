@@ -36,7 +36,7 @@ from models.messages import (
     TaskQueues,
 )
 from models.scheduling import Interval, Placement
-from tests.support.fake_scheduling import CONTEXT, World, fake_activities
+from tests.support.fake_scheduling import CONTEXT, FROM_CANDIDATE, World, fake_activities
 from tests.support.histories import recording, save_history
 from workflows.scheduling import SchedulingWorkflow
 
@@ -331,7 +331,8 @@ async def test_email_reply_yes_books_the_only_option_and_question_escalates(
     single = await _start(env, queue, POLICY.model_copy(update={"options": 1}))
     await _until(single, SchedulingState.OFFERED)
     await single.signal(
-        SchedulingWorkflow.candidate_replied, CandidateRepliedInput(intent="confirm", excerpt="Yes")
+        SchedulingWorkflow.candidate_replied,
+        CandidateRepliedInput(intent="confirm", excerpt="Yes", **FROM_CANDIDATE),
     )
     await _until(single, SchedulingState.SCHEDULED)
     assert len(world.events) == 2
@@ -340,7 +341,7 @@ async def test_email_reply_yes_books_the_only_option_and_question_escalates(
     await _until(handle, SchedulingState.OFFERED)
     await handle.signal(
         SchedulingWorkflow.candidate_replied,
-        CandidateRepliedInput(intent="question", excerpt="Is parking available?"),
+        CandidateRepliedInput(intent="question", excerpt="Is parking available?", **FROM_CANDIDATE),
     )
     await _until(handle, SchedulingState.ESCALATED)
     assert "Is parking available?" in (await handle.query(SchedulingWorkflow.status)).escalation_reason

@@ -37,7 +37,13 @@ pytestmark = pytest.mark.integration
 @contextmanager
 def worker_process(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`hireflow worker` as a child process with these settings; killed on exit if still alive."""
-    env = {**os.environ, **settings_environment(settings), "HIREFLOW_LOG_FORMAT": "json"}
+    # development: the local test stack's secrets are short fixtures `hireflow worker` refuses in production
+    env = {
+        **os.environ,
+        **settings_environment(settings),
+        "HIREFLOW_LOG_FORMAT": "json",
+        "HIREFLOW_ENVIRONMENT": "development",
+    }
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "starters.cli", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT

@@ -23,6 +23,8 @@ def test_tiny_benchmark_books_every_request_and_measures_the_worker(tmp_path: Pa
         "12",
         "--plateau-cache",
         "0",
+        "--plateau-waiting",
+        "0",  # also sizes the seed: 300 plateau requests made it seed ~5,000 candidates for nothing
         "--calendar-weeks",
         "1",
         "--settle",
@@ -31,6 +33,8 @@ def test_tiny_benchmark_books_every_request_and_measures_the_worker(tmp_path: Pa
         "1",
         "--fill-budget",
         "60",
+        "--mode-sample",
+        "4",
         "--out",
         str(out),
     ]
@@ -51,6 +55,11 @@ def test_tiny_benchmark_books_every_request_and_measures_the_worker(tmp_path: Pa
     assert checks["greenhouse_interview_duplicates"] == 0
     assert checks["confirmation_emails"] == 2 and checks["booking_notes"] == 2
     assert t["harvest_requests_per_booked_request"] > 0
+    # the mirror was synced, so the plan and the people came from it, not from Harvest
+    assert t["mirror"]["sync_running"] is True
+    by_endpoint = t["harvest_requests_by_endpoint"]
+    assert not {"GET /v3/job_interviews", "GET /v3/default_interviewers", "GET /v3/jobs"} & set(by_endpoint)
+    assert by_endpoint["POST /v3/interviews"] >= checks["greenhouse_interviews"]
     assert 0 < t["default_rate_limit_implies"]["max_requests_per_second"] < 2.5
 
     m = data["memory"]
@@ -58,7 +67,15 @@ def test_tiny_benchmark_books_every_request_and_measures_the_worker(tmp_path: Pa
     assert m["worker_rss_idle_mb"] > 0 and m["worker_rss_all_waiting_mb"] > 0
     assert m["worker_peak_rss_mb"] >= m["worker_rss_all_waiting_mb"]
     assert m["rss_growth_per_waiting_workflow_kb"] is not None
-    assert m["max_cached_workflows"] == 1000 and m["harvest_requests"] > 0
+    # reaching "offered" reads the mirror (fresh here): at most a fallback read, not Harvest's ~8 per request
+    assert m["max_cached_workflows"] == 1000 and m["harvest_requests"] < 3 * m["waiting_offered"]
     assert m["cpu_seconds_per_started_request"]["worker"] > 0
     assert len(m["samples"]) >= 2
     assert "memory_plateau_check" not in data
+
+    modes = data["escalation_by_mode"]
+    assert modes["sample"] == 4 and data["parameters"]["mode_sample"] == 4
+    for label, mode in (("in_person", "onsite"), ("video", "video")):
+        row = modes[label]
+        assert row["policy_mode"] == mode and row["requests"] + row["failed"] == 2 and row["failed"] == 0
+        assert 0 <= row["escalated"] <= row["requests"] and row["escalation_rate"] == row["escalated"] / 2

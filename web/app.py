@@ -18,19 +18,32 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from integrations.logs import get_logger
+from integrations.assessments.registry import ProviderCache
+from integrations.logs import get_logger, redact_access_log
 from integrations.mail.inbound import InboundReply
+from integrations.mail.message import parse_address
+from integrations.mail.profile_log import ProfileLogStore
 from models import web_store  # noqa: F401  (registers the web tables in the metadata)
 from models.settings import Settings
 from models.store import create_engine_for, init_db
+from web.assessment_partner import assessment_partner_router
+from web.assessment_webhooks import assessment_webhook_router
+from web.calendar_route import calendar_router
+from web.codec_server import MAX_BODY_BYTES as CODEC_MAX_BODY_BYTES
+from web.codec_server import codec_router
 from web.inbound_mail import router_from_settings
+from web.middleware_headers import SecurityHeadersMiddleware, apply_security_headers
+from web.middleware_limits import BodyLimit, BodyLimitMiddleware
 from web.page_actions import pages_router
 from web.pages import CandidatePages, PageError
+from web.sourcing_api import PREFIX as SOURCING_PREFIX
+from web.sourcing_api import sourcing_router
 from web.temporal import ClientFactory, TemporalGateway, TemporalUnavailableError
 from web.webhooks import webhook_router
 from workers.replies import forward_reply
 
 HERE = Path(__file__).parent
+MACHINE_PATHS = ("/webhooks/", "/inbound/", "/api/")  # answered in JSON; people get the HTML error page
 log = get_logger(__name__)
 
 
@@ -50,13 +63,40 @@ def create_app(
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(webhook_router(settings, engine, gateway))
+    app.include_router(calendar_router(pages))
     app.include_router(pages_router(pages))
+    app.include_router(codec_router(settings))
+    providers = ProviderCache(settings)
+    app.include_router(assessment_webhook_router(settings, engine, gateway, providers.get))
+    app.include_router(assessment_partner_router(settings, engine, gateway))
+    app.include_router(sourcing_router(settings, engine, gateway))
+
+    profile_log = ProfileLogStore(engine)
+    public_from = parse_address(settings.mail_from).addr_spec
 
     async def deliver_reply(reply: InboundReply) -> None:
-        """A candidate's emailed reply, from SendGrid or Mailgun, reaches its workflow as a signal."""
+        """A candidate's emailed reply, from SendGrid or Mailgun, reaches its workflow as a signal.
+
+        Queued for the candidate's Greenhouse profile first (idempotent by Message-ID): if either
+        step fails the provider is answered 503 and posts again.
+        """
+        await profile_log.record_inbound(reply, to=public_from)
         await forward_reply(await gateway.client(), reply)
 
-    app.include_router(router_from_settings(settings, deliver_reply))
+    app.include_router(router_from_settings(settings, deliver_reply, engine))
+    # Added last = outermost: the limit answers before anything reads a body, and every answer
+    # (413s and error pages included) carries the security headers.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=[
+            BodyLimit("/inbound/", settings.inbound_mail_max_bytes),
+            BodyLimit("/codec/", CODEC_MAX_BODY_BYTES),
+            BodyLimit(SOURCING_PREFIX + "/", settings.sourcing_max_body_bytes),
+        ],
+        default_max_bytes=settings.web_max_body_bytes,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    redact_access_log()  # `hireflow web` runs uvicorn's own access log: no link tokens in it
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -84,7 +124,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse | JSONResponse:
-        if request.url.path.startswith("/webhooks/"):
+        if request.url.path.startswith(MACHINE_PATHS):
             return JSONResponse({"error": error.detail}, status_code=error.status_code)
         title = "Page not found" if error.status_code == 404 else "Something went wrong"
         return pages.error_page(request, PageError(error.status_code, title, "Check the link in your email."))
@@ -92,11 +132,17 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> HTMLResponse | JSONResponse:
         log.exception("web_unexpected_error", path=request.url.path)
-        if request.url.path.startswith("/webhooks/"):
-            return JSONResponse({"error": "internal error; please retry"}, status_code=503)
-        return pages.error_page(
-            request, PageError(500, "Something went wrong on our side", "Please try again in a few minutes.")
-        )
+        response: HTMLResponse | JSONResponse
+        if request.url.path.startswith(MACHINE_PATHS):
+            response = JSONResponse({"error": "internal error; please retry"}, status_code=503)
+        else:
+            response = pages.error_page(
+                request,
+                PageError(500, "Something went wrong on our side", "Please try again in a few minutes."),
+            )
+        # Starlette sends this answer outside the user middleware: set the headers here too.
+        apply_security_headers(response.headers, request.url.path)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> HTMLResponse:

@@ -2,18 +2,39 @@
 
 The download is METHOD:PUBLISH with one VEVENT per session, times in UTC. It uses the same UIDs
 as the emailed invitations (`event_uid(event_key)`), so importing it next to the invitation updates
-the same events instead of duplicating them.
+the same events instead of duplicating them. A loop that was cancelled is never served as CONFIRMED:
+`calendar_verdict` says whether to serve it, serve it as METHOD:CANCEL (so an earlier import is
+cancelled too), or answer 410.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 from urllib.parse import urlencode
 
 import icalendar
 
 from integrations.mail.ics import PRODID, event_uid
-from models.messages import Booking, SchedulingContext
+from models.messages import Booking, SchedulingContext, SchedulingState
+from models.time_order import in_time_order
+
+CalendarVerdict = Literal["confirmed", "cancelled", "gone", "not_booked"]
+# States in which a booking, if the status still shows one, no longer stands.
+CANCELLED_STATES = frozenset({SchedulingState.CANCELLING, SchedulingState.CANCELLED})
+
+
+def calendar_verdict(state: SchedulingState, booking: Booking | None, *, run_open: bool) -> CalendarVerdict:
+    """What `calendar.ics` may serve for a request in `state`.
+
+    `run_open` is False when the workflow ended without finishing its loop (terminated, failed, timed
+    out): its events are no longer managed, so the file is gone (410) rather than CONFIRMED.
+    """
+    if state in CANCELLED_STATES:
+        return "cancelled" if booking is not None else "gone"
+    if not run_open:
+        return "gone"
+    return "confirmed" if booking is not None else "not_booked"
 
 
 def _title(context: SchedulingContext | None) -> str:
@@ -22,17 +43,24 @@ def _title(context: SchedulingContext | None) -> str:
     return f"Interview: {context.job_name}" if context.job_name else "Interview"
 
 
-def booking_ics(booking: Booking, context: SchedulingContext | None, *, domain: str, now: datetime) -> bytes:
-    """The whole loop as an iCalendar file a candidate can import."""
+def booking_ics(
+    booking: Booking,
+    context: SchedulingContext | None,
+    *,
+    domain: str,
+    now: datetime,
+    cancelled: bool = False,
+) -> bytes:
+    """The whole loop as an iCalendar file a candidate can import (METHOD:CANCEL when `cancelled`)."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    for s in sorted(booking.sessions, key=lambda s: s.start):
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
+    for s in in_time_order(booking.sessions):
         event = icalendar.Event()
         event.add("uid", event_uid(s.event_key, domain))
-        event.add("sequence", booking.sequence)
+        event.add("sequence", booking.sequence + 1 if cancelled else booking.sequence)
         event.add("dtstamp", now.astimezone(UTC))
         event.add("dtstart", s.start.astimezone(UTC))
         event.add("dtend", s.end.astimezone(UTC))
@@ -42,7 +70,7 @@ def booking_ics(booking: Booking, context: SchedulingContext | None, *, domain: 
             event.add("description", f"Join: {s.video_url}")
         elif s.room:
             event.add("location", s.room)
-        event.add("status", "CONFIRMED")
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         cal.add_component(event)
     return bytes(cal.to_ical())
 
@@ -55,7 +83,7 @@ def google_calendar_url(booking: Booking, context: SchedulingContext | None) -> 
 
     details = "\n".join(
         f"{s.name}: {stamp(s.start)} to {stamp(s.end)} (UTC)" + (f" {s.video_url}" if s.video_url else "")
-        for s in sorted(booking.sessions, key=lambda s: s.start)
+        for s in in_time_order(booking.sessions)
     )
     query = urlencode(
         {

@@ -35,10 +35,12 @@ class CsrfGuard:
         return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
     def valid(self, request: Request, submitted: str | None, scope: str) -> bool:
+        """Compared as bytes, so a field or cookie with non-ASCII text is refused (403), never a 500."""
         nonce = request.cookies.get(COOKIE_NAME, "")
-        if not nonce or not submitted:
+        if not nonce or not isinstance(submitted, str) or not submitted:  # a file upload is not a tag
             return False
-        return hmac.compare_digest(self.form_token(nonce, scope), submitted)
+        expected = self.form_token(nonce, scope).encode()
+        return hmac.compare_digest(expected, submitted.encode("utf-8", "replace"))
 
     def set_cookie(self, response: Response, nonce: str) -> None:
         response.set_cookie(

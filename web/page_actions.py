@@ -22,7 +22,6 @@ from models.messages import (
     SchedulingStatusSnapshot,
     SelectOptionInput,
 )
-from web.calendar_links import booking_ics
 from web.pages import (
     CONTACT,
     DEFAULT_ROWS,
@@ -69,6 +68,7 @@ async def cancel_page(
 
 
 async def pick_page(pages: CandidatePages, request: Request, token: str) -> Response:
+    pages.check_link(token, "pick")  # a forged or expired link is refused before its form is read
     form = await request.form()
     page = await pages.open(token, "pick", str(form.get("tz", "")) or None)
     pages.check_csrf(request, page, form)
@@ -115,6 +115,7 @@ async def propose_get_page(
 
 
 async def propose_post_page(pages: CandidatePages, request: Request, token: str) -> Response:
+    pages.check_link(token, "propose")  # a forged or expired link is refused before its form is read
     form = await request.form()
     page = await pages.open(token, "propose", str(form.get("tz", "")) or None)
     pages.check_csrf(request, page, form)
@@ -169,6 +170,7 @@ async def propose_post_page(pages: CandidatePages, request: Request, token: str)
 
 
 async def reschedule_page(pages: CandidatePages, request: Request, token: str) -> Response:
+    pages.check_link(token, "reschedule")  # a forged or expired link is refused before its form is read
     form = await request.form()
     page = await pages.open(token, "reschedule", str(form.get("tz", "")) or None)
     pages.check_csrf(request, page, form)
@@ -190,6 +192,7 @@ async def reschedule_page(pages: CandidatePages, request: Request, token: str) -
 
 
 async def cancel_post(pages: CandidatePages, request: Request, token: str) -> Response:
+    pages.check_link(token, "cancel")  # a forged or expired link is refused before its form is read
     form = await request.form()
     page = await pages.open(token, "cancel", str(form.get("tz", "")) or None)
     pages.check_csrf(request, page, form)
@@ -222,20 +225,6 @@ async def cancel_post(pages: CandidatePages, request: Request, token: str) -> Re
     )
 
 
-async def calendar_page(pages: CandidatePages, token: str) -> Response:
-    page = await pages.open(token, "ics", None)
-    status = await pages._call(page, page.scheduling.status(page.workflow_id))
-    if status.booking is None:
-        raise PageError(404, "No booked interviews yet", "Pick a time first; the calendar file follows.")
-    context = await pages.context(page)
-    body = booking_ics(status.booking, context, domain=pages.settings.reply_domain, now=datetime.now(UTC))
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="interviews.ics"'},
-    )
-
-
 def pages_router(pages: CandidatePages) -> APIRouter:
     """The routes of the candidate's pages; each action lives in `web/page_py`."""
     router = APIRouter(tags=["candidate pages"])
@@ -265,9 +254,5 @@ def pages_router(pages: CandidatePages) -> APIRouter:
     @router.post("/s/{token}/cancel", response_class=HTMLResponse)
     async def cancel(request: Request, token: str) -> Response:
         return await cancel_post(pages, request, token)
-
-    @router.get("/s/{token}/calendar.ics")
-    async def calendar(token: str) -> Response:
-        return await calendar_page(pages, token)
 
     return router

@@ -136,7 +136,30 @@ class CandidatePages:
             client = await self.gateway.client()
         except TemporalUnavailableError as exc:
             raise _unavailable() from exc
-        return Page(token, claims, SchedulingClient(client, self.settings), tz)
+        page = Page(token, claims, SchedulingClient(client, self.settings, chain_id=claims.chain_id), tz)
+        await self._same_request(page)
+        return page
+
+    async def _same_request(self, page: Page) -> None:
+        """A link acts only on the request it was sent for, not on a later one for the same application."""
+        if page.claims.chain_id is None:
+            return  # issued before links named their request; valid until it expires
+        view = self.views.get(page.workflow_id)
+        if view is None or view.chain_id != page.claims.chain_id:
+            view = await self._call(page, page.scheduling.options_view(page.workflow_id))
+            self.views.put(page.workflow_id, view)
+        if view.chain_id and view.chain_id != page.claims.chain_id:
+            log.info("page_link_for_earlier_request", workflow_id=page.workflow_id)
+            raise PageError(
+                410,
+                "This request has moved on",
+                "This link belongs to an earlier interview request; a newer one has replaced it. "
+                f"Use the link in your most recent email. {CONTACT}",
+            )
+
+    def check_link(self, token: str, action: str) -> None:
+        """Refuse a bad link (PageError) without any I/O: POST handlers call it before reading a form."""
+        self._verify(token, action)
 
     def _verify(self, token: str, action: str) -> LinkClaims:
         try:
@@ -243,7 +266,9 @@ class CandidatePages:
 
     def mint(self, page: Page, purpose: LinkPurpose, until: datetime) -> str:
         expires = max(until, datetime.now(UTC) + timedelta(days=1))
-        token = make_link_token(page.claims.workflow_id, purpose, expires, self.secret)
+        token = make_link_token(
+            page.claims.workflow_id, purpose, expires, self.secret, chain_id=page.claims.chain_id
+        )
         return urlsplit(link_url(self.settings.web_base_url, token)).path
 
     # -------------------------------------------------------------------------------------- pages

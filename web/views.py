@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from integrations.mail.timefmt import EN_DASH, format_clock, format_day, format_range, format_utc, zone_label
 from models.messages import BookedSession, Booking, OfferedOption, SchedulingContext
 from models.scheduling import Interval, Placement
+from models.time_order import in_time_order
 
 COMMON_ZONES = (
     "America/Los_Angeles", "America/Denver", "America/Phoenix", "America/Chicago", "America/New_York",
@@ -104,7 +105,7 @@ def placement_line(p: Placement, tz_name: str, context: SchedulingContext | None
 def group_options(
     options: list[OfferedOption], tz_name: str, context: SchedulingContext | None
 ) -> list[DayGroup]:
-    """Options by the local day they start on, in order, each with its sessions."""
+    """Options by the local day they start on, in order, each with its sessions in time order."""
     tz = ZoneInfo(tz_name)
     groups: dict[date, DayGroup] = {}
     for option in sorted(options, key=lambda o: (o.start, o.rank)):
@@ -118,7 +119,7 @@ def group_options(
                 option_id=option.option_id,
                 when=when,
                 utc=f"{format_utc(option.start)} {EN_DASH} {format_utc(option.end)[11:]}",
-                sessions=[placement_line(p, tz_name, context) for p in option.placements],
+                sessions=[placement_line(p, tz_name, context) for p in in_time_order(option.placements)],
             )
         )
     return list(groups.values())
@@ -126,7 +127,7 @@ def group_options(
 
 def booking_lines(booking: Booking, tz_name: str, context: SchedulingContext | None) -> list[SessionLine]:
     """The booked sessions, each with its full local date and zone."""
-    return [_booked_line(s, tz_name, context) for s in sorted(booking.sessions, key=lambda s: s.start)]
+    return [_booked_line(s, tz_name, context) for s in in_time_order(booking.sessions)]
 
 
 def _booked_line(s: BookedSession, tz_name: str, context: SchedulingContext | None) -> SessionLine:

@@ -1,4 +1,7 @@
-"""`POST /webhooks/greenhouse`: Greenhouse recruiting webhooks that start or stop scheduling.
+"""`POST /webhooks/greenhouse`: Greenhouse recruiting webhooks that start or stop scheduling and
+assessments (a stage change into an auto-schedule stage or a stage mapped to a test starts them; a
+rejection, hire or deletion tells the application's running workflows). Every application and
+candidate event also updates the SQL mirror (`integrations/mirror_webhooks.py`, docs/mirror.md).
 
 Order of checks, each with its own answer so Greenhouse's retry rules work for us:
 signature over the raw body (401) → JSON and payload shape (400, never 500) → duplicate
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
@@ -24,14 +26,26 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from integrations.assessment_client import AssessmentClient
+from integrations.assessment_mappings import AssessmentMappings, request_for
 from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
+from integrations.mirror_webhooks import MirrorWebhooks
 from integrations.scheduling_client import SchedulingClient
+from models.assessments import AssessmentState, assessment_workflow_id
 from models.messages import ApplicationClosedInput, InterviewDeletedInput
 from models.settings import Settings
+from web import json_depth
 from web.store import already_processed, find_rule, mark_processed
 from web.temporal import TemporalGateway, TemporalUnavailableError
-from web.webhook_payloads import ApplicationPayload, Envelope, InterviewPayload, PersonPayload
+from web.webhook_payloads import (
+    ApplicationPayload,
+    Envelope,
+    InterviewPayload,
+    PersonPayload,
+    StageRef,
+    WebhookApplication,
+)
 
 log = get_logger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -49,14 +63,17 @@ class PayloadError(ValueError):
 
 
 def signature_valid(raw_body: bytes, header: str | None, secret: str) -> bool:
-    """`Signature: sha256 <hex>` = HMAC-SHA256(secret, raw body), compared in constant time."""
+    """`Signature: sha256 <hex>` = HMAC-SHA256(secret, raw body), compared in constant time.
+
+    Compared as bytes: a header with non-ASCII characters is simply wrong (401), never a TypeError.
+    """
     if not header or not secret:
         return False
     parts = header.strip().split(None, 1)
     if len(parts) != 2 or parts[0].lower() != "sha256":
         return False
-    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts[1].strip().lower())
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, parts[1].strip().lower().encode("utf-8", "replace"))
 
 
 def sign_body(raw_body: bytes, secret: str) -> str:
@@ -81,6 +98,7 @@ class WebhookHandler:
         self.settings = settings
         self.engine = engine
         self.gateway = gateway
+        self.mappings = AssessmentMappings(engine)
         self._routes: dict[str, Callable[[Envelope], Awaitable[str]]] = {
             "candidate_stage_change": self._stage_change,
             "delete_candidate": self._candidate_deleted,
@@ -100,6 +118,9 @@ class WebhookHandler:
     async def _scheduling(self) -> SchedulingClient:
         return SchedulingClient(await self._client(), self.settings)
 
+    async def _assessments(self) -> AssessmentClient:
+        return AssessmentClient(await self._client(), self.settings)
+
     async def _stage_change(self, envelope: Envelope) -> str:
         application = _parse(ApplicationPayload, envelope).application
         stage = application.current_stage
@@ -107,21 +128,60 @@ class WebhookHandler:
             raise PayloadError("candidate_stage_change payload has no application.current_stage")
         if application.prospect or (application.status or "active") != "active":
             return f"ignored: application {application.id} is {application.status or 'a prospect'}"
+        done = [
+            outcome
+            for outcome in (
+                await self._auto_schedule(application, stage),
+                await self._auto_assess(application, stage),
+            )
+            if outcome
+        ]
+        if not done:
+            return f"ignored: stage {stage.id} ({stage.name}) is not marked auto-schedule or mapped to a test"
+        return "; ".join(done)
+
+    async def _auto_schedule(self, application: WebhookApplication, stage: StageRef) -> str | None:
         rule = await run_in_threadpool(
             find_rule, self.engine, stage.id, application.first_job_id(), stage.name
         )
         if rule is None or not rule.enabled:
-            return f"ignored: stage {stage.id} ({stage.name}) is not marked auto-schedule"
+            return None
         handle = await (await self._scheduling()).start(application.id, stage.id, source="webhook")
         log.info("webhook_started_scheduling", application_id=application.id, workflow_id=handle.id)
         return f"scheduling {handle.id}"
 
+    async def _auto_assess(self, application: WebhookApplication, stage: StageRef) -> str | None:
+        """Start the test mapped to this stage; the business workflow id makes a redelivery a no-op."""
+        mapping = await self.mappings.afind_for_stage(application.first_job_id(), stage.id, stage.name)
+        if mapping is None:
+            return None
+        request = request_for(
+            mapping, application.id, source="stage", base_policy=self.settings.assessment_policy
+        )
+        assessments = await self._assessments()
+        workflow_id = assessment_workflow_id(application.id, request.test_key)
+        if await assessments.finished_as(workflow_id) == AssessmentState.COMPLETED:
+            log.info(
+                "webhook_assessment_already_taken", application_id=application.id, workflow_id=workflow_id
+            )
+            return (
+                f"ignored: application {application.id} already completed {request.test_name} ({workflow_id})"
+            )
+        handle = await assessments.start(request)
+        log.info("webhook_started_assessment", application_id=application.id, workflow_id=handle.id)
+        return f"assessment {handle.id}"
+
     async def _close(self, application_ids: list[int], reason: CloseReason) -> str:
-        scheduling = await self._scheduling()
+        """Tell the application's scheduling requests and assessments that it is closed."""
+        scheduling, assessments = await self._scheduling(), await self._assessments()
+        closed = ApplicationClosedInput(reason=reason)
         signalled: list[str] = []
         for application_id in application_ids:
             for workflow_id in await scheduling.for_application(application_id):
-                await scheduling.application_closed(workflow_id, ApplicationClosedInput(reason=reason))
+                await scheduling.application_closed(workflow_id, closed)
+                signalled.append(workflow_id)
+            for workflow_id in await assessments.for_application(application_id):
+                await assessments.application_closed(workflow_id, closed)
                 signalled.append(workflow_id)
         log.info("webhook_closed_applications", reason=reason, workflows=signalled)
         return f"{reason}: signalled {len(signalled)} workflow(s)"
@@ -154,10 +214,19 @@ def _answer(code: int, **body: Any) -> JSONResponse:
     return JSONResponse(body, status_code=code)
 
 
+async def _mirror(mirror: MirrorWebhooks, envelope: Envelope) -> None:
+    """Keep the mirror current from the payload; a failure here is the next sync pass's to repair."""
+    try:
+        await mirror.apply(envelope.action, envelope.payload)
+    except Exception as exc:  # the mirror must never cost Greenhouse a redelivery
+        log.warning("webhook_mirror_failed", action=envelope.action, error=type(exc).__name__)
+
+
 def webhook_router(settings: Settings, engine: Engine, gateway: TemporalGateway) -> APIRouter:
     """The Greenhouse webhook endpoint, bound to its secret, ledger and Temporal gateway."""
     router = APIRouter(tags=["webhooks"])
     handler = WebhookHandler(settings, engine, gateway)
+    mirror = MirrorWebhooks(engine)
     secret = settings.greenhouse_webhook_secret.get_secret_value()
 
     @router.post("/webhooks/greenhouse")
@@ -167,9 +236,9 @@ def webhook_router(settings: Settings, engine: Engine, gateway: TemporalGateway)
             log.warning("webhook_bad_signature", has_header="signature" in request.headers)
             return _answer(401, error="missing or invalid Signature header (expected 'sha256 <hex HMAC>')")
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, ValueError):
-            return _answer(400, error="body is not valid JSON")
+            data = json_depth.loads(raw)
+        except ValueError:  # UnicodeDecodeError and TooDeepError are ValueErrors
+            return _answer(400, error="body is not valid JSON (or nested too deeply)")
         if not isinstance(data, dict):
             return _answer(400, error="body must be a JSON object with 'action' and 'payload'")
         if "action" not in data and "payload" not in data:
@@ -190,6 +259,7 @@ def webhook_router(settings: Settings, engine: Engine, gateway: TemporalGateway)
         if duplicate:
             log.info("webhook_duplicate", event_id=event_id, action=envelope.action)
             return _answer(200, status="duplicate", event_id=event_id)
+        await _mirror(mirror, envelope)
         if not handler.handles(envelope.action):
             log.info("webhook_unhandled_action", action=envelope.action, event_id=event_id)
             outcome = "ignored: Hireflow does not act on this event"

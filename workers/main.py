@@ -1,7 +1,8 @@
 """The Hireflow worker process: three task queues, one set of shared clients.
 
 - main queue: the workflows, calendar and mail activities;
-- Harvest queue: every Greenhouse call, with a server-side rate limit across the whole fleet;
+- Harvest queue: every Greenhouse call, with a server-side rate limit across the whole fleet (the
+  mirror's sync listings run there at the lowest task priority, after interactive work);
 - planner queue: CP-SAT searches, bounded to the machine's cores.
 Shutdown is graceful: in-flight activities get time to finish before the process exits.
 """
@@ -19,16 +20,25 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
+from activities.assessments import AssessmentActivities
 from activities.calendar import CalendarActivities
 from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.mentions import MentionActivities
 from activities.planning import PlanningActivities
+from activities.sourcing import SourcingActivities
+from activities.sync import SyncActivities
+from integrations.assessment_index import AssessmentIndex
+from integrations.assessments.registry import ProviderCache
 from integrations.calendar.factory import build_calendar, build_video
 from integrations.greenhouse.client import HarvestClient
 from integrations.interview_index import InterviewIndex
 from integrations.logs import get_logger
+from integrations.mail.profile_drain import ProfileLogDrain, run_drain
+from integrations.mail.profile_log import ProfileLogStore
 from integrations.mail.service import MailService
+from integrations.mirror import MirrorReader
+from integrations.mirror_store import MirrorStore
 from integrations.org_store import OrgConfigStore
 from models.settings import Settings
 from models.store import create_engine_for, init_db
@@ -78,9 +88,21 @@ async def running_workers(
         video = build_video(settings, engine)
         mail = MailActivities(MailService.from_settings(settings, engine), settings, org)
         calendars = CalendarActivities(calendar, video, org, settings.calendar_organizer)
-        greenhouse = GreenhouseActivities(harvest, org, InterviewIndex(engine))
+        greenhouse = GreenhouseActivities(harvest, org, InterviewIndex(engine), MirrorReader(engine))
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
-        mentions = MentionActivities(harvest, client, settings, engine)
+        sync = SyncActivities(harvest, MirrorStore(engine))
+        sourcing = SourcingActivities(harvest, engine)
+        providers = ProviderCache(settings)
+        stack.push_async_callback(providers.aclose)
+        mentions = MentionActivities(harvest, client, settings, engine, providers=providers.get)
+        assessments = AssessmentActivities(
+            harvest,
+            settings,
+            providers.get,
+            MailService.from_settings(settings, engine),
+            org,
+            index=AssessmentIndex(engine),
+        )
         chosen: dict[str, Worker] = {}
         if "main" in queues:
             chosen[settings.task_queue] = Worker(
@@ -94,6 +116,13 @@ async def running_workers(
                     mail.send_email,
                     mentions.act_on_mention,
                     mentions.mark_mention_handled,
+                    assessments.invite_candidate,
+                    assessments.extend_invitation,
+                    assessments.cancel_invitation,
+                    assessments.fetch_assessment_result,
+                    assessments.notify_greenhouse_partner,
+                    assessments.send_assessment_email,
+                    sourcing.fail_sourcing_row,
                 ],
                 interceptors=interceptors,
                 graceful_shutdown_timeout=timedelta(seconds=30),
@@ -110,6 +139,12 @@ async def running_workers(
                     greenhouse.add_candidate_note,
                     mentions.list_mentions,
                     mentions.resolve_mention,
+                    assessments.gather_assessment_context,
+                    assessments.write_assessment_result,
+                    assessments.decide_application,
+                    sync.sync_resource,
+                    sync.reconcile_resource,
+                    sourcing.import_sourcing_row,
                 ],
                 interceptors=interceptors,
                 max_task_queue_activities_per_second=harvest_activities_per_second(settings),
@@ -126,8 +161,14 @@ async def running_workers(
             )
         workers = list(chosen.values())
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
+        drain_stop = asyncio.Event()
+        if "harvest" in queues:
+            # Emails to candidates are copied onto their Greenhouse profiles from the SQL queue.
+            drain = ProfileLogDrain(ProfileLogStore(engine), harvest)
+            tasks.append(asyncio.create_task(run_drain(drain, drain_stop)))
 
         async def shutdown() -> None:
+            drain_stop.set()
             await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
             await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -136,14 +177,21 @@ async def running_workers(
         yield WorkerSet(workers=workers)
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set)."""
-    client = await connect(settings)
-    await ensure_search_attributes(client)
-    stop = stop or asyncio.Event()
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stop` instead of killing the process."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set).
+
+    The handlers go in before anything else: a SIGTERM while connecting is a graceful stop too."""
+    stop = stop or asyncio.Event()
+    stop_on_signals(stop)
+    client = await connect(settings)
+    await ensure_search_attributes(client)
     async with running_workers(client, settings):
         await stop.wait()
         log.info("workers_stopping")

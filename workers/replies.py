@@ -1,7 +1,11 @@
 """Email replies to workflow messages: classify them and hand them to the workflow as a signal.
 
-Auto-replies (out of office, bounces) are dropped here; everything else reaches the workflow, which
-decides what the reply means in its current state. The reply body is never logged.
+Auto-replies (out of office, bounces) are dropped here; everything else reaches the workflow with who
+sent it, whether that was authenticated, and whose reply address it came to. The workflow decides
+whether it may act (only the candidate's own address acts for the candidate). Runs started before
+replies were attributed cannot tell senders or roles apart, so only an authenticated reply from the
+candidate's address on record to the candidate's address is passed to them. Classification runs in a thread: a huge hostile reply must not stall
+the event loop. The reply body is never logged.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from integrations.logs import get_logger
-from integrations.mail.classify import classify_reply
+from integrations.mail.classify import classify_reply_off_loop
 from integrations.mail.inbound import InboundReply
 from integrations.scheduling_client import SchedulingClient
 from models.messages import CandidateRepliedInput
@@ -19,6 +23,15 @@ from models.scheduling import Interval
 log = get_logger(__name__)
 
 EXCERPT_CHARS = 300
+
+
+async def _from_candidate_on_record(scheduling: SchedulingClient, reply: InboundReply) -> bool:
+    """The reply came, authenticated, from the candidate's address on record to the candidate's address."""
+    if reply.reply_role not in (None, "candidate") or not reply.sender_authenticated:
+        return False
+    context = await scheduling.page_context(reply.workflow_id)
+    address = (context.candidate_email or "") if context else ""
+    return bool(address) and reply.sender.strip().lower() == address.strip().lower()
 
 
 async def forward_reply(client: Client, reply: InboundReply) -> str:
@@ -32,16 +45,35 @@ async def forward_reply(client: Client, reply: InboundReply) -> str:
     except RPCError as error:
         log.warning("reply_for_unknown_workflow", workflow_id=reply.workflow_id, error=error.message)
         return "unknown_workflow"
+    if not status.replies_attributed and not await _from_candidate_on_record(scheduling, reply):
+        # A run from before attribution would act on any reply as the candidate's: only theirs reaches it.
+        log.warning("reply_not_forwarded", workflow_id=reply.workflow_id, reason="run predates reply roles")
+        return "not_forwarded"
     text = reply.new_text or reply.text
-    verdict = classify_reply(text, status.candidate_time_zone, reply.received_at)
+    verdict = await classify_reply_off_loop(text, status.candidate_time_zone, reply.received_at)
+    intent = (
+        "decline" if reply.rsvp == "DECLINED" and reply.reply_role == "interviewer" else verdict.intent.value
+    )
     windows = [Interval(start=w.start, end=w.end) for w in verdict.windows]
     await scheduling.candidate_replied(
         reply.workflow_id,
         CandidateRepliedInput(
-            intent=verdict.intent.value, windows=windows, excerpt=text.strip()[:EXCERPT_CHARS]
+            intent=intent,
+            windows=windows,
+            excerpt=text.strip()[:EXCERPT_CHARS],
+            sender=reply.sender[:320],
+            sender_authenticated=reply.sender_authenticated,
+            role=reply.reply_role,
+            user_id=reply.reply_user_id,
+            chain_ref=reply.chain_ref,
         ),
     )
     log.info(
-        "reply_forwarded", workflow_id=reply.workflow_id, intent=verdict.intent.value, windows=len(windows)
+        "reply_forwarded",
+        workflow_id=reply.workflow_id,
+        intent=intent,
+        windows=len(windows),
+        role=reply.reply_role or "unknown",
+        authenticated=reply.sender_authenticated,
     )
-    return verdict.intent.value
+    return intent

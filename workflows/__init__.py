@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from workflows.assessment import AssessmentWorkflow
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.scheduling import SchedulingWorkflow
+from workflows.sourcing import SourcingWorkflow
+from workflows.sync import SyncWorkflow
 
-ALL_WORKFLOWS: list[type] = [SchedulingWorkflow, MentionWatchWorkflow]
+ALL_WORKFLOWS: list[type] = [
+    SchedulingWorkflow,
+    MentionWatchWorkflow,
+    AssessmentWorkflow,
+    SyncWorkflow,
+    SourcingWorkflow,
+]

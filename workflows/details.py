@@ -1,14 +1,17 @@
 """The Markdown page a recruiter sees for a scheduling request in the Temporal Web UI.
 
 Ids, states, times and interview names only: candidate names and email addresses stay out of the
-workflow's metadata.
+workflow's metadata. Names, rooms and error texts from other systems are escaped here; people's own
+words reach reasons and history already quoted inertly (`scheduling_core.wording.quoted`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from models.inert_text import escape_markdown as _md
 from models.messages import SchedulingStatusSnapshot
+from models.time_order import in_time_order
 
 _STATE_WORDS = {
     "gathering": "Reading the application and interview plan",
@@ -71,18 +74,20 @@ def render_details(status: SchedulingStatusSnapshot, summary: str = "") -> str:
         ]
     if status.booking:
         lines += ["", "### Booked", ""]
-        for session in status.booking.sessions:
+        for session in in_time_order(status.booking.sessions):
             panel = ", ".join(str(i) for i in session.interviewers)
             extras = [f"interviewers {panel}"]
             if session.room:
-                extras.append(f"room {session.room}")
+                extras.append(f"room {_md(session.room)}")
             extras.append(f"Greenhouse interview {session.greenhouse_interview_id or '—'}")
-            lines.append(f"- **{session.name}**: {_span(session.start, session.end)} · {' · '.join(extras)}")
+            lines.append(
+                f"- **{_md(session.name)}**: {_span(session.start, session.end)} · {' · '.join(extras)}"
+            )
     if status.pending_releases:
         lines.append(f"**Still to remove:** {status.pending_releases} replaced or cancelled loop(s), retried")
     if status.failures:
         lines += ["", "### Calls that ran out of retries", ""]
-        lines += [f"- {failure}" for failure in status.failures[-5:]]
+        lines += [f"- {_md(failure)}" for failure in status.failures[-5:]]
     if status.history:
         lines += ["", "### Last events", ""]
         for entry in status.history[-8:]:

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
@@ -69,11 +69,14 @@ with workflow.unsafe.imports_passed_through():
         SelectOptionResult,
     )
     from workflows.details import render_details
+    from workflows.retry import retry_policy
     from workflows.scheduling_core import Answer, Command, CommandKind, Outcome, SchedulingCore, wording
     from workflows.scheduling_legacy import LegacyScheduling
 
 PATCH_STATE_MACHINE = "scheduling-state-machine"
 PATCH_CORE_FIXES_2026_12 = "scheduling-core-fixes-2026-12"
+# Replies attributed to their sender and role, and links bound to the run chain (issue 10).
+PATCH_TRUST_2026_12 = "scheduling-trust-2026-12"
 SelfT = TypeVar("SelfT")
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -86,8 +89,13 @@ class SchedulingWorkflow:
     @workflow.init
     def __init__(self, request: SchedulingRequest) -> None:
         self._legacy = None if workflow.patched(PATCH_STATE_MACHINE) else LegacyScheduling(request)
+        info = workflow.info()
         self._core = SchedulingCore(
-            request, workflow.info().workflow_id, fixes_2026_12=workflow.patched(PATCH_CORE_FIXES_2026_12)
+            request,
+            info.workflow_id,
+            fixes_2026_12=workflow.patched(PATCH_CORE_FIXES_2026_12),
+            trust_2026_12=workflow.patched(PATCH_TRUST_2026_12),
+            chain_id=info.first_execution_run_id,
         )
         self._interrupting = False
         self._cancel_requested = False
@@ -265,13 +273,7 @@ class SchedulingWorkflow:
             task_queue=task_queue,
             start_to_close_timeout=self._attempt_timeout(command, budget),
             schedule_to_close_timeout=budget.give_up_after,
-            retry_policy=RetryPolicy(
-                initial_interval=budget.initial,
-                backoff_coefficient=budget.backoff,
-                maximum_interval=budget.maximum_interval,
-                maximum_attempts=budget.maximum_attempts,
-                non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
-            ),
+            retry_policy=retry_policy(budget),
             summary=command.summary,
         )
 
@@ -512,14 +514,13 @@ class SchedulingWorkflow:
     def status(self) -> SchedulingStatusSnapshot:
         if self._legacy is not None:
             return self._legacy.status()
-        return self._core.status()
+        return self._core.status().model_copy(update={"chain_id": workflow.info().first_execution_run_id})
 
     @workflow.query
     def options_view(self) -> OptionsView:
         """What the candidate's page shows, without touching history (pages read this first)."""
-        if self._legacy is not None:
-            return self._legacy._options_view()
-        return self._core.options_view()
+        view = self._legacy._options_view() if self._legacy is not None else self._core.options_view()
+        return view.model_copy(update={"chain_id": workflow.info().first_execution_run_id})
 
     @workflow.query
     def page_context(self) -> SchedulingContext | None:

@@ -23,4 +23,6 @@ add_attribute StageName Keyword
 add_attribute SchedulingStatus Keyword
 add_attribute RecruiterId Keyword
 add_attribute InterviewStart Datetime
+add_attribute AssessmentStatus Keyword
+add_attribute AssessmentScore Double
 echo "Namespace $NAMESPACE is ready"

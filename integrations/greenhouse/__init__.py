@@ -2,11 +2,14 @@
 
 from integrations.greenhouse.client import HarvestClient
 from integrations.greenhouse.errors import (
+    ApplicationMovedError,
     AuthError,
     BadRequestError,
+    ConflictError,
     ForbiddenError,
     HarvestConnectionError,
     HarvestError,
+    MissingScopeError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -17,13 +20,16 @@ from integrations.greenhouse.pagination import Listing
 from integrations.greenhouse.query import TimeRange
 
 __all__ = [
+    "ApplicationMovedError",
     "AuthError",
     "BadRequestError",
+    "ConflictError",
     "ForbiddenError",
     "HarvestClient",
     "HarvestConnectionError",
     "HarvestError",
     "Listing",
+    "MissingScopeError",
     "NotFoundError",
     "RateLimitedError",
     "ServerError",

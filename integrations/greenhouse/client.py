@@ -7,6 +7,7 @@ defaults to the configured Hireflow user. Lists return a lazy `Listing` (`async 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -15,23 +16,40 @@ from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from integrations.greenhouse.auth import TokenCache
-from integrations.greenhouse.errors import HarvestError, NotFoundError
+from integrations.greenhouse.errors import (
+    ApplicationMovedError,
+    HarvestError,
+    NotFoundError,
+    ValidationError,
+    is_stale_stage,
+)
 from integrations.greenhouse.pagination import Listing
 from integrations.greenhouse.query import TimeRange
 from integrations.greenhouse.ratelimit import RateLimiter, shared_limiter
 from integrations.greenhouse.transport import HarvestTransport
 from models.greenhouse import (
     AddAttachment,
+    AddEducation,
+    AddEmployment,
     AddNote,
+    AnonymizeCandidate,
     Application,
     ApplicationStage,
+    AppliedCandidateTag,
     Attachment,
     Candidate,
+    CandidateEducation,
+    CandidateEmployment,
+    CandidateTag,
+    ConvertProspect,
     CreateApplication,
     CreateCandidate,
     CreateInterview,
     CreateProspectApplication,
+    CreateWebhook,
     CustomField,
+    CustomFieldOption,
+    CustomFieldScalar,
     DefaultInterviewer,
     Department,
     EmailTemplate,
@@ -46,14 +64,21 @@ from models.greenhouse import (
     Note,
     Offer,
     Office,
+    ProspectDetail,
+    ProspectPool,
+    ProspectPoolStage,
+    Referrer,
     RejectApplication,
     RejectionReason,
     Scorecard,
     Source,
+    UpdateApplicationCustomFields,
     UpdateCandidate,
     UpdateInterview,
     User,
     UserJobPermission,
+    UserRole,
+    WebhookSubscription,
 )
 from models.settings import Settings, get_settings
 
@@ -812,6 +837,23 @@ class HarvestClient:
             per_page=per_page,
         )
 
+    def list_user_roles(
+        self,
+        *,
+        ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[UserRole]:
+        return self.list_resource(
+            "/v3/user_roles",
+            UserRole,
+            dict(ids=ids, created_at=created_at, updated_at=updated_at),
+            fields=fields,
+            per_page=per_page,
+        )
+
     def list_rejection_reasons(
         self,
         *,
@@ -862,6 +904,187 @@ class HarvestClient:
             per_page=per_page,
         )
 
+    # Sourcing and mirror reads (issue 12): same list rules as every other collection.
+
+    def _simple_list(
+        self,
+        path: str,
+        model: type[M],
+        filters: dict[str, Any],
+        fields: list[str] | None,
+        per_page: int | None,
+    ) -> Listing[M]:
+        return self.list_resource(path, model, filters, fields=fields, per_page=per_page)
+
+    def list_candidate_educations(
+        self,
+        *,
+        ids: Ids = None,
+        candidate_ids: Ids = None,
+        latest: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[CandidateEducation]:
+        filters = dict(
+            ids=ids, candidate_ids=candidate_ids, latest=latest, created_at=created_at, updated_at=updated_at
+        )
+        return self._simple_list("/v3/candidate_educations", CandidateEducation, filters, fields, per_page)
+
+    def list_candidate_employments(
+        self,
+        *,
+        ids: Ids = None,
+        candidate_ids: Ids = None,
+        latest: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[CandidateEmployment]:
+        filters = dict(
+            ids=ids, candidate_ids=candidate_ids, latest=latest, created_at=created_at, updated_at=updated_at
+        )
+        return self._simple_list("/v3/candidate_employments", CandidateEmployment, filters, fields, per_page)
+
+    def list_candidate_tags(
+        self,
+        *,
+        ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[CandidateTag]:
+        filters = dict(ids=ids, created_at=created_at, updated_at=updated_at)
+        return self._simple_list("/v3/candidate_tags", CandidateTag, filters, fields, per_page)
+
+    def list_applied_candidate_tags(
+        self,
+        *,
+        ids: Ids = None,
+        candidate_ids: Ids = None,
+        candidate_tag_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[AppliedCandidateTag]:
+        filters = dict(
+            ids=ids,
+            candidate_ids=candidate_ids,
+            candidate_tag_ids=candidate_tag_ids,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        return self._simple_list("/v3/applied_candidate_tags", AppliedCandidateTag, filters, fields, per_page)
+
+    def list_referrers(
+        self,
+        *,
+        ids: Ids = None,
+        user_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[Referrer]:
+        filters = dict(ids=ids, user_ids=user_ids, created_at=created_at, updated_at=updated_at)
+        return self._simple_list("/v3/referrers", Referrer, filters, fields, per_page)
+
+    def list_prospect_pools(
+        self,
+        *,
+        ids: Ids = None,
+        active: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[ProspectPool]:
+        filters = dict(ids=ids, active=active, created_at=created_at, updated_at=updated_at)
+        return self._simple_list("/v3/prospect_pools", ProspectPool, filters, fields, per_page)
+
+    def list_prospect_pool_stages(
+        self,
+        *,
+        ids: Ids = None,
+        prospect_pool_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[ProspectPoolStage]:
+        filters = dict(
+            ids=ids, prospect_pool_ids=prospect_pool_ids, created_at=created_at, updated_at=updated_at
+        )
+        return self._simple_list("/v3/prospect_pool_stages", ProspectPoolStage, filters, fields, per_page)
+
+    def list_prospect_details(
+        self,
+        *,
+        ids: Ids = None,
+        application_ids: Ids = None,
+        pool_ids: Ids = None,
+        pool_stage_ids: Ids = None,
+        prospect_owner_ids: Ids = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[ProspectDetail]:
+        filters = dict(
+            ids=ids,
+            application_ids=application_ids,
+            pool_ids=pool_ids,
+            pool_stage_ids=pool_stage_ids,
+            prospect_owner_ids=prospect_owner_ids,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        return self._simple_list("/v3/prospect_details", ProspectDetail, filters, fields, per_page)
+
+    def list_custom_field_options(
+        self,
+        *,
+        ids: Ids = None,
+        custom_field_ids: Ids = None,
+        active: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[CustomFieldOption]:
+        filters = dict(
+            ids=ids,
+            custom_field_ids=custom_field_ids,
+            active=active,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        return self._simple_list("/v3/custom_field_options", CustomFieldOption, filters, fields, per_page)
+
+    def list_webhooks(
+        self,
+        *,
+        ids: Ids = None,
+        event_action_type: str | None = None,
+        deactivated: bool | None = None,
+        created_at: TimeRange | None = None,
+        updated_at: TimeRange | None = None,
+        fields: list[str] | None = None,
+        per_page: int | None = None,
+    ) -> Listing[WebhookSubscription]:
+        filters = dict(
+            ids=ids,
+            event_action_type=event_action_type,
+            deactivated=deactivated,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        return self._simple_list("/v3/webhooks", WebhookSubscription, filters, fields, per_page)
+
     # Harvest v3 has no single-object GETs; these read `?ids=<id>` and raise NotFoundError if absent.
 
     async def get_candidate(self, candidate_id: int) -> Candidate:
@@ -875,6 +1098,10 @@ class HarvestClient:
 
     async def get_interview(self, interview_id: int) -> Interview:
         return await self._one(self.list_interviews(ids=[interview_id]), "interview", interview_id)
+
+    async def get_user(self, user_id: int) -> User:
+        """Deactivated users too; integration service users are hidden, as Greenhouse hides them."""
+        return await self._one(self.list_users(ids=[user_id]), "user", user_id)
 
     # -------------------------------------------------------------------------------------- writes
 
@@ -909,13 +1136,26 @@ class HarvestClient:
     async def move_application(
         self, application_id: int, data: MoveApplication, *, as_user: int | None = None
     ) -> None:
-        """Move, advance or transfer. 422 (`ValidationError`) when `from_stage_id` is no longer current.
+        """Move, advance or transfer, guarded by `from_stage_id` (compare-and-swap on the current stage).
 
-        Fires the job's stage-transition rules, which may email the candidate.
+        Raises `ApplicationMovedError` when the application is no longer in `from_stage_id` (moved by
+        someone else, or our own earlier move landed unseen): re-read it before deciding again. Fires the
+        job's stage-transition rules, which may email the candidate.
         """
-        await self._write(
-            "POST", f"/v3/applications/{int(application_id)}/move", as_user=as_user, body=data.json_body()
-        )
+        try:
+            await self._write(
+                "POST", f"/v3/applications/{int(application_id)}/move", as_user=as_user, body=data.json_body()
+            )
+        except HarvestError as exc:
+            if not is_stale_stage(exc):
+                raise
+            raise ApplicationMovedError(
+                f"application {int(application_id)} is no longer in stage {data.from_stage_id}",
+                status=exc.status,
+                method=exc.method,
+                path=exc.path,
+                errors=exc.errors,
+            ) from exc
 
     async def advance_application(
         self, application_id: int, from_stage_id: int, *, as_user: int | None = None
@@ -928,9 +1168,28 @@ class HarvestClient:
     async def reject_application(
         self, application_id: int, data: RejectApplication, *, as_user: int | None = None
     ) -> None:
+        """Reject with `data.rejection_reason_id` (silent unless `rejection_email`); 422 if not active."""
         await self._write(
             "POST", f"/v3/applications/{int(application_id)}/reject", as_user=as_user, body=data.json_body()
         )
+
+    async def update_application_custom_fields(
+        self,
+        application_id: int,
+        values: Mapping[str, CustomFieldScalar],
+        *,
+        as_user: int | None = None,
+    ) -> Application:
+        """Write several application custom fields (keyed by `name_key`) in ONE request; `None` clears one.
+
+        `PATCH /v3/applications/{id}` with `custom_fields`; fields not listed are left alone. Returns the
+        updated application. An unknown key or a value of the wrong type is a `ValidationError` (422).
+        """
+        data = UpdateApplicationCustomFields.from_values(values)
+        response = await self._write(
+            "PATCH", f"/v3/applications/{int(application_id)}", as_user=as_user, body=data.json_body()
+        )
+        return self._parse(Application, response, "application")
 
     async def unreject_application(self, application_id: int, *, as_user: int | None = None) -> None:
         await self._write(
@@ -953,3 +1212,90 @@ class HarvestClient:
     async def delete_interview(self, interview_id: int, *, as_user: int | None = None) -> None:
         """Only `scheduled`/`awaiting_feedback` interviews can be deleted; the calendar event stays."""
         await self._write("DELETE", f"/v3/interviews/{int(interview_id)}", as_user=as_user)
+
+    # ------------------------------------------------------------------------- sourcing writes (issue 12)
+
+    async def merge_candidates(
+        self, primary_candidate_id: int, secondary_candidate_id: int, *, as_user: int | None = None
+    ) -> Candidate:
+        """Merge the secondary candidate INTO the primary (which is kept and returned); never undone."""
+        response = await self._write(
+            "POST",
+            f"/v3/candidates/{int(primary_candidate_id)}/merge",
+            as_user=as_user,
+            body={"secondary_candidate_id": int(secondary_candidate_id)},
+        )
+        return self._parse(Candidate, response, "candidate")
+
+    async def anonymize_candidate(
+        self, candidate_id: int, data: AnonymizeCandidate, *, as_user: int | None = None
+    ) -> Candidate:
+        """Erase the listed fields of a candidate (GDPR); returns the candidate as it now reads."""
+        response = await self._write(
+            "PATCH", f"/v3/candidates/{int(candidate_id)}/anonymize", as_user=as_user, body=data.json_body()
+        )
+        return self._parse(Candidate, response, "candidate")
+
+    async def convert_prospect(
+        self, application_id: int, data: ConvertProspect, *, as_user: int | None = None
+    ) -> Application:
+        """Turn a prospect application into a candidate application on `data.job_id`; returns the NEW one."""
+        response = await self._write(
+            "POST",
+            f"/v3/applications/{int(application_id)}/convert_to_candidate",
+            as_user=as_user,
+            body=data.json_body(),
+        )
+        return self._parse(Application, response, "application")
+
+    async def add_education(self, data: AddEducation, *, as_user: int | None = None) -> CandidateEducation:
+        response = await self._write(
+            "POST", "/v3/candidate_educations", as_user=as_user, body=data.json_body()
+        )
+        return self._parse(CandidateEducation, response, "candidate_education")
+
+    async def delete_education(self, education_id: int, *, as_user: int | None = None) -> None:
+        await self._write("DELETE", f"/v3/candidate_educations/{int(education_id)}", as_user=as_user)
+
+    async def add_employment(self, data: AddEmployment, *, as_user: int | None = None) -> CandidateEmployment:
+        response = await self._write(
+            "POST", "/v3/candidate_employments", as_user=as_user, body=data.json_body()
+        )
+        return self._parse(CandidateEmployment, response, "candidate_employment")
+
+    async def delete_employment(self, employment_id: int, *, as_user: int | None = None) -> None:
+        await self._write("DELETE", f"/v3/candidate_employments/{int(employment_id)}", as_user=as_user)
+
+    async def create_candidate_tag(self, name: str, *, as_user: int | None = None) -> CandidateTag:
+        response = await self._write("POST", "/v3/candidate_tags", as_user=as_user, body={"name": name})
+        return self._parse(CandidateTag, response, "candidate_tag")
+
+    async def apply_candidate_tag(
+        self, candidate_id: int, candidate_tag_id: int, *, as_user: int | None = None
+    ) -> AppliedCandidateTag:
+        """Tag a candidate. Idempotent: a tag already applied returns the existing row instead of a 422."""
+        body = {"candidate_id": int(candidate_id), "candidate_tag_id": int(candidate_tag_id)}
+        try:
+            response = await self._write("POST", "/v3/applied_candidate_tags", as_user=as_user, body=body)
+        except ValidationError:
+            existing = await self.list_applied_candidate_tags(
+                candidate_ids=[candidate_id], candidate_tag_ids=[candidate_tag_id]
+            ).collect()
+            if existing:
+                return existing[0]
+            raise
+        return self._parse(AppliedCandidateTag, response, "applied_candidate_tag")
+
+    async def remove_applied_candidate_tag(self, applied_tag_id: int, *, as_user: int | None = None) -> None:
+        await self._write("DELETE", f"/v3/applied_candidate_tags/{int(applied_tag_id)}", as_user=as_user)
+
+    async def delete_attachment(self, attachment_id: int, *, as_user: int | None = None) -> None:
+        await self._write("DELETE", f"/v3/attachments/{int(attachment_id)}", as_user=as_user)
+
+    async def create_webhook(self, data: CreateWebhook, *, as_user: int | None = None) -> WebhookSubscription:
+        """Subscribe `data.url` to one event type; `deactivated` is true when Greenhouse's ping failed."""
+        response = await self._write("POST", "/v3/webhooks", as_user=as_user, body=data.json_body())
+        return self._parse(WebhookSubscription, response, "webhook")
+
+    async def delete_webhook(self, webhook_id: int, *, as_user: int | None = None) -> None:
+        await self._write("DELETE", f"/v3/webhooks/{int(webhook_id)}", as_user=as_user)

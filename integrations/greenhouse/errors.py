@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from integrations.greenhouse.scopes import required_scope
+
 
 class HarvestError(Exception):
     """Base class: a Harvest request failed. `status` is None when no response arrived."""
@@ -48,12 +50,41 @@ class ForbiddenError(HarvestError):
     """403: the credential lacks the scope, or the acting user (`sub`) is not allowed (reads need a site admin)."""
 
 
+class MissingScopeError(ForbiddenError):
+    """403 on a call whose scope the client knows: `scope` names what to tick under *Manage scopes*.
+
+    Greenhouse's body is only `{"message": "Forbidden"}`; for reads a non-site-admin acting user gets the
+    same answer, so the message says both.
+    """
+
+    def __init__(self, message: str, *, scope: str, **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(message, **kwargs)
+        hint = (
+            " (or, for a read, the acting user is not a site admin)" if self.method.upper() == "GET" else ""
+        )
+        self.args = (f"{self.args[0]} — the credential needs scope {scope}{hint}",)
+
+
 class NotFoundError(HarvestError):
     """404: unknown path, or no object with that id."""
 
 
 class ValidationError(HarvestError):
     """422: Greenhouse refused the input; `errors` holds its list (strings or single-key objects)."""
+
+
+class ConflictError(HarvestError):
+    """409: the object changed under the request (Greenhouse does not document when; treated as a race)."""
+
+
+class ApplicationMovedError(ConflictError, ValidationError):
+    """A stage move was refused because `from_stage_id` is no longer the application's current stage.
+
+    Someone (a recruiter, a rule, another workflow) moved it meanwhile; or our own earlier move
+    succeeded without us seeing the answer. Greenhouse answers 422 naming `from_stage_id` (or a 409);
+    either way re-read the application before deciding anything. Not retryable as is.
+    """
 
 
 class RateLimitedError(HarvestError):
@@ -81,6 +112,7 @@ _BY_STATUS: dict[int, type[HarvestError]] = {
     401: AuthError,
     403: ForbiddenError,
     404: NotFoundError,
+    409: ConflictError,
     422: ValidationError,
     429: RateLimitedError,
 }
@@ -103,9 +135,20 @@ def body_message(response: httpx.Response) -> tuple[str, list[Any]]:
 
 
 def error_for_response(response: httpx.Response, *, method: str, path: str) -> HarvestError:
-    """Map an unsuccessful response to its typed error."""
+    """Map an unsuccessful response to its typed error (a 403 names the scope the call needs)."""
     message, errors = body_message(response)
     status = response.status_code
+    if status == 403:
+        scope = required_scope(method, path)
+        if scope is not None:
+            return MissingScopeError(
+                message,
+                scope=scope,
+                status=status,
+                method=method,
+                path=path,
+                errors=errors,
+            )
     cls = _BY_STATUS.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else HarvestError
@@ -119,6 +162,20 @@ def error_for_response(response: httpx.Response, *, method: str, path: str) -> H
             errors=errors,
         )
     return cls(message, status=status, method=method, path=path, errors=errors)
+
+
+def is_stale_stage(error: HarvestError) -> bool:
+    """Whether a refused move says the application is no longer in `from_stage_id` (409, or 422 naming it)."""
+    if isinstance(error, ConflictError):
+        return True
+    if not isinstance(error, ValidationError):
+        return False
+    for entry in error.errors:
+        if isinstance(entry, dict) and "from_stage_id" in entry:
+            return True
+        if isinstance(entry, str) and "from_stage_id" in entry:
+            return True
+    return "from_stage_id" in error.message
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -4,6 +4,10 @@ Pure functions, no I/O. A mention is matched two ways, since Greenhouse renders 
 `body_with_tags` carries `@[Display Name](user:<id>)` for a user picked from the @ dropdown, and
 `body` the plain `@Display Name` (also what a note posted through the API holds).
 Free text around the command is fine; it becomes the recruiter's notes on the request.
+
+Any Greenhouse user can write a note, so every function here runs in linear time in the note's length
+(no pattern can rescan a run of characters from each of its positions). Long notes are still work:
+async callers run `mention_text` in a thread, and `MentionNote` keeps at most `NOTE_TEXT_MAX_CHARS`.
 """
 
 from __future__ import annotations
@@ -12,22 +16,38 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.mentions import MENTION_ACTIONS, MentionAction
+from integrations.greenhouse.mention_arguments import ASSESSMENT_NOUN, DEADLINE, DURATION
+from models.mentions import MENTION_ACTIONS, NOTE_TEXT_MAX_CHARS, MentionAction
 
-TAG = re.compile(r"@\[(?P<name>[^\]]+)\]\(user:(?P<id>\d+)\)")
+# A name holds no bracket: `[^\]]+` ran from every "@[" to the end of the note ("@[" * 40000: 10 s).
+TAG = re.compile(r"@\[(?P<name>[^\[\]]+)\]\(user:(?P<id>\d+)\)")
 COMMAND = re.compile(
     r"\b(" + "|".join(sorted(MENTION_ACTIONS, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+# A "." between digits ("1.5 days") does not end a clause.
 CLAUSE_END = re.compile(
-    r"[.;:!?,\n()]|\s[-\u2013\u2014]\s|\s(?:and|but|because|since|she|he|they)\s", re.IGNORECASE
+    r"[;:!?,\n()]|(?<!\d)\.|\.(?!\d)|\s[-\u2013\u2014]\s|\s(?:and|but|because|since|she|he|they)\s",
+    re.IGNORECASE,
 )
+# "send" and "extend" are ordinary words too: they are commands only when their clause says what for
+# (an assessment noun; for extend also a deadline or a duration). Otherwise the next command word counts.
+GUARDS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "send": (ASSESSMENT_NOUN,),
+    "extend": (ASSESSMENT_NOUN, DEADLINE, DURATION),
+}
 FILLER = frozenset(
     "a an the her his him them their this that candidate please pls now asap again for of stage stages "
     "interview interviews loop round rounds next one with me us it".split()
 )
+NOTE_TOO_LONG = (
+    f"This note is too long for me to read: I read notes of up to {NOTE_TEXT_MAX_CHARS:,} characters. "
+    "Please mention me again in a shorter note with the command and your notes."
+)
 COMMANDS_HELP = (
     "Write a note that mentions {name} with one of: `schedule [stage]`, `reschedule`, `cancel`, "
-    '`status`, `pause`, `resume`. For example: "@{name} schedule the onsite, she prefers mornings".'
+    "`status`, `pause`, `resume`, `send the <test name> assessment`, "
+    "`extend the [test name] assessment by <N> days`. "
+    'For example: "@{name} schedule the onsite, she prefers mornings".'
 )
 
 
@@ -56,17 +76,42 @@ class ParsedCommand:
 
 
 def parse_command(text: str) -> ParsedCommand:
-    """The first command word in `text`; the rest of the note becomes the recruiter's notes."""
-    found = COMMAND.search(text)
-    if found is None:
-        return ParsedCommand(None, "", text.strip())
-    action: MentionAction = found.group(1).lower()  # type: ignore[assignment]
-    tail = text[found.end() :]
-    end = CLAUSE_END.search(tail)
-    argument = (tail[: end.start()] if end else tail).strip()
-    after = tail[end.start() :] if end else ""
-    notes = _tidy(text[: found.start()] + " " + after)
-    return ParsedCommand(action, argument, notes)
+    """The first command word in `text` (see GUARDS); the rest of the note becomes the recruiter's notes.
+
+    Linear: clause ends and guard words are each searched forward from a cursor that only moves on,
+    so a note of a thousand bare "send"s reads each character a bounded number of times.
+    """
+    ends = _Cursor(CLAUSE_END, text)
+    guards = {action: [_Cursor(p, text) for p in patterns] for action, patterns in GUARDS.items()}
+    for found in COMMAND.finditer(text):
+        action: MentionAction = found.group(1).lower()  # type: ignore[assignment]
+        end = ends.next_at(found.end())
+        clause_end = end.start() if end else len(text)
+        if action in guards and not any(
+            (hit := g.next_at(found.end())) is not None and hit.start() < clause_end for g in guards[action]
+        ):
+            continue
+        tail = text[found.end() :]
+        argument = text[found.end() : clause_end].strip()
+        after = tail[clause_end - found.end() :] if end else ""
+        notes = _tidy(text[: found.start()] + " " + after)
+        return ParsedCommand(action, argument, notes)
+    return ParsedCommand(None, "", text.strip())
+
+
+class _Cursor:
+    """The first match of `pattern` at or after a position that only grows, searched again only when passed."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self.pattern, self.text = pattern, text
+        self.match: re.Match[str] | None = None
+        self.searched_from = -1
+
+    def next_at(self, pos: int) -> re.Match[str] | None:
+        if self.searched_from < 0 or (self.match is not None and self.match.start() < pos):
+            self.match = self.pattern.search(self.text, pos)
+            self.searched_from = pos
+        return self.match
 
 
 def meaningful_words(phrase: str) -> list[str]:
@@ -110,8 +155,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9+#]+", text.lower())
 
 
+# Each whitespace pattern starts only where a run of whitespace starts: searched from every position of
+# a long run (80,000 em-spaces), `\s*\n\s*` and `\s+[.,]` read the rest of the run each time (50 s).
+_SPACE_AROUND_NEWLINE = re.compile(r"(?<!\s)\s*\n\s*")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"(?<!\s)\s+([.,;:!?])")
+
+
 def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\s*\n\s*", "\n", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     return text.strip(" \t\n,;:-\u2013\u2014")

@@ -5,17 +5,26 @@ call it directly with `workflow.now()` as the reference). Order of precedence: w
 process beats everything; concrete times beat a bare "that doesn't work" (unless the reply clearly
 confirms them); a decline beats agreement words; weak agreement ("thanks", "ok") counts only without a
 question; anything else we cannot act on is a question for the recruiter.
+
+Anyone can write to a reply address, so the text is hostile until proven otherwise: only its first
+`MAX_REPLY_CHARS` characters are read, every pattern runs in linear time, and async callers use
+`classify_reply_off_loop` so that even the capped work never holds an event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from integrations.mail.timeparse import TimeWindow, parse_time_windows
+from integrations.mail.timeparse import MAX_TEXT_CHARS, TimeWindow, parse_time_windows
+
+MAX_REPLY_CHARS = MAX_TEXT_CHARS
+"""A reply's new text is classified on its first 10,000 characters (intent and proposed times come
+first; what follows is signatures and disclaimers). The excerpt the workflow keeps is shorter still."""
 
 
 class ReplyIntent(StrEnum):
@@ -57,8 +66,10 @@ _CONFIRM_STRONG = re.compile(
     re.I,
 )
 _CONFIRM_WEAK = re.compile(r"\b(perfect|great|yes|yep|yeah|ok(ay)?|thank(s| you)|looking forward)\b", re.I)
+# `[^\S\n]*`, not `\s*`: from every line start, `\s*` would run on over all the blank lines below it
 _QUESTION_START = re.compile(
-    r"^\s*(how|what|where|when|who|which|why|will|is|are|can|could|do|does|should|would|may)\b", re.I | re.M
+    r"^[^\S\n]*(how|what|where|when|who|which|why|will|is|are|can|could|do|does|should|would|may)\b",
+    re.I | re.M,
 )
 
 
@@ -69,7 +80,12 @@ def classify_reply(
     *,
     default_duration: timedelta = timedelta(hours=1),
 ) -> ReplyClassification:
-    """Classify the new part of a reply (`InboundReply.new_text`) written in `tz_name`."""
+    """Classify the new part of a reply (`InboundReply.new_text`) written in `tz_name`.
+
+    Reads the first `MAX_REPLY_CHARS` characters. CPU-bound (milliseconds at the cap): from async code
+    call `classify_reply_off_loop`.
+    """
+    text = text[:MAX_REPLY_CHARS]
     body = " ".join(text.split())
     has_question = "?" in body or bool(_QUESTION_START.search(text))
     if not body:
@@ -94,3 +110,16 @@ def classify_reply(
     if not has_question and (weak := _CONFIRM_WEAK.search(body)):
         return ReplyClassification(intent=ReplyIntent.CONFIRM, has_question=False, matched=weak.group(0))
     return ReplyClassification(intent=ReplyIntent.QUESTION, has_question=has_question, matched=None)
+
+
+async def classify_reply_off_loop(
+    text: str,
+    tz_name: str,
+    reference: datetime,
+    *,
+    default_duration: timedelta = timedelta(hours=1),
+) -> ReplyClassification:
+    """`classify_reply` in a worker thread, so the event loop (web app, worker) keeps serving meanwhile."""
+    return await asyncio.to_thread(
+        classify_reply, text, tz_name, reference, default_duration=default_duration
+    )

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from integrations.mail.timefmt import HourCycle, zone
+from models.time_order import in_time_order
 
 
 def _utc(value: datetime) -> datetime:
@@ -23,6 +24,11 @@ def _utc(value: datetime) -> datetime:
 
 def _utc_opt(value: datetime | None) -> datetime | None:
     return None if value is None else _utc(value)
+
+
+def _time_ordered(value: list[Session]) -> list[Session]:
+    """A loop reads in time order in every email, whatever order the interview plan gave."""
+    return in_time_order(value)
 
 
 class Session(BaseModel):
@@ -94,6 +100,8 @@ class ReminderContext(MailContext):
     sessions: list[Session] = Field(default_factory=list)
     action_url: AnyHttpUrl
 
+    _in_time_order = field_validator("sessions")(_time_ordered)
+
     @model_validator(mode="after")
     def _sessions_for_interview(self) -> ReminderContext:
         if self.about == "interview" and not self.sessions:
@@ -109,6 +117,8 @@ class ConfirmationContext(MailContext):
     reschedule_url: AnyHttpUrl
     cancel_url: AnyHttpUrl | None = None
 
+    _in_time_order = field_validator("sessions")(_time_ordered)
+
 
 class RescheduleContext(MailContext):
     """The loop moved: old and new times side by side."""
@@ -119,6 +129,8 @@ class RescheduleContext(MailContext):
     reason: str | None = None
     reschedule_url: AnyHttpUrl
 
+    _in_time_order = field_validator("sessions", "previous_sessions")(_time_ordered)
+
 
 class CancellationContext(MailContext):
     """The loop is cancelled."""
@@ -127,6 +139,8 @@ class CancellationContext(MailContext):
     sessions: list[Session] = Field(min_length=1)
     reason: str | None = None
     contact_email: str | None = None
+
+    _in_time_order = field_validator("sessions")(_time_ordered)
 
 
 class InterviewerNoticeContext(MailContext):
@@ -151,6 +165,35 @@ class EscalationContext(MailContext):
     greenhouse_url: AnyHttpUrl | None = None
 
 
+class CancelConfirmationContext(MailContext):
+    """The candidate asked by email to cancel: a link to confirm it (an email alone never cancels)."""
+
+    template: Literal["cancel_confirmation"] = "cancel_confirmation"
+    sessions: list[Session] = Field(default_factory=list)
+    cancel_url: AnyHttpUrl
+
+    _in_time_order = field_validator("sessions")(_time_ordered)
+
+
+class AssessmentReminderContext(MailContext):
+    """Reminds a candidate of a test they have not completed yet (deadline in their zone)."""
+
+    template: Literal["assessment_reminder"] = "assessment_reminder"
+    test_name: str = Field(min_length=1)
+    test_url: AnyHttpUrl
+    deadline: datetime
+
+    _utc_deadline = field_validator("deadline")(_utc)
+
+
+class AssessmentEscalationContext(MailContext):
+    """Tells a recruiter an assessment needs them (expired, refused, failed to write back)."""
+
+    template: Literal["assessment_escalation"] = "assessment_escalation"
+    test_name: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
 AnyMailContext = Annotated[
     InvitationContext
     | AvailabilityRequestContext
@@ -159,6 +202,9 @@ AnyMailContext = Annotated[
     | RescheduleContext
     | CancellationContext
     | InterviewerNoticeContext
-    | EscalationContext,
+    | EscalationContext
+    | CancelConfirmationContext
+    | AssessmentReminderContext
+    | AssessmentEscalationContext,
     Field(discriminator="template"),
 ]

@@ -17,8 +17,9 @@ from integrations.mail.contexts import AnyMailContext
 from integrations.mail.ics import CalendarInvite, IcsMethod, build_ics
 from integrations.mail.message import compose_message, envelope_recipients, parse_address
 from integrations.mail.outbox import Clock, Outbox, utc_now
+from integrations.mail.profile_log import ProfileLogStore
 from integrations.mail.render import TemplateRenderer
-from integrations.mail.reply_address import ReplyAddressCodec
+from integrations.mail.reply_address import ReplyAddressCodec, ReplyTarget, Role
 from integrations.mail.transport import (
     MailTransport,
     PermanentMailError,
@@ -34,6 +35,15 @@ log = get_logger(__name__)
 # CRLF line ends; headers unfolded up to RFC 5322's hard limit, because the stdlib folds a long
 # Subject right after the colon, which some readers show with a leading space.
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+class ProfileTarget(BaseModel):
+    """The Greenhouse candidate whose profile gets a copy of the email (an EMAIL note)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate_id: int
+    application_id: int | None = None
 
 
 class MailRequest(BaseModel):
@@ -53,12 +63,27 @@ class MailRequest(BaseModel):
     cc: list[str] = Field(default_factory=list)
     context: AnyMailContext
     workflow_id: str | None = Field(default=None, description="Set to route replies back to this workflow.")
+    reply_role: Role | None = Field(
+        default=None, description="Who the recipient is; their reply address says so (signed)."
+    )
+    reply_user_id: int | None = Field(default=None, description="The interviewer's or recruiter's user id.")
+    chain_ref: str = Field(default="", description="The request's chain (8 hex digits) replies must match.")
+
+    def reply_target(self) -> ReplyTarget | None:
+        """Where a reply to this email goes and whose it is; None when replies are not routed."""
+        if self.workflow_id is None:
+            return None
+        return ReplyTarget(self.workflow_id, self.reply_role, self.reply_user_id, self.chain_ref)
+
     invite: CalendarInvite | None = None
     ics_method: IcsMethod = "REQUEST"
     in_reply_to: str | None = Field(
         default=None, description="Message-ID answered; makes this an auto-reply."
     )
     references: list[str] = Field(default_factory=list)
+    profile: ProfileTarget | None = Field(
+        default=None, description="Set for mail to a candidate: a copy is logged on their profile."
+    )
 
 
 class SendOutcome(BaseModel):
@@ -84,8 +109,10 @@ class MailService:
         codec: ReplyAddressCodec,
         mail_from: str,
         clock: Clock = utc_now,
+        profile_log: ProfileLogStore | None = None,
     ) -> None:
         parse_address(mail_from)
+        self.profile_log = profile_log
         self.outbox = outbox
         self.transport = transport
         self.renderer = renderer
@@ -102,13 +129,15 @@ class MailService:
             renderer=TemplateRenderer(settings.mail_template_dir),
             codec=ReplyAddressCodec(settings.signing_secret.get_secret_value(), settings.reply_domain),
             mail_from=settings.mail_from,
+            profile_log=ProfileLogStore(engine),
         )
 
     def build(self, request: MailRequest) -> OutboxEmail:
         """Render and compose the outbox row (no I/O). Replies go to the workflow's signed address."""
         now = self.clock()
         rendered = self.renderer.render(request.context)
-        message_id = self.codec.message_id_for(request.idempotency_key, request.workflow_id)
+        target = request.reply_target()
+        message_id = self.codec.message_id_for(request.idempotency_key, target)
         invite = request.invite
         ics = build_ics(invite, request.ics_method, dtstamp=now) if invite is not None else None
         sender_addr = parse_address(self.mail_from)
@@ -117,7 +146,7 @@ class MailService:
             sender=self.mail_from,
             to=request.to,
             cc=request.cc,
-            reply_to=self.codec.address_for(request.workflow_id) if request.workflow_id else None,
+            reply_to=self.codec.address_for(target) if target is not None else None,
             message_id=message_id,
             date=now,
             in_reply_to=request.in_reply_to,
@@ -141,6 +170,12 @@ class MailService:
         row = await self.outbox.get(request.idempotency_key)
         if row is None:
             row = await self.outbox.record(self.build(request))
+        if request.profile is not None and self.profile_log is not None:
+            # Queued before delivery, in SQL: the copy is logged (later, by the drain) once it is sent,
+            # and neither a Greenhouse outage nor a crash here can lose it or hold the email back.
+            await self.profile_log.record_outbound(
+                row, request.profile.candidate_id, request.profile.application_id
+            )
         return await self.deliver(row.idempotency_key)
 
     async def deliver(self, idempotency_key: str) -> SendOutcome:

@@ -6,17 +6,35 @@ Understands day words (weekdays with `next`/`this`, today, tomorrow, `next week`
 Tokens are grouped the way people write: "next Monday or Wednesday 9am-11am" is one group (both days,
 one time), "Tuesday after 2pm or Thursday morning" is two. Local times are built per local date in
 the candidate's zone, so windows are right across daylight-saving changes. Bare hours 1-7 mean pm.
+
+The text is untrusted (anyone can mail a reply address), so every step is linear in its length: the
+patterns cannot backtrack over a run of spaces more than once, negation looks at a bounded window
+of its own clause, and only the first `MAX_TEXT_CHARS` characters and `MAX_WINDOWS` windows are used.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice, product
 
 from pydantic import BaseModel, ConfigDict
 
 from integrations.mail.timefmt import zone
+
+MAX_TEXT_CHARS = 10_000
+"""Only this many leading characters are read: proposals sit at the top of a reply, and a bound on the
+text bounds the time and memory any input can cost (the parse is linear, a few milliseconds per KB)."""
+
+MAX_WINDOWS = 500
+"""At most this many windows are built (before merging). Real replies propose a handful; without a cap,
+hundreds of distinct dates times hundreds of distinct times would build hundreds of thousands."""
+
+NEGATION_WINDOW = 120
+"""Characters before and after a day that may say it is excluded ("not Monday", "Monday doesn't work").
+Enough for a negation and three words; the bound keeps each check constant-time in a long clause."""
 
 WEEKDAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
@@ -41,7 +59,9 @@ _MON = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_T = r"(?:\d{1,2}(?:[:.]\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)?|noon|midday|midnight)"
+# The spaces before am/pm are taken only together with am/pm: an optional `\s*` followed by another
+# `\s*` (or `\s+`) in the patterns below would try every split of a run of spaces (quadratic).
+_T = r"(?:\d{1,2}(?:[:.]\d{2})?(?:\s*(?:a\.?m\.?|p\.?m\.?))?|noon|midday|midnight)"
 _DASH = r"(?:-|\u2013|\u2014|to|until|till)"
 # "1-2 hours", "about 3 interviews": numbers that are not clock times
 _NOT_A_QUANTITY = (
@@ -158,22 +178,58 @@ def _year_for(month: int, day: int, today: date) -> date:
 _NEG_BEFORE = re.compile(
     r"(\b(not|except|unavailable|busy|away|off|out|cannot|can'?t|won'?t)\b|n't)\W+(\w+\W+){0,3}$", re.I
 )
-_NEG_AFTER = re.compile(
-    r"^\W*(\w+\W+){0,2}?(is|are|'s)?\s*(out|bad|busy|no good|not good|not possible|impossible|"
+_NEG_AFTER = re.compile(  # used with .match(text, pos, endpos): anchored at the day's end
+    r"\W*(\w+\W+){0,2}?(is|are|'s)?\s*(out|bad|busy|no good|not good|not possible|impossible|"
     r"(does|do|will|would)\s*n[o']t\s+work|won'?t work)\b",
     re.I,
 )
 
 
-def _negated(text: str, start: int, end: int) -> bool:
-    """'not Monday', 'except Friday', 'Monday doesn't work' within the same clause."""
-    before = re.split(r"[.;!?,\n]|\bbut\b|\bor\b", text[:start])[-1]
-    after = re.split(r"[.;!?,\n]|\bbut\b", text[end:])[0]
-    return bool(_NEG_BEFORE.search(before) or _NEG_AFTER.search(after))
+_CLAUSE_BREAK_BEFORE = re.compile(r"[.;!?,\n]|\bbut\b|\bor\b")
+_CLAUSE_BREAK_AFTER = re.compile(r"[.;!?,\n]|\bbut\b")
+_WORD = re.compile(r"\w+")
+_WORDS_BEFORE = 6  # a negation and three words span at most five runs of \w ("can't" is two)
+
+
+def _is_word(char: str) -> bool:
+    """What `\\w` matches in a str pattern."""
+    return char.isalnum() or char == "_"
+
+
+class _Negations:
+    """'not Monday', 'except Friday', 'Monday doesn't work' within the same clause.
+
+    Clause breaks and words are found once for the whole text and looked up by bisection, and each
+    check reads at most `NEGATION_WINDOW` characters either side (and before, no more words than a
+    negation can span): splitting the text before and after every day, as this once did, made a reply
+    full of days quadratic.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.break_ends = [m.end() for m in _CLAUSE_BREAK_BEFORE.finditer(text)]
+        self.break_starts = [m.start() for m in _CLAUSE_BREAK_AFTER.finditer(text)]
+        self.word_starts = [m.start() for m in _WORD.finditer(text)]
+
+    def __call__(self, start: int, end: int) -> bool:
+        text = self.text
+        i = bisect_right(self.break_ends, start)
+        lo = max(self.break_ends[i - 1] if i else 0, start - NEGATION_WINDOW)
+        k = bisect_left(self.word_starts, start)
+        if k >= _WORDS_BEFORE:
+            lo = max(lo, self.word_starts[k - _WORDS_BEFORE])
+        j = bisect_left(self.break_starts, end)
+        clause_end = self.break_starts[j] if j < len(self.break_starts) else len(text)
+        hi = min(clause_end, end + NEGATION_WINDOW)
+        while end < hi < clause_end and _is_word(text[hi - 1]) and _is_word(text[hi]):
+            hi -= 1  # never end the window inside a word: "out" must not match "outside"
+        # pos/endpos instead of slices: no copies, and `\b` at `lo` still sees the character before it
+        return bool(_NEG_BEFORE.search(text, lo, start) or _NEG_AFTER.match(text, end, hi))
 
 
 def _scan_days(text: str, today: date) -> list[tuple[int, int, _Day]]:
     found: list[tuple[int, int, _Day]] = []
+    negated = _Negations(text)
     taken = [False] * len(text)
     for kind, pattern in DAY_PATTERNS:
         for m in pattern.finditer(text):
@@ -203,7 +259,7 @@ def _scan_days(text: str, today: date) -> list[tuple[int, int, _Day]]:
             except (ValueError, KeyError):
                 day = None  # e.g. "Feb 30": not a date, ignore
             if day is not None:
-                if _negated(text, m.start(), m.end()):
+                if negated(m.start(), m.end()):
                     day.modifier = "not"
                 found.append((m.start(), m.end(), day))
                 for i in range(m.start(), m.end()):
@@ -326,12 +382,14 @@ def parse_time_windows(
     """Windows proposed in `text`, read in `tz_name`, relative to `reference` (an aware instant).
 
     Windows that ended before `reference` are dropped, overlapping ones merged, result sorted.
-    A lone start time ("at 3pm") becomes a window of `default_duration`.
+    A lone start time ("at 3pm") becomes a window of `default_duration`. Only the first
+    `MAX_TEXT_CHARS` characters are read and at most `MAX_WINDOWS` windows built.
     """
     if reference.tzinfo is None or reference.utcoffset() is None:
         raise ValueError("reference must be an aware datetime")
     tz = zone(tz_name)
     today = reference.astimezone(tz).date()
+    text = text[:MAX_TEXT_CHARS]
     days = _scan_days(text, today)
     masked = list(text)
     for s, e, _ in days:
@@ -346,19 +404,21 @@ def parse_time_windows(
         dates = [d for day in group.days for d in _dates_for(day, today)] or (
             _next_workdays(today, 5) if group.times else []
         )
-        dates = [d for d in dates if d not in excluded and d.weekday() not in excluded_weekdays]
-        spans = group.times or [(day_start, day_end)]
+        # each date and span once: "Monday Monday ... 2pm 2pm ..." is one window, not a square of them
+        dates = list(
+            dict.fromkeys(d for d in dates if d not in excluded and d.weekday() not in excluded_weekdays)
+        )
+        spans = list(dict.fromkeys(group.times)) or [(day_start, day_end)]
         if len(spans) > 1:  # "any time Thursday morning": the specific part wins
             spans = [span for span in spans if span != (day_start, day_end)] or spans
-        for d in dates:
-            for start_t, end_t in spans:
-                local_start = datetime.combine(d, start_t, tzinfo=tz)
-                utc_end = (
-                    local_start.astimezone(UTC) + default_duration
-                    if start_t == end_t
-                    else datetime.combine(d, end_t, tzinfo=tz).astimezone(UTC)
-                )
-                windows.append((local_start.astimezone(UTC), utc_end))
+        for d, (start_t, end_t) in islice(product(dates, spans), MAX_WINDOWS - len(windows)):
+            local_start = datetime.combine(d, start_t, tzinfo=tz)
+            utc_end = (
+                local_start.astimezone(UTC) + default_duration
+                if start_t == end_t
+                else datetime.combine(d, end_t, tzinfo=tz).astimezone(UTC)
+            )
+            windows.append((local_start.astimezone(UTC), utc_end))
     ref = reference.astimezone(UTC)
     clipped = sorted((max(w_start, ref), w_end) for w_start, w_end in windows if w_end > ref)
     merged: list[tuple[datetime, datetime]] = []

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.greenhouse import admin, reads, token, writes
+from sandbox.greenhouse import admin, attachments, bulk, candidate_writes, reads, subscriptions, token, writes
 from sandbox.greenhouse.auth import ALL_SCOPES, Credential, TokenIssuer
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.db import Store
@@ -52,6 +52,7 @@ def _seed(state: SandboxState) -> SeedSummary:
         Credential(config.client_id, config.client_secret, frozenset(ALL_SCOPES), summary.service_user_id)
     )
     state.users.reload(state.store)
+    subscriptions.load_subscriptions(state)
     return summary
 
 
@@ -122,5 +123,9 @@ def create_app(config: SandboxConfig) -> FastAPI:
     app.include_router(token.router)
     app.include_router(reads.router)
     app.include_router(writes.router)
+    app.include_router(attachments.router)
+    app.include_router(candidate_writes.router)
+    app.include_router(subscriptions.router)
     app.include_router(admin.router)
+    app.include_router(bulk.router)
     return app

@@ -19,13 +19,20 @@ from sandbox.greenhouse.errors import unauthorized
 LIST_RESOURCES = (
     "candidates applications application_stages jobs job_interview_stages job_interviews interview_kits "
     "default_interviewers interviews interviewers users offices departments notes scorecards offers sources "
-    "job_posts custom_fields email_templates attachments user_job_permissions rejection_reasons rejection_details"
+    "job_posts custom_fields email_templates attachments user_job_permissions user_roles rejection_reasons rejection_details custom_field_options "
+    "candidate_educations candidate_employments candidate_tags applied_candidate_tags referrers prospect_pools "
+    "prospect_pool_stages prospect_details webhooks"
 ).split()
 WRITE_SCOPES = (
     "harvest:candidates:create harvest:candidates:update harvest:applications:create harvest:applications:update "
     "harvest:applications:move harvest:applications:reject harvest:applications:unreject harvest:applications:hire "
     "harvest:notes:create harvest:attachments:create harvest:interviews:create harvest:interviews:update "
-    "harvest:interviews:destroy"
+    "harvest:interviews:destroy harvest:candidates:merge harvest:candidates:anonymize "
+    "harvest:applications:convert_to_candidate harvest:candidate_educations:create "
+    "harvest:candidate_educations:destroy harvest:candidate_employments:create "
+    "harvest:candidate_employments:destroy harvest:candidate_tags:create harvest:candidate_tags:destroy "
+    "harvest:applied_candidate_tags:create harvest:applied_candidate_tags:destroy "
+    "harvest:attachments:destroy harvest:webhooks:create harvest:webhooks:update harvest:webhooks:destroy"
 ).split()
 ALL_SCOPES: tuple[str, ...] = tuple(f"harvest:{r}:list" for r in LIST_RESOURCES) + tuple(WRITE_SCOPES)
 GRANT_TYPES = (

@@ -7,13 +7,14 @@ at once; validation failures become Harvest's 422 `{"message", "errors": [{field
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sandbox.greenhouse.errors import HarvestError, unprocessable
+from sandbox.greenhouse.webhooks import EVENT_ACTION_TYPES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -122,6 +123,28 @@ class CreateApplication(NestedApplication):
     candidate_id: int
 
 
+MAX_CUSTOM_FIELDS_PER_WRITE = 100
+
+
+class UpdateApplication(ApplicationFields):
+    """`PATCH /v3/applications/{id}` (write_endpoints.json): ownership, source and custom fields.
+
+    `prospect_pool_id`, `rejected_at` and `created_at` are documented too but not served by the sandbox.
+    """
+
+    custom_fields: list[CustomFieldValue] | None = Field(default=None, max_length=MAX_CUSTOM_FIELDS_PER_WRITE)
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateApplication:
+        if not self.model_fields_set:
+            raise ValueError(
+                "give at least one of source_id, referrer_id, recruiter_id, coordinator_id, custom_fields"
+            )
+        if "custom_fields" in self.model_fields_set and self.custom_fields is None:
+            raise ValueError("custom_fields cannot be null; send a list")
+        return self
+
+
 class CandidateFields(Body):
     preferred_name: str | None = None
     company: str | None = None
@@ -160,17 +183,169 @@ class UpdateCandidate(CandidateFields):
 
 class CreateAttachment(Body):
     application_id: int
-    filename: str = Field(min_length=1)
+    filename: str = Field(min_length=1, max_length=255)
     type: AttachmentType
     content: str | None = None
     url: str | None = None
     content_type: str | None = None
     visibility: WriteVisibility | None = None
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _v1_admin_only(cls, value: Any) -> Any:
+        if value == "admin_only":
+            raise ValueError("`admin_only` is a v1 type; send type `other` with visibility `admin_only`")
+        return value
+
     @model_validator(mode="after")
     def _source(self) -> CreateAttachment:
         if (self.content is None) == (self.url is None):
             raise ValueError("give exactly one of content (base64) or url")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must be an http(s) URL")
+        return self
+
+
+class Merge(Body):
+    """`POST /v3/candidates/{id}/merge`: the path candidate is kept, `secondary_candidate_id` merged into it."""
+
+    secondary_candidate_id: int
+
+
+# What `PATCH /v3/candidates/{id}/anonymize` can erase (write_endpoints.json lists the first ten, then "...").
+ANONYMIZE_FIELDS = (
+    "full_name",
+    "email_addresses",
+    "phone_numbers",
+    "addresses",
+    "attachments",
+    "notes",
+    "education",
+    "employment",
+    "scorecards_and_interviews",
+    "offers",
+    "current_company",
+    "current_title",
+    "website_addresses",
+    "social_media_addresses",
+    "tags",
+    "candidate_custom_fields",
+    "application_questions",
+)
+
+
+class Anonymize(Body):
+    fields: list[str] = Field(min_length=1)
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [f for f in value if f not in ANONYMIZE_FIELDS]
+        if unknown:
+            raise ValueError(
+                f"`{unknown[0]}` is not an anonymizable field; use: {', '.join(ANONYMIZE_FIELDS)}"
+            )
+        return list(dict.fromkeys(value))
+
+
+class ConvertToCandidate(Body):
+    job_id: int
+    to_job_interview_stage_id: int | None = None
+
+
+class CreateEducation(Body):
+    candidate_id: int
+    school_name_custom_field_option_id: int | None = None
+    degree_custom_field_option_id: int | None = None
+    discipline_custom_field_option_id: int | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        """A plain `YYYY-MM-DD` is midnight UTC."""
+        if isinstance(value, str) and len(value) == 10:
+            return f"{value}T00:00:00Z"
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> CreateEducation:
+        if not any(
+            (
+                self.school_name_custom_field_option_id,
+                self.degree_custom_field_option_id,
+                self.discipline_custom_field_option_id,
+            )
+        ):
+            raise ValueError("give at least one of school_name, degree or discipline custom_field_option_id")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class CreateEmployment(Body):
+    candidate_id: int
+    company_name: str = Field(min_length=1, max_length=255)
+    title: str = Field(min_length=1, max_length=255)
+    start_date: date
+    end_date: date | None = None
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _date_part(cls, value: Any) -> Any:
+        """Accept a timestamp too and keep its date (the read side has dates)."""
+        if isinstance(value, str) and len(value) > 10 and value[10] == "T":
+            return value[:10]
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CreateEmployment:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class CreateCandidateTag(Body):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class ApplyCandidateTag(Body):
+    candidate_id: int
+    candidate_tag_id: int
+
+
+class CreateWebhook(Body):
+    name: str = Field(min_length=1, max_length=255)
+    url: str
+    event_action_type: str
+    secret_key: str = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("event_action_type")
+    @classmethod
+    def _action(cls, value: str) -> str:
+        if value not in EVENT_ACTION_TYPES:
+            raise ValueError(f"`{value}` is not one of: {', '.join(EVENT_ACTION_TYPES)}")
+        return value
+
+
+class UpdateWebhook(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    url: str | None = None
+    secret_key: str | None = Field(default=None, min_length=1)
+    deactivated: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateWebhook:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of name, url, secret_key, deactivated")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError("url must be an http(s) URL")
         return self

@@ -86,6 +86,12 @@ class SandboxConfig(BaseModel):
         description="Seconds between delivery attempts after a failure (Greenhouse: 1 m, 15 m, 1 h, 2 h, 4 h, 8 h).",
     )
     webhook_timeout_seconds: float = 10.0
+    attachment_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest attachment accepted, inline or fetched from `url` (Greenhouse's limit is unpublished).",
+    )
+    attachment_fetch_timeout_seconds: float = Field(default=20.0, gt=0)
     public_base_url: str | None = Field(
         default=None, description="Base for absolute Link headers; default: request."
     )

@@ -9,6 +9,7 @@ from sqlalchemy import Select, String, cast, exists, literal, or_, select
 from sandbox.greenhouse import tables as t
 from sandbox.greenhouse.listing import Filter, Params, ResourceSpec, _int_list, like_any, parse_bool
 from sandbox.greenhouse.schemas import load_schema
+from sandbox.greenhouse.webhooks import EVENT_ACTION_TYPES
 
 
 def enum_of(resource: str, field: str) -> tuple[str, ...]:
@@ -347,6 +348,7 @@ SPECS: dict[str, ResourceSpec] = {
                 "role_ids": ids("role_id"),
             },
         ),
+        ResourceSpec("user_roles", t.UserRole, {}),
         ResourceSpec(
             "rejection_reasons",
             t.RejectionReason,
@@ -354,6 +356,78 @@ SPECS: dict[str, ResourceSpec] = {
                 "include_defaults": _validated_bool("include_defaults"),
             },
             defaults=_rejection_reasons_default,
+        ),
+        ResourceSpec(
+            "custom_field_options",
+            t.CustomFieldOption,
+            {
+                "custom_field_ids": ids("custom_field_id"),
+                "active": Filter("bool", "active"),
+            },
+        ),
+        ResourceSpec(
+            "candidate_educations",
+            t.CandidateEducation,
+            {
+                "candidate_ids": ids("candidate_id"),
+                "start_at": Filter("time", "start_at"),
+                "end_at": Filter("time", "end_at"),
+                "latest": Filter("bool", "latest"),
+            },
+        ),
+        ResourceSpec(
+            "candidate_employments",
+            t.CandidateEmployment,
+            {
+                "candidate_ids": ids("candidate_id"),
+                "latest": Filter("bool", "latest"),
+            },
+        ),
+        ResourceSpec("candidate_tags", t.CandidateTag, {}),
+        ResourceSpec(
+            "applied_candidate_tags",
+            t.AppliedCandidateTag,
+            {
+                "candidate_tag_ids": ids("candidate_tag_id"),
+                "candidate_ids": ids("candidate_id"),
+            },
+        ),
+        ResourceSpec("referrers", t.Referrer, {"user_ids": ids("user_id")}),
+        ResourceSpec(
+            "prospect_pools",
+            t.ProspectPool,
+            {
+                "department_ids": pipe_like("ix_department_ids"),
+                "office_ids": pipe_like("ix_office_ids"),
+                "job_ids": pipe_like("ix_job_ids"),
+                "active": Filter("bool", "active"),
+            },
+        ),
+        ResourceSpec(
+            "prospect_pool_stages",
+            t.ProspectPoolStage,
+            {"prospect_pool_ids": ids("prospect_pool_id")},
+        ),
+        ResourceSpec(
+            "prospect_details",
+            t.ProspectDetail,
+            {
+                "application_ids": ids("application_id"),
+                "pool_ids": ids("pool_id"),
+                "pool_stage_ids": ids("pool_stage_id"),
+                "prospect_owner_ids": ids("prospect_owner_id"),
+                "department_ids": ids("department_id"),
+                "office_ids": ids("office_id"),
+            },
+        ),
+        ResourceSpec(
+            "webhooks",
+            t.WebhookSubscription,
+            {
+                "last_delivered": Filter("time", "last_delivered"),
+                "event_action_type": Filter("enum", "event_action_type", EVENT_ACTION_TYPES),
+                "deactivated": Filter("bool", "deactivated"),
+            },
         ),
         ResourceSpec(
             "rejection_details",

@@ -26,12 +26,38 @@ from sandbox.greenhouse.names import (
     LAST_NAMES,
     RAILS_TO_IANA,
 )
+from sandbox.greenhouse.seed_sourcing import seed_sourcing
 from sandbox.greenhouse.tables import pipe_index
 
 ORG_DOMAIN = "acme.example"
 JOB_BOARD_ID = 7001
 JOB_ADMIN_ROLE_ID = 31
+HIRING_MANAGER_ROLE_ID = 33
+# Organisation roles (/v3/user_roles): the built-in ones and one custom job-admin role.
+USER_ROLES = (
+    (1, "deprecated_interviewer", "Interviewer"),
+    (11, "site_admin", "Site Admin"),
+    (JOB_ADMIN_ROLE_ID, "job_admin", "Standard"),
+    (32, "job_admin", "Private"),
+    (HIRING_MANAGER_ROLE_ID, "job_admin", "Hiring Manager"),
+)
+# One hiring manager per job (in JOBS order), seeded last and without the RNG so no other id or row moves.
+HIRING_MANAGERS = (
+    ("Marisol", "Okafor"),
+    ("Tobias", "Lindqvist"),
+    ("Anjali", "Verma"),
+    ("Declan", "Moreau"),
+    ("Ingrid", "Tanaka"),
+    ("Rafael", "Nwosu"),
+    ("Yara", "Castellanos"),
+    ("Henrik", "Abara"),
+)
 EMPLOYMENT_TYPE_OPTIONS = {"Full-time": 5001, "Part-time": 5002, "Contract": 5003}
+# Assessments (issue 11), seeded after everything else and without the RNG: the engineering plans get a
+# "Take Home Test" stage between Phone Screen and Onsite, and applications a numeric "Assessment score".
+TAKE_HOME_STAGE = "Take Home Test"
+TAKE_HOME_AFTER = "Phone Screen"
+ASSESSMENT_SCORE_KEY = "assessment_score"
 
 
 class SeedPerson(BaseModel):
@@ -61,8 +87,14 @@ class SeedSummary(BaseModel):
     interviewers: list[SeedPerson]  # everyone who sits on panels: 48 interviewers, then the recruiters
     offices: list[SeedOffice]
     job_ids: list[int]
+    hiring_manager_ids: dict[int, int] = {}  # job id -> its hiring manager (job permission "Hiring Manager")
+    take_home_stage_ids: dict[int, int] = {}  # engineering job id -> its "Take Home Test" stage
+    assessment_score_field_id: int | None = None  # application custom field `assessment_score` (number)
     candidate_count: int
     application_count: int
+    prospect_pools: dict[int, list[int]] = {}  # prospect pool id -> its pool stage ids, in order
+    education_option_ids: dict[str, list[int]] = {}  # school_name / degree / discipline -> option ids
+    referrer_ids: list[int] = []
 
 
 OFFICES = (
@@ -248,6 +280,11 @@ class _Rows:
         return row
 
     def insert_all(self, session: Session) -> None:
+        for rows in self.rows.values():  # Harvest serves milliseconds; store no finer, or windows misfire
+            for row in rows:
+                for key, value in row.items():
+                    if isinstance(value, datetime) and value.microsecond % 1000:
+                        row[key] = value.replace(microsecond=value.microsecond // 1000 * 1000)
         for table, rows in self.rows.items():
             for chunk in _chunks(rows, 5000):
                 session.execute(insert(table.__table__), chunk)  # type: ignore[attr-defined]
@@ -308,6 +345,9 @@ def seed_organisation(
     _seed_static(rng, org, ids, rows, service_account_for)
     _seed_jobs(rng, org, ids, rows)
     _seed_candidates(rng, org, ids, rows, candidates)
+    hiring_managers = _seed_roles_and_hiring_managers(org, ids, rows)
+    score_field, take_home = _seed_assessments(org, ids, rows)
+    sourcing = seed_sourcing(org, ids, rows)
     rows.insert_all(session)
     return SeedSummary(
         seed=seed,
@@ -320,8 +360,14 @@ def seed_organisation(
         interviewers=org.people + org.screeners,
         offices=[SeedOffice(id=i, name=n, time_zone=z) for n, (i, z) in org.offices.items()],
         job_ids=[j["id"] for j in org.jobs],
+        hiring_manager_ids=hiring_managers,
+        take_home_stage_ids=take_home,
+        assessment_score_field_id=score_field,
         candidate_count=org.candidates,
         application_count=org.applications,
+        prospect_pools=sourcing["prospect_pools"],
+        education_option_ids=sourcing["education_option_ids"],
+        referrer_ids=sourcing["referrer_ids"],
     )
 
 
@@ -499,6 +545,120 @@ def _seed_static(rng: random.Random, org: _Org, ids: _Ids, rows: _Rows, service_
         )
     _seed_custom_fields(org, ids, rows, founded)
     _seed_email_templates(org, ids, rows, founded)
+
+
+def _seed_roles_and_hiring_managers(org: _Org, ids: _Ids, rows: _Rows) -> dict[int, int]:
+    """The organisation's roles, and per job a hiring manager who holds the "Hiring Manager" job role.
+
+    Runs after everything else and draws nothing from the RNG, so every earlier id and row is unchanged.
+    """
+    founded = org.anchor - timedelta(days=2000)
+    for role_id, role_type, name in USER_ROLES:
+        rows.add(t.UserRole, id=role_id, created_at=founded, role_type=role_type, name=name)
+    office_id, zone = org.offices[OFFICES[0][0]]
+    managers: dict[int, int] = {}
+    for job, (first, last) in zip(org.jobs, HIRING_MANAGERS, strict=False):
+        user_id = ids.next("users")
+        email = _email_for(first, last)
+        created = org.anchor - timedelta(days=400)
+        rows.add(
+            t.User,
+            id=user_id,
+            created_at=created,
+            first_name=first,
+            last_name=last,
+            primary_email=email,
+            job_title="Hiring Manager",
+            name=f"{first} {last}",
+            employee_id=f"E-{user_id % 100000:05d}",
+            office_ids=[office_id],
+            department_ids=[],
+            emails=[email],
+            custom_fields={},
+            time_zone=zone,
+            ix_office_ids=pipe_index([office_id]),
+        )
+        rows.add(
+            t.UserJobPermission,
+            id=ids.next("user_job_permissions"),
+            created_at=created,
+            job_id=job["id"],
+            user_id=user_id,
+            role_id=HIRING_MANAGER_ROLE_ID,
+        )
+        org.emails[user_id] = email
+        managers[job["id"]] = user_id
+    return managers
+
+
+def _seed_assessments(org: _Org, ids: _Ids, rows: _Rows) -> tuple[int, dict[int, int]]:
+    """The "Assessment score" application field and a "Take Home Test" stage in each engineering plan.
+
+    Runs last and draws nothing from the RNG, so every earlier id and row is unchanged except the
+    `sort_order` of the stages after Phone Screen, which moves up by one as Greenhouse renumbers a plan
+    when a stage is inserted (the order of those stages is unchanged). Applications already seeded in
+    Phone Screen of these jobs are the ones an assessment starts from.
+    """
+    founded = org.anchor - timedelta(days=2000)
+    field_id = ids.next("custom_fields")
+    rows.add(
+        t.CustomField,
+        id=field_id,
+        created_at=founded,
+        field_type="application",
+        sort_order=len(rows.rows[t.CustomField]),
+        name="Assessment score",
+        value_type="number",
+        private=False,
+        name_key=ASSESSMENT_SCORE_KEY,
+        updated_by_id=org.admin,
+        template_token_string="{{" + ASSESSMENT_SCORE_KEY.upper() + "}}",
+        description="Score of the candidate's skills assessment, written back by Hireflow.",
+    )
+    stage_rows = rows.rows[t.JobInterviewStage]
+    take_home: dict[int, int] = {}
+    for job, spec in zip(org.jobs, JOBS, strict=True):
+        if spec[3] != "eng":
+            continue
+        plan = sorted((r for r in stage_rows if r["job_id"] == job["id"]), key=lambda r: r["sort_order"])
+        after = next(r for r in plan if r["name"] == TAKE_HOME_AFTER)
+        for row in plan:
+            if row["sort_order"] > after["sort_order"]:
+                row["sort_order"] += 1
+        stage_id = ids.next("job_interview_stages")
+        rows.add(
+            t.JobInterviewStage,
+            id=stage_id,
+            created_at=after["created_at"],
+            job_id=job["id"],
+            sort_order=after["sort_order"] + 1,
+            name=TAKE_HOME_STAGE,
+        )
+        slot_id = ids.next("job_interviews")
+        rows.add(
+            t.JobInterview,
+            id=slot_id,
+            created_at=after["created_at"],
+            job_interview_stage_id=stage_id,
+            job_id=job["id"],
+            sort_order=0,
+            scheduling_type="take_home_test",
+            duration=None,
+            summary="A short skills test the candidate takes online.",
+            instructions="Hireflow sends the test and writes the score back to Assessment score.",
+            name=TAKE_HOME_STAGE,
+            require_scorecard=None,
+        )
+        rows.add(
+            t.InterviewKit,
+            id=ids.next("interview_kits"),
+            created_at=after["created_at"],
+            job_id=job["id"],
+            job_interview_id=slot_id,
+            exercises="<p>A short skills test the candidate takes online.</p>",
+        )
+        take_home[job["id"]] = stage_id
+    return field_id, take_home
 
 
 def _seed_custom_fields(org: _Org, ids: _Ids, rows: _Rows, when: datetime) -> None:

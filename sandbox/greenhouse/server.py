@@ -6,45 +6,21 @@ against a sandbox started elsewhere with `hireflow sandbox greenhouse`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import Callable, Iterator
-from types import TracebackType
+from collections.abc import Callable
 from typing import Any
 
-import httpx
-import uvicorn
+from starlette.types import ASGIApp
 
 from sandbox.greenhouse.app import create_app
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.seed import SeedSummary
+from sandbox.serving import BackgroundSandbox
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind before uvicorn starts so port 0 resolves to a known free port and a taken port fails clearly."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise OSError(f"cannot bind the Greenhouse sandbox to {host}:{port}: {exc.strerror}") from exc
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host process (pytest, `hireflow dev`)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class SandboxServer:
+class SandboxServer(BackgroundSandbox):
     """`async with SandboxServer(config) as server:` runs a seeded sandbox on a free loopback port."""
+
+    what = "Greenhouse sandbox"
 
     def __init__(
         self,
@@ -53,82 +29,17 @@ class SandboxServer:
         port: int = 0,
         log_level: str = "warning",
     ) -> None:
+        super().__init__(host, port, log_level)
         self.config = config or SandboxConfig()
-        self.host = host
-        self.port = port
-        self._log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._sock: socket.socket | None = None
-        self._admin: httpx.AsyncClient | None = None
         self._seed: SeedSummary | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------------------------
+    def _app(self) -> ASGIApp:
+        return create_app(self.config)
 
-    async def start(self) -> SandboxServer:
-        self._sock = _bind(self.host, self.port)
-        self.port = self._sock.getsockname()[1]
-        try:
-            app = create_app(self.config)
-            uv_config = uvicorn.Config(
-                app, log_level=self._log_level, lifespan="on", access_log=self._log_level in ("info", "debug")
-            )
-            self._server = _EmbeddedServer(uv_config)
-            self._task = asyncio.create_task(self._serve(self._server, self._sock))
-            while not self._server.started:
-                if self._task.done():
-                    self._task.result()  # re-raise a startup failure, if uvicorn kept it
-                    raise RuntimeError("the Greenhouse sandbox stopped during startup")
-                await asyncio.sleep(0.02)
-            self._admin = httpx.AsyncClient(base_url=self.base_url, timeout=30.0)
-            self._seed = SeedSummary.model_validate(await self._admin_call("GET", "/_sandbox/seed"))
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    @staticmethod
-    async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
-        # uvicorn exits the process (SystemExit) when the lifespan fails; inside a host process that must be
-        # an ordinary error instead.
-        try:
-            await server.serve(sockets=[sock])
-        except SystemExit as exc:
-            raise RuntimeError(
-                f"the Greenhouse sandbox failed to start (exit code {exc.code}); see the error logged above"
-            ) from None
-
-    async def stop(self) -> None:
-        if self._admin is not None:
-            await self._admin.aclose()
-            self._admin = None
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
-                await self._task
-        if self._sock is not None:
-            self._sock.close()
-        self._server = self._task = self._sock = None
-
-    async def wait(self) -> None:
-        """Until the server stops by itself (or the caller is cancelled)."""
-        if self._task is not None:
-            await asyncio.shield(self._task)
-
-    async def __aenter__(self) -> SandboxServer:
-        return await self.start()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
+    async def _after_start(self) -> None:
+        self._seed = SeedSummary.model_validate(await self._admin_call("GET", "/_sandbox/seed"))
 
     # -- connection facts --------------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     @property
     def token_url(self) -> str:
@@ -153,13 +64,6 @@ class SandboxServer:
         return self.seed.hireflow_user_id
 
     # -- admin helpers (HTTP, /_sandbox) ---------------------------------------------------------------------
-
-    async def _admin_call(self, method: str, path: str, json: Any = None) -> Any:
-        if self._admin is None:
-            raise RuntimeError("the sandbox is not running")
-        response = await self._admin.request(method, path, json=json)
-        response.raise_for_status()
-        return response.json() if response.content else None
 
     async def set_rate_limit(self, limit: int, window_seconds: float) -> None:
         await self._admin_call(
@@ -209,6 +113,13 @@ class SandboxServer:
 
     async def webhook_deliveries(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._admin_call("GET", "/_sandbox/webhooks")
+        return result
+
+    async def bulk(self, changes: list[dict[str, Any]], *, webhooks: bool = True) -> dict[str, Any]:
+        """`POST /_sandbox/bulk`: change rows like a UI bulk action; `webhooks=False` sends nothing."""
+        result: dict[str, Any] = await self._admin_call(
+            "POST", "/_sandbox/bulk", {"changes": changes, "webhooks": webhooks}
+        )
         return result
 
     async def set_token_ttl(self, seconds: int) -> None:

@@ -214,6 +214,14 @@ class DefaultInterviewer(SandboxBase, table=True):
     interview_kit_id: int = req_ref(index=True)
 
 
+class UserRole(SandboxBase, table=True):
+    """An organisation role: `site_admin`, a `job_admin` role granted per job, or the retired interviewer role."""
+
+    __tablename__ = "gh_user_roles"
+    role_type: str
+    name: str
+
+
 class UserJobPermission(SandboxBase, table=True):
     __tablename__ = "gh_user_job_permissions"
     job_id: int = req_ref(index=True)
@@ -368,6 +376,9 @@ class Attachment(SandboxBase, table=True):
     filename: str
     url: str
     visibility: str = "public"  # internal: write-side visibility
+    content_type: str | None = None  # internal: sniffed from the bytes, not taken from the name
+    size_bytes: int | None = None  # internal
+    sha256: str | None = None  # internal
 
 
 class RejectionDetail(SandboxBase, table=True):
@@ -379,6 +390,105 @@ class RejectionDetail(SandboxBase, table=True):
     rejected_at: datetime | None = None
     question_custom_fields: dict[str, Any] | None = json_obj()
     ix_cf_options: str = ""
+
+
+class CustomFieldOption(SandboxBase, table=True):
+    """Options of select custom fields; also the schools, degrees and disciplines educations point at."""
+
+    __tablename__ = "gh_custom_field_options"
+    custom_field_id: int = req_ref(index=True)
+    name: str
+    external_id: str | None = None
+    sort_order: int = 0
+    active: bool = True
+
+
+class CandidateEducation(SandboxBase, table=True):
+    __tablename__ = "gh_candidate_educations"
+    candidate_id: int = req_ref(index=True)
+    school_name_custom_field_option_id: int | None = ref()
+    degree_custom_field_option_id: int | None = ref()
+    discipline_custom_field_option_id: int | None = ref()
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    latest: bool = False
+    start_date_month: int | None = None
+    start_date_year: int | None = None
+    end_date_month: int | None = None
+    end_date_year: int | None = None
+
+
+class CandidateEmployment(SandboxBase, table=True):
+    __tablename__ = "gh_candidate_employments"
+    candidate_id: int = req_ref(index=True)
+    company_name: str
+    title: str
+    start_date: date
+    end_date: date | None = None
+    latest: bool | None = False
+
+
+class CandidateTag(SandboxBase, table=True):
+    """The organisation's tag dictionary; `candidates.tags` lists the names of a candidate's applied tags."""
+
+    __tablename__ = "gh_candidate_tags"
+    name: str = Field(index=True)
+
+
+class AppliedCandidateTag(SandboxBase, table=True):
+    __tablename__ = "gh_applied_candidate_tags"
+    candidate_tag_id: int = req_ref(index=True)
+    candidate_id: int = req_ref(index=True)
+
+
+class Referrer(SandboxBase, table=True):
+    __tablename__ = "gh_referrers"
+    user_id: int | None = ref(index=True)
+    name: str
+
+
+class ProspectPool(SandboxBase, table=True):
+    __tablename__ = "gh_prospect_pools"
+    name: str
+    active: bool = True
+    description: str | None = None
+    department_ids: list[int] = json_list()
+    office_ids: list[int] = json_list()
+    job_ids: list[int] = json_list()
+    ix_department_ids: str = ""
+    ix_office_ids: str = ""
+    ix_job_ids: str = ""
+
+
+class ProspectPoolStage(SandboxBase, table=True):
+    __tablename__ = "gh_prospect_pool_stages"
+    prospect_pool_id: int = req_ref(index=True)
+    name: str
+    sort_order: int = 0
+
+
+class ProspectDetail(SandboxBase, table=True):
+    """Pool, pool stage and owner of a prospect application (one row per prospect application)."""
+
+    __tablename__ = "gh_prospect_details"
+    application_id: int = req_ref(index=True)
+    pool_id: int | None = ref(index=True)
+    pool_stage_id: int | None = ref(index=True)
+    prospect_owner_id: int | None = ref(index=True)
+    department_id: int | None = ref()
+    office_id: int | None = ref()
+
+
+class WebhookSubscription(SandboxBase, table=True):
+    """A v3 webhook subscription (`/v3/webhooks`); `secret_key` is write-only."""
+
+    __tablename__ = "gh_webhooks"
+    name: str
+    url: str
+    event_action_type: str = Field(index=True)
+    deactivated: bool = False
+    last_delivered: datetime | None = None
+    secret_key: str = ""  # internal: HMAC key of the `Signature` header, never returned
 
 
 class SandboxMeta(SandboxBase, table=True):
@@ -404,6 +514,7 @@ ALL_TABLES: tuple[type[SandboxBase], ...] = (
     JobInterview,
     InterviewKit,
     DefaultInterviewer,
+    UserRole,
     UserJobPermission,
     Candidate,
     Application,
@@ -415,6 +526,16 @@ ALL_TABLES: tuple[type[SandboxBase], ...] = (
     Offer,
     Attachment,
     RejectionDetail,
+    CustomFieldOption,
+    CandidateEducation,
+    CandidateEmployment,
+    CandidateTag,
+    AppliedCandidateTag,
+    Referrer,
+    ProspectPool,
+    ProspectPoolStage,
+    ProspectDetail,
+    WebhookSubscription,
 )
 
 

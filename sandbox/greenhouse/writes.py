@@ -5,9 +5,6 @@ Each write runs as one locked transaction; webhook payloads are built inside it 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +20,8 @@ from sandbox.greenhouse import tables as t
 from sandbox.greenhouse.bodies import (
     READ_VISIBILITY,
     CandidateFields,
+    ConvertToCandidate,
     CreateApplication,
-    CreateAttachment,
     CreateCandidate,
     CreateInterview,
     CreateNote,
@@ -34,17 +31,20 @@ from sandbox.greenhouse.bodies import (
     NestedApplication,
     PanelMember,
     Reject,
+    UpdateApplication,
     UpdateCandidate,
     UpdateInterview,
     parse_body,
 )
+from sandbox.greenhouse.custom_fields import merge_custom_fields
 from sandbox.greenhouse.db import Store
-from sandbox.greenhouse.errors import field_error, not_found, unprocessable
+from sandbox.greenhouse.errors import HarvestError, field_error, not_found, unprocessable
 from sandbox.greenhouse.listing import serialize
 from sandbox.greenhouse.reads import authorize
 from sandbox.greenhouse.state import get_state
 from sandbox.greenhouse.tables import pipe_index
-from sandbox.greenhouse.webhooks import application_payload, interview_deleted_payload
+from sandbox.greenhouse.tags import set_candidate_tags
+from sandbox.greenhouse.webhooks import application_payload, candidate_payload, interview_deleted_payload
 
 router = APIRouter(prefix="/v3")
 R = TypeVar("R", bound=t.SandboxBase)
@@ -130,8 +130,6 @@ def _apply_candidate_fields(session: Session, cand: t.Candidate, body: Candidate
     ):
         if name in sent:  # collections replace the whole list (§5.2)
             setattr(cand, name, [item.model_dump() for item in getattr(body, name) or []])
-    if "tags" in sent:
-        cand.tags = list(dict.fromkeys(body.tags or []))
     if "custom_fields" in sent:
         cand.custom_fields = _custom_fields(session, body.custom_fields or [], "candidate")
     cand.ix_emails = pipe_index([e["value"].lower() for e in cand.email_addresses])
@@ -166,6 +164,7 @@ def _new_application(
         app.prospective_job_ids = list(body.job_ids or [])
         app.ix_prospective_job_ids = pipe_index(app.prospective_job_ids)
         session.add(app)
+        add_prospect_detail(session, store, app, body, when)
     else:
         assert body.job_id is not None
         job = session.get(t.Job, body.job_id)
@@ -241,10 +240,15 @@ async def create_candidate(request: Request) -> Response:
         )
         _apply_candidate_fields(session, cand, body)
         session.add(cand)
-        if body.application is not None:
-            _new_application(session, store, cand, body.application, when)
         session.flush()
-        return Outcome(serialize("candidates", cand))
+        set_candidate_tags(session, store, cand, body.tags or [], when)
+        events = []
+        if body.application is not None:
+            app = _new_application(session, store, cand, body.application, when)
+            session.flush()
+            events.append(new_application_event(session, app))
+        session.flush()
+        return Outcome(serialize("candidates", cand), events)
 
     return await _run(request, run, 201)
 
@@ -265,11 +269,61 @@ async def update_candidate(candidate_id: int, request: Request) -> Response:
                 _exists(session, t.User, uid, "linked_user_ids")
             cand.linked_user_ids = list(body.linked_user_ids or [])
         _apply_candidate_fields(session, cand, body)
-        cand.updated_at = now()
+        when = now()
+        if "tags" in body.model_fields_set:
+            set_candidate_tags(session, store, cand, body.tags or [], when)
+        cand.updated_at = when
         session.add(cand)
-        return Outcome(serialize("candidates", cand))
+        session.flush()
+        return Outcome(
+            serialize("candidates", cand), [("update_candidate", candidate_payload(session, cand.id))]
+        )
 
     return await _run(request, run, 200)
+
+
+def new_application_event(session: Session, app: t.Application) -> tuple[str, dict[str, Any]]:
+    action = "new_prospect_application" if app.prospect else "new_candidate_application"
+    return action, application_payload(session, app.id)
+
+
+def add_prospect_detail(
+    session: Session, store: Store, app: t.Application, body: NestedApplication, when: datetime
+) -> None:
+    """A prospect application's pool, pool stage and owner (`/v3/prospect_details`)."""
+    pool = None
+    if body.prospect_pool_id is not None:
+        pool = session.get(t.ProspectPool, body.prospect_pool_id)
+        if pool is None or not pool.active:
+            raise field_error("prospect_pool_id", f"`{body.prospect_pool_id}` is not an active prospect pool")
+    stage_id = body.prospect_pool_stage_id
+    if stage_id is not None:
+        stage = session.get(t.ProspectPoolStage, stage_id)
+        if pool is None:
+            raise field_error("prospect_pool_stage_id", "needs prospect_pool_id")
+        if stage is None or stage.prospect_pool_id != pool.id:
+            raise field_error("prospect_pool_stage_id", f"`{stage_id}` is not a stage of pool `{pool.id}`")
+    elif pool is not None:  # a pool without a stage starts at its first stage, as the UI does
+        stage_id = (
+            session.execute(
+                select(col(t.ProspectPoolStage.id))
+                .where(col(t.ProspectPoolStage.prospect_pool_id) == pool.id)
+                .order_by(col(t.ProspectPoolStage.sort_order))
+            )
+            .scalars()
+            .first()
+        )
+    session.add(
+        t.ProspectDetail(
+            id=store.next_id(session, t.ProspectDetail),
+            created_at=when,
+            updated_at=when,
+            application_id=app.id,
+            pool_id=pool.id if pool else None,
+            pool_stage_id=stage_id,
+            prospect_owner_id=body.prospect_owner_id,
+        )
+    )
 
 
 # --- applications ----------------------------------------------------------------------------------------
@@ -349,7 +403,7 @@ async def create_application(request: Request) -> Response:
         app = _new_application(session, store, cand, body, now())
         session.add(cand)
         session.flush()
-        return Outcome(serialize("applications", app))
+        return Outcome(serialize("applications", app), [new_application_event(session, app)])
 
     return await _run(request, run, 201)
 
@@ -359,6 +413,39 @@ def _active_application(session: Session, app_id: int) -> t.Application:
     if app.status != "in_process":
         raise unprocessable(f"Application {app_id} is {app.status}; only active applications can be changed")
     return app
+
+
+@router.patch("/applications/{application_id}")
+async def update_application(application_id: int, request: Request) -> Response:
+    """200 + the application; fires `application_updated`. Custom fields merge by key (see custom_fields.py)."""
+    authorize(request, "harvest:applications:update", read=False)
+    body = await parse_body(request, UpdateApplication)
+
+    def run(session: Session, store: Store) -> Outcome:
+        app = _get(session, t.Application, application_id)
+        sent = body.model_fields_set
+        for name in ("recruiter_id", "coordinator_id", "referrer_id"):
+            if name in sent:
+                _active_user(session, getattr(body, name), name)
+                setattr(app, name, getattr(body, name))
+        if "source_id" in sent:
+            _exists(session, t.Source, body.source_id, "source_id")
+            app.source_id = body.source_id
+        if "custom_fields" in sent:
+            app.custom_fields = merge_custom_fields(
+                session, app.custom_fields, body.custom_fields or [], "application"
+            )
+        when = now()
+        app.updated_at = when
+        app.last_activity_at = when
+        session.add(app)
+        _touch_candidate(session, app.candidate_id, when)
+        session.flush()
+        return Outcome(
+            serialize("applications", app), [("application_updated", application_payload(session, app.id))]
+        )
+
+    return await _run(request, run, 200)
 
 
 @router.post("/applications/{application_id}/move", status_code=204)
@@ -515,6 +602,55 @@ async def unreject_application(application_id: int, request: Request) -> Respons
     return await _run(request, run, 204)
 
 
+@router.post("/applications/{application_id}/convert_to_candidate", status_code=201)
+async def convert_to_candidate(application_id: int, request: Request) -> Response:
+    """A prospect application becomes `converted`; a new candidate application on `job_id` is returned."""
+    authorize(request, "harvest:applications:convert_to_candidate", read=False)
+    body = await parse_body(request, ConvertToCandidate)
+
+    def run(session: Session, store: Store) -> Outcome:
+        prospect = _active_application(session, application_id)
+        if not prospect.prospect:
+            raise unprocessable(f"Application {application_id} is not a prospect application")
+        cand = session.get(t.Candidate, prospect.candidate_id)
+        assert cand is not None
+        nested = NestedApplication(
+            job_id=body.job_id,
+            initial_stage_id=body.to_job_interview_stage_id,
+            source_id=prospect.source_id,
+            referrer_id=prospect.referrer_id,
+            recruiter_id=prospect.recruiter_id,
+            coordinator_id=prospect.coordinator_id,
+        )
+        when = now()
+        try:
+            app = _new_application(session, store, cand, nested, when)
+        except HarvestError as exc:  # name the field the way this endpoint spells it
+            raise _renamed(exc, "initial_stage_id", "to_job_interview_stage_id") from exc
+        prospect.status = "converted"
+        prospect.updated_at = when
+        prospect.last_activity_at = when
+        session.add(prospect)
+        session.flush()
+        return Outcome(
+            serialize("applications", app),
+            [
+                ("application_updated", application_payload(session, prospect.id)),
+                new_application_event(session, app),
+            ],
+        )
+
+    return await _run(request, run, 201)
+
+
+def _renamed(exc: HarvestError, old: str, new: str) -> HarvestError:
+    errors = [
+        {new if key == old else key: value for key, value in e.items()} if isinstance(e, dict) else e
+        for e in exc.body.get("errors", [])
+    ]
+    return HarvestError(exc.status, {**exc.body, "errors": errors}, exc.headers)
+
+
 @router.post("/applications/{application_id}/hire", status_code=204)
 async def hire_application(application_id: int, request: Request) -> Response:
     authorize(request, "harvest:applications:hire", read=False)
@@ -624,56 +760,6 @@ async def create_note(request: Request) -> Response:
         _touch_candidate(session, cand.id, when)
         session.flush()
         return Outcome(serialize("notes", note))
-
-    return await _run(request, run, 201)
-
-
-@router.post("/attachments", status_code=201)
-async def create_attachment(request: Request) -> Response:
-    authorize(request, "harvest:attachments:create", read=False)
-    body = await parse_body(request, CreateAttachment)
-    digest = ""
-    if body.content is not None:
-        try:
-            digest = hashlib.sha256(base64.b64decode(body.content, validate=True)).hexdigest()[:32]
-        except binascii.Error as exc:
-            raise field_error("content", "is not valid base64") from exc
-    else:
-        digest = hashlib.sha256((body.url or "").encode()).hexdigest()[:32]
-
-    def run(session: Session, store: Store) -> Outcome:
-        app = session.get(t.Application, body.application_id)
-        if app is None:
-            raise field_error("application_id", f"`{body.application_id}` does not exist")
-        when = now()
-        if body.type == "resume":  # a new resume replaces the prior one
-            session.execute(
-                delete(t.Attachment).where(
-                    t.Attachment.application_id == app.id,  # type: ignore[arg-type]
-                    t.Attachment.type == "resume",  # type: ignore[arg-type]
-                )
-            )
-        att_id = store.next_id(session, t.Attachment)
-        expires = int(when.timestamp()) + 7 * 24 * 3600
-        url = (
-            f"https://sandbox-attachments.example/person_attachments/{att_id}/{body.filename}"
-            f"?X-Amz-Expires=604800&X-Amz-Date={int(when.timestamp())}&Expires={expires}&X-Amz-Signature={digest}"
-        )
-        att = t.Attachment(
-            id=att_id,
-            created_at=when,
-            updated_at=when,
-            application_id=app.id,
-            candidate_id=app.candidate_id,
-            type=body.type,
-            filename=body.filename,
-            url=url,
-            visibility=body.visibility or "public",
-        )
-        session.add(att)
-        _touch_candidate(session, app.candidate_id, when)
-        session.flush()
-        return Outcome(serialize("attachments", att))
 
     return await _run(request, run, 201)
 

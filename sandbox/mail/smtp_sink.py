@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Self
 
 import structlog
-from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import DATA_SIZE_DEFAULT, SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 
 log = structlog.get_logger(__name__)
@@ -42,8 +42,15 @@ class _Handler:
 class MaildirSink:
     """`async with MaildirSink(maildir, port=0) as sink:` → `sink.port` is listening."""
 
-    def __init__(self, maildir: Path | str, host: str = "127.0.0.1", port: int = 2525) -> None:
+    def __init__(
+        self,
+        maildir: Path | str,
+        host: str = "127.0.0.1",
+        port: int = 2525,
+        data_size_limit: int = DATA_SIZE_DEFAULT,
+    ) -> None:
         self.maildir_path = Path(maildir)
+        self.data_size_limit = data_size_limit  # larger messages get "552 Error: Too much mail data"
         self.host = host
         self._requested_port = port
         self._server: asyncio.Server | None = None
@@ -64,7 +71,11 @@ class MaildirSink:
         try:
             self._server = await loop.create_server(
                 lambda: SMTP(
-                    handler, hostname="hireflow-sink", ident="Hireflow SMTP sink", enable_SMTPUTF8=True
+                    handler,
+                    hostname="hireflow-sink",
+                    ident="Hireflow SMTP sink",
+                    enable_SMTPUTF8=True,
+                    data_size_limit=self.data_size_limit,
                 ),
                 host=self.host,
                 port=self._requested_port,

@@ -52,6 +52,7 @@ class World:
     down: set[System] = field(default_factory=set)
     lose_answers: bool = False  # a failing write still takes effect (the answer was lost)
     nothing_fits: bool = False
+    blockers: list[Blocker] | None = None  # what the planner says when nothing fits (default: "busy")
     taken: bool = False
     refused_address: bool = False
     application_missing: bool = False
@@ -59,7 +60,9 @@ class World:
     interviews: dict[str, bool] = field(default_factory=dict)  # event key (external id) -> live
     interview_ids: dict[str, int] = field(default_factory=dict)
     emails: Counter[str] = field(default_factory=Counter)
+    sent: list[EmailInput] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)
+    note_bodies: dict[str, str] = field(default_factory=dict)
     declines: set[tuple[str, int]] = field(default_factory=set)
     gave_up: set[str] = field(default_factory=set)  # booking ids Hireflow said it could not remove
     log: list[str] = field(default_factory=list)
@@ -168,11 +171,13 @@ class World:
             return None
         if isinstance(arg, EmailInput):
             self.emails[arg.key] += 1
+            self.sent.append(arg)
             if "/release-gave-up/" in arg.key:  # the recruiter was told by email (Greenhouse may be down)
                 self.gave_up.add(arg.key.split("/release-gave-up/", 1)[1])
             return EmailResult(message_id=f"<{arg.key}>", sent=True)
         if isinstance(arg, NoteInput):
             self.notes[arg.key] += 1
+            self.note_bodies[arg.key] = arg.body
             if "/release-gave-up/" in arg.key:
                 self.gave_up.add(arg.key.split("/release-gave-up/", 1)[1])
             return None
@@ -181,7 +186,7 @@ class World:
     def _plan(self, request: FindOptionsInput) -> FindOptionsResult:
         if self.nothing_fits and not request.widen:
             return FindOptionsResult(
-                status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="busy")]
+                status="infeasible", blockers=self.blockers or [Blocker(kind="pool_exhausted", detail="busy")]
             )
         if self.nothing_fits:
             return FindOptionsResult(

@@ -64,6 +64,7 @@ class World:
     event_status: dict[str, str] = field(default_factory=dict)
     interview_live: dict[str, bool] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    plan_order_against_the_clock: bool = False  # options place the plan's last session first
 
     def templates(self) -> list[str]:
         return [e.template for e in self.emails]
@@ -118,6 +119,9 @@ CONTEXT = SchedulingContext(
     ],
 )
 
+# What an authenticated reply from the candidate's address on record carries (only such a reply acts).
+FROM_CANDIDATE = {"sender": CONTEXT.candidate_email or "", "sender_authenticated": True}
+
 
 def _gather(world: World) -> SchedulingContext:
     if world.missing_application:
@@ -149,7 +153,8 @@ def _find_options(world: World, request: FindOptionsInput) -> FindOptionsResult:
                 return FindOptionsResult(
                     status="infeasible", blockers=[Blocker(kind="pool_exhausted", detail="no one")]
                 )
-            session_start = pin.start if pin and pin.start else start + timedelta(hours=i)
+            slot = len(request.context.sessions) - 1 - i if world.plan_order_against_the_clock else i
+            session_start = pin.start if pin and pin.start else start + timedelta(hours=slot)
             placements.append(
                 Placement(
                     session=spec.session_id,
@@ -162,8 +167,8 @@ def _find_options(world: World, request: FindOptionsInput) -> FindOptionsResult:
             OfferedOption(
                 option_id=f"v{request.offer_version}-o{n + 1}",
                 rank=n + 1,
-                start=placements[0].start,
-                end=placements[-1].end,
+                start=min(p.start for p in placements),
+                end=max(p.end for p in placements),
                 placements=placements,
             )
         )

@@ -43,6 +43,7 @@ def stack_settings(
     """Settings for one test: its own task queues and SQL store, the shared servers."""
     suffix = uuid.uuid4().hex[:8]
     return Settings(
+        environment="development",  # the test clients speak plain payloads; worker children must too
         temporal_address=temporal_address,
         greenhouse_base_url=sandbox.base_url,
         greenhouse_token_url=sandbox.token_url,

@@ -23,6 +23,7 @@ from models.messages import (
     HistoryEntry,
     PendingPlan,
     Person,
+    ReplyRole,
     SchedulingContext,
     SchedulingRequest,
     SchedulingState,
@@ -45,6 +46,7 @@ EmailTemplate = Literal[
     "cancellation",
     "interviewer_notice",
     "recruiter_escalation",
+    "cancel_confirmation",
 ]
 NoticeAction = Literal["scheduled", "rescheduled", "cancelled"]
 
@@ -72,6 +74,8 @@ class CoreBase:
         *,
         strict: bool = False,
         fixes_2026_12: bool = True,
+        trust_2026_12: bool = True,
+        chain_id: str = "",
     ) -> None:
         self.request = request
         self.policy = request.policy
@@ -87,6 +91,11 @@ class CoreBase:
         # during a replacement, a release given up told by email too). Executions created before
         # replay the old decisions: the shell passes `workflow.patched(PATCH_CORE_FIXES_2026_12)`.
         self.fixes_2026_12 = fixes_2026_12
+        # Replies attributed (2026-12-07): only the candidate's own authenticated address acts for them,
+        # an emailed cancel asks for a click, interviewers' replies are theirs. Older executions keep
+        # the old reading: the shell passes `workflow.patched(PATCH_TRUST_2026_12)`.
+        self.trust_2026_12 = trust_2026_12
+        self.chain_id = chain_id
         self.moves: list[tuple[S, str, S]] = []
         self.end_as_canceled = False
         self._ids = 0
@@ -192,6 +201,9 @@ class CoreBase:
             reason=reason,
             notice_action=notice_action,
             reply_token_workflow_id=self.wid,
+            reply_role=_reply_role(template),
+            reply_user_id=recipient.user_id if _reply_role(template) != "candidate" else None,
+            chain_id=self.chain_id,
             ics_method=ics_method,
             ics_uid=f"{self.wid}-loop" if ics_method else None,
             ics_sequence=sequence,
@@ -248,6 +260,9 @@ class CoreBase:
             candidate_id=context.candidate_id,
             application_id=context.application_id,
             body=body,
+            # `_once` issues each note key once per chain: the first attempt need not look for an
+            # earlier post (one Harvest read saved; retries still look). Input only, no new command.
+            first_issue=True,
         )
         self._issue(CommandKind.ADD_NOTE, arg, "note in Greenhouse", tag=key)
 
@@ -365,3 +380,12 @@ def migrate(carried: CarriedState) -> CarriedState:
         # A legacy failed attempt may have used key b<made + 1>: never reuse it.
         state.booking_attempts = state.bookings_made + 1
     return state
+
+
+def _reply_role(template: str) -> ReplyRole:
+    """Whose reply address a template's recipient gets (each role its own, signed)."""
+    if template == "interviewer_notice":
+        return "interviewer"
+    if template == "recruiter_escalation":
+        return "recruiter"
+    return "candidate"

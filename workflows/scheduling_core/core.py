@@ -83,7 +83,10 @@ class SchedulingCore(Instructions, AfterBooking):
             self._pump_releases()
         if self.state == S.CANCELLING and self.quiet and not self.s.releases:
             self._go(S.CANCELLED, event="released")
-            self._record("cancelled", f"by {self.s.cancel_by}: {self.s.cancel_reason or 'no reason given'}")
+            self._record(
+                "cancelled",
+                f"by {self.s.cancel_by}: {wording.said_by(self.s.cancel_by or '', self.s.cancel_reason)}",
+            )
             for request_id, answer in list(self.answers.items()):
                 if not answer.final and answer.message == wording.CANCEL_ACCEPTED:
                     self._answer(request_id, "done", wording.CANCEL_DONE)
@@ -374,6 +377,7 @@ class SchedulingCore(Instructions, AfterBooking):
             history=s.history,
             pending_releases=len(s.releases),
             failures=s.failures,
+            replies_attributed=self.trust_2026_12,
         )
 
     @property

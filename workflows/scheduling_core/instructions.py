@@ -14,13 +14,14 @@ from workflows.scheduling_core.base import CoreBase, S
 from workflows.scheduling_core.booking import BookingSaga
 from workflows.scheduling_core.commands import CommandKind
 from workflows.scheduling_core.offering import Offering
+from workflows.scheduling_core.replies import ReplyAttribution
 from workflows.scheduling_core.table import PICKING, TERMINAL
 from workflows.scheduling_core.working_days import add_working_days
 
 BUSY = frozenset({S.BOOKING, S.REPLACING_INTERVIEWER, S.GATHERING})
 
 
-class Instructions(Offering, BookingSaga, CoreBase):
+class Instructions(Offering, BookingSaga, ReplyAttribution, CoreBase):
     """Cancel, reschedule, pause and resume; email replies; Greenhouse closing or deleting things."""
 
     # ---------------------------------------------------------------------------------- cancel
@@ -51,9 +52,7 @@ class Instructions(Offering, BookingSaga, CoreBase):
             c for c in self.queue if c.kind in (CommandKind.RELEASE_EVENTS, CommandKind.DELETE_INTERVIEWS)
         ]
         self._go(S.CANCELLING)
-        self._record(
-            "cancel_requested", f"by {by}: {wording.quoted(reason) if reason else 'no reason given'}"
-        )
+        self._record("cancel_requested", f"by {by}: {wording.said_by(by, reason)}")
         if booking is not None:
             self.s.booking = None
             self._release(booking.booking_id, booking.sessions, reason or "cancelled")
@@ -100,9 +99,7 @@ class Instructions(Offering, BookingSaga, CoreBase):
             self._answer(request_id, "accepted", wording.RESUMED_REREADING)  # final: a retry has no effect
             return
         self._drop_plan("")
-        self._record(
-            "reschedule_requested", f"by {by}: {wording.quoted(reason) if reason else 'no reason given'}"
-        )
+        self._record("reschedule_requested", f"by {by}: {wording.said_by(by, reason)}")
         if self.s.booking is None:
             # Nothing booked yet: fresh options are the whole answer.
             self.s.paused, self.s.paused_at = False, None
@@ -167,6 +164,8 @@ class Instructions(Offering, BookingSaga, CoreBase):
     def _candidate_replied(self, reply: CandidateRepliedInput, request_id: str) -> None:
         self.event = "candidate_replied"
         if self.state in TERMINAL or self.state == S.CANCELLING:
+            return
+        if self.trust_2026_12 and self._not_the_candidates_to_act_on(reply):
             return
         self._record("candidate_replied", reply.intent)
         if reply.intent == "cancel":

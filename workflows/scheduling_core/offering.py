@@ -20,7 +20,7 @@ from workflows.scheduling_core.table import PICKING
 
 
 def blocker_text(found: FindOptionsResult) -> str:
-    return "; ".join(b.detail for b in found.blockers) or "no loop fits the calendars"
+    return wording.blockers_text(found.blockers)
 
 
 class Offering(CoreBase):

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from models.inert_text import quote_plain
 from models.messages import BookedSession, Booking, SchedulingContext, SchedulingState
+from models.scheduling import Blocker
+from models.time_order import in_time_order
 
 COMMANDS = "'@Hireflow resume', '@Hireflow reschedule' or '@Hireflow cancel'"
 EXCERPT_LIMIT = 300
 
 
 def quoted(text: str, limit: int = EXCERPT_LIMIT) -> str:
-    """Outside text as a plain quotation: one line, bounded, without Markdown's link syntax."""
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    for char in "[]<>`*_|":
-        flat = flat.replace(char, " ")
-    return f'"{flat}"'
+    """Outside text as a plain quotation: one line, bounded, escaped so Markdown shows it as typed."""
+    return quote_plain(text, limit)
 
 
 def when(at: datetime) -> str:
@@ -44,7 +42,7 @@ def span(delta: timedelta) -> str:
 def booking_note(context: SchedulingContext, booking: Booking) -> str:
     """The loop in time order, readable in Greenhouse's notes (times in UTC, the zone named)."""
     lines = [f"Hireflow booked the {context.stage_name} loop:"]
-    for session in sorted(booking.sessions, key=lambda s: s.start):
+    for session in in_time_order(booking.sessions):
         people = ", ".join(p.name if (p := context.person(i)) else str(i) for i in session.interviewers)
         start, end = session.start.astimezone(UTC), session.end.astimezone(UTC)
         lines.append(f"- {start:%a %d %b %Y %H:%M}-{end:%H:%M} UTC: {session.name} with {people}")
@@ -71,8 +69,15 @@ def paused_nudge_note(stage: str, waiting: timedelta, closes_at: datetime | None
     )
 
 
+def said_by(by: str, reason: str) -> str:
+    """A cancel or reschedule reason: a person's own words are quoted inertly, Hireflow's are not."""
+    if not reason:
+        return "no reason given"
+    return quoted(reason) if by in ("candidate", "recruiter") else reason
+
+
 def cancel_note(by: str, reason: str) -> str:
-    return f"Hireflow cancelled scheduling ({by}): {reason or 'no reason given'}."
+    return f"Hireflow cancelled scheduling ({by}): {said_by(by, reason)}."
 
 
 def replacement_note(who: str, session: str, newcomers: str) -> str:
@@ -94,7 +99,7 @@ def release_trouble_note(sessions: list[BookedSession], error: str, retry: timed
 def release_gave_up_note(sessions: list[BookedSession], days: timedelta) -> str:
     items = "; ".join(
         f"{s.name} {when(s.start)} (event {s.event_key}, interview {s.greenhouse_interview_id or '-'})"
-        for s in sessions
+        for s in in_time_order(sessions)
     )
     return f"Hireflow gave up removing a replaced or cancelled loop after {span(days)}. Please delete by hand: {items}."
 
@@ -102,6 +107,34 @@ def release_gave_up_note(sessions: list[BookedSession], days: timedelta) -> str:
 def closed_reason(waiting: timedelta, paused: bool) -> str:
     what = "paused" if paused else "waiting for a recruiter"
     return f"closed automatically after {span(waiting)} {what}"
+
+
+REPLY_EARLIER_REQUEST = "it answers an email of an earlier request for this application"
+REPLY_NOT_FROM_CANDIDATE = (
+    "it did not come from the candidate's address on record through an authenticated mail path"
+)
+REPLY_NOT_FROM_INTERVIEWER = "it came to an interviewer's reply address but not from that interviewer"
+
+
+def reply_info_note(why: str, sender: str, intent: str, excerpt: str) -> str:
+    said = f": {quoted(excerpt)}" if excerpt else ""
+    return (
+        f"Hireflow received an email reply from {quoted(sender or 'an unknown sender', 120)} and changed "
+        f"nothing, because {why}. It read as '{intent}'{said}"
+    )
+
+
+def cancel_asked_note(excerpt: str) -> str:
+    said = f": {quoted(excerpt)}" if excerpt else ""
+    return (
+        "The candidate asked by email to cancel. Nothing is cancelled yet: Hireflow emailed them a link "
+        f"to confirm it{said}"
+    )
+
+
+def interviewer_reply_note(who: str, intent: str, excerpt: str) -> str:
+    said = f": {quoted(excerpt)}" if excerpt else ""
+    return f"{who} (interviewer) replied by email ({intent}); nothing was changed{said}"
 
 
 # ---------------------------------------------------------------------------- escalation reasons
@@ -117,6 +150,22 @@ def application_missing(application_id: int, error: str) -> str:
 
 def plan_failed(error: str) -> str:
     return f"options could not be planned ({error})"
+
+
+TOP_FIXES = 2  # relaxations shown per blocker in an escalation
+
+
+def blockers_text(blockers: list[Blocker]) -> str:
+    """The planner's blockers for a recruiter, each with its top verified fixes.
+
+    A blocker without relaxations reads exactly as before relaxations existed, so the reason of a run
+    recorded earlier (its plan came from an older activity) replays to the same text.
+    """
+    parts = []
+    for blocker in blockers:
+        fixes = [r.detail for r in blocker.relaxations[:TOP_FIXES]]
+        parts.append(blocker.detail + (f" (to fix: {', or '.join(fixes)})" if fixes else ""))
+    return "; ".join(parts) or "no loop fits the calendars"
 
 
 def nothing_fits(blockers: str) -> str:
