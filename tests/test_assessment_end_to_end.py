@@ -35,9 +35,8 @@ from sandbox.greenhouse.server import SandboxServer
 from sandbox.radicale.server import RadicaleServer
 from starters.ports import free_port
 from tests.fixtures.mail import SinkHandle
-from tests.support.stack import seeded_store, stack_settings
+from tests.support.stack import module_workers, seeded_store, stack_settings
 from web.app import create_app
-from workers.main import running_workers
 
 TEST_ID = "python-basics"
 
@@ -81,7 +80,7 @@ async def chain(
         while not server.started:
             await asyncio.sleep(0.02)
         try:
-            async with running_workers(client, settings):
+            async with module_workers(client, settings):
                 yield Chain(client, settings, provider, greenhouse_sandbox, engine)
         finally:
             server.should_exit = True

@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,8 +56,13 @@ from sandbox.radicale.server import RadicaleServer
 from starters.mail_sink import SmtpSink
 from starters.ports import free_port
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
-from tests.support.stack import seeded_store, stack_settings, take_onsite_application
-from workers.main import running_workers
+from tests.support.stack import (
+    lookback_since,
+    module_workers,
+    seeded_store,
+    stack_settings,
+    take_onsite_application,
+)
 from workflows.mention_watch import MentionWatchWorkflow
 
 pytestmark = pytest.mark.integration
@@ -85,6 +90,7 @@ class World:
     engine: Engine
     assessments: AssessmentClient
     apps: list[App] = field(default_factory=list)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     async def application(self) -> App:
         """An Onsite application no other test took, with an emailable candidate (the invite needs one)."""
@@ -162,7 +168,7 @@ async def world(
         )
         engine = await seeded_store(settings, greenhouse_sandbox)
         client = dev_server_env.client
-        async with running_workers(client, settings):
+        async with module_workers(client, settings):
             found = World(client, settings, greenhouse_sandbox, engine, AssessmentClient(client, settings))
             yield found
             for app in found.apps:  # leave no invitation running for the rest of the session
@@ -489,7 +495,10 @@ async def test_notes_on_greenhouse_start_the_assessment_and_extend_it_once(world
 async def _run_watch(world: World) -> MentionWatchResult:
     handle = await world.client.start_workflow(
         MentionWatchWorkflow.run,
-        MentionWatchInput(queues=TaskQueues(harvest=world.settings.harvest_task_queue)),
+        MentionWatchInput(
+            lookback=lookback_since(world.started),
+            queues=TaskQueues(harvest=world.settings.harvest_task_queue),
+        ),
         id=f"mention-watch-assess-{uuid.uuid4().hex[:8]}",
         task_queue=world.settings.task_queue,
         execution_timeout=timedelta(minutes=2),

@@ -13,8 +13,8 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,13 +40,14 @@ from starters.schedules import MENTION_WATCH_SCHEDULE_ID, ensure_schedules, trig
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
 from tests.support.histories import recording, save_history
 from tests.support.stack import (
+    lookback_since,
+    module_workers,
     seeded_store,
     settings_environment,
     stack_settings,
     take_onsite_application,
     wait_for_state,
 )
-from workers.main import running_workers
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.scheduling import SchedulingWorkflow
 
@@ -59,6 +60,7 @@ class Watch:
     settings: Settings
     sandbox: SandboxServer
     recorded: int = 0
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     async def post(self, candidate_id: int, body: str, application_id: int | None = None) -> Note:
         """A note by the application's recruiter (on the candidate alone: a site admin), who may command."""
@@ -75,7 +77,10 @@ class Watch:
         """One run outside the schedule: no cursor, so it looks back an hour (notes already answered are skipped)."""
         handle = await self.client.start_workflow(
             MentionWatchWorkflow.run,
-            MentionWatchInput(queues=TaskQueues(harvest=self.settings.harvest_task_queue)),
+            MentionWatchInput(
+                lookback=lookback_since(self.started),
+                queues=TaskQueues(harvest=self.settings.harvest_task_queue),
+            ),
             id=f"mention-watch-test-{uuid.uuid4().hex[:8]}",
             task_queue=self.settings.task_queue,
             execution_timeout=timedelta(minutes=2),
@@ -117,7 +122,7 @@ async def watch(
     async with SmtpSink(state / "mail", port=0, codec=codec) as sink:
         settings = stack_settings(greenhouse_sandbox, radicale.url, sink.port, state)
         engine = await seeded_store(settings, greenhouse_sandbox)
-        async with running_workers(dev_server_env.client, settings):
+        async with module_workers(dev_server_env.client, settings):
             yield Watch(dev_server_env.client, settings, greenhouse_sandbox)
         engine.dispose()
 
@@ -161,13 +166,19 @@ async def test_schedule_note_starts_the_request_with_the_notes_and_replies_once(
 
 
 async def test_pause_and_resume_reach_the_running_request(watch: Watch) -> None:
-    application_id, stage_id, candidate_id = await take_onsite_application(watch.settings)
-    await watch.post(candidate_id, "@Hireflow schedule", application_id)
-    await watch.run_once()
-    handle = watch.client.get_workflow_handle_for(
-        SchedulingWorkflow.run, f"schedule-{application_id}-{stage_id}"
-    )
-    await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+    # An offered request (one whose panel cannot meet escalates, and "resume" then answers otherwise).
+    for _ in range(6):
+        application_id, stage_id, candidate_id = await take_onsite_application(watch.settings)
+        await watch.post(candidate_id, "@Hireflow schedule", application_id)
+        await watch.run_once()
+        handle = watch.client.get_workflow_handle_for(
+            SchedulingWorkflow.run, f"schedule-{application_id}-{stage_id}"
+        )
+        state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+        if state == SchedulingState.OFFERED:
+            break
+    else:
+        raise AssertionError("no Onsite application whose panel can meet in 6 tries")
 
     pause = await watch.post(candidate_id, "@Hireflow pause, candidate is travelling", application_id)
     await watch.run_once()

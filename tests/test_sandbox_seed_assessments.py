@@ -104,7 +104,7 @@ def test_existing_ids_rows_and_draws_do_not_move(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize(
-    "config", [SandboxConfig(), SandboxConfig(candidates=120)], ids=["dev", "shared-tests"]
+    "config", [SandboxConfig(), SandboxConfig(candidates=180)], ids=["dev", "shared-tests"]
 )
 def test_applications_wait_in_phone_screen_of_each_open_engineering_job(config: SandboxConfig) -> None:
     store, summary = seeded(config.candidates, config.seed)

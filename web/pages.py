@@ -8,8 +8,10 @@ Problems end on a friendly page with the right status and what to do next, never
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -103,6 +105,7 @@ class CandidatePages:
         self.csrf = CsrfGuard(self.secret, secure_cookie=settings.web_base_url.startswith("https://"))
         self.contexts = ContextCache()
         self.views = ViewCache()
+        self._refreshing: dict[str, asyncio.Future[OptionsView]] = {}
 
     # ------------------------------------------------------------------------------------ plumbing
 
@@ -220,14 +223,29 @@ class CandidatePages:
         view = self.views.get(page.workflow_id)
         if view is None:
             view = await self._call(page, page.scheduling.options_view(page.workflow_id))
-            self.views.put(page.workflow_id, view)
-        if not _stale(view):
+            view = self.views.put(page.workflow_id, view)
+        if not _stale(view) or self.views.just_refreshed(view, page.workflow_id):
             return view
+        # Single flight: views arriving while this process refreshes share that refresh (other
+        # processes share it through the update id, which names the offer version).
+        running = self._refreshing.get(page.workflow_id)
+        if running is None:
+            running = asyncio.ensure_future(self._refresh(page, view))
+            self._refreshing[page.workflow_id] = running
+            running.add_done_callback(partial(self._refreshed, page.workflow_id))
+        return await asyncio.shield(running)
+
+    def _refreshed(self, workflow_id: str, done: asyncio.Future[OptionsView]) -> None:
+        self._refreshing.pop(workflow_id, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here too: every viewer may have left before it ended
+
+    async def _refresh(self, page: Page, stale: OptionsView) -> OptionsView:
         try:
             fresh: OptionsView = await self._call(
                 page,
                 page.scheduling.refresh_options(
-                    page.workflow_id, OPTIONS_MAX_AGE_SECONDS, view.offer_version
+                    page.workflow_id, OPTIONS_MAX_AGE_SECONDS, stale.offer_version
                 ),
             )
         except WorkflowUpdateFailedError as exc:
@@ -237,8 +255,9 @@ class CandidatePages:
                 f"{update_failure_text(exc)}. This page refreshes by itself.",
                 refresh=3,
             ) from exc
-        self.views.put(page.workflow_id, fresh)
-        return fresh
+        # The update answers the core's view, which does not name the run chain; the query's view does.
+        fresh = fresh.model_copy(update={"chain_id": fresh.chain_id or stale.chain_id})
+        return self.views.put_refreshed(page.workflow_id, fresh)
 
     async def context(self, page: Page) -> SchedulingContext | None:
         try:

@@ -5,11 +5,17 @@ A Temporal Schedule runs it every 30 s by default. Each run lists notes over a t
 previous run's completion result), answers every command with a reply note and records the note as
 handled, so the same note is never acted on twice. A note that fails keeps the window open at its
 timestamp, so the next runs try it again; after `max_failed_runs` the watcher gives up on it and says so.
+
+Notes on one candidate are handled in order ("pause" then "resume"); different candidates' notes run
+side by side, a few at a time, so one note whose system is down does not hold up everyone else's.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -36,6 +42,11 @@ TIMEOUT = timedelta(minutes=1)
 # Bounded by time, not attempts (docs/failure-policy.md): a run gives a note two minutes, then the
 # next run (every 30 s) tries it again; errors no retry can fix are not retried at all.
 GIVE_UP_AFTER = timedelta(minutes=2)
+# Candidates whose notes are handled at once; each note's activities still go through the rate-limited
+# Harvest queue, so this bounds how long one run can be held up, not how hard Greenhouse is called.
+PARALLEL_CANDIDATES = 8
+# Runs that started before notes were handled side by side replay them one after another.
+PATCH_PARALLEL_CANDIDATES = "mention-watch-parallel-candidates-2026-12"
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=20),
@@ -79,22 +90,41 @@ class MentionWatchWorkflow:
         failed: list[MentionNote] = []
         gave_up: list[int] = []
         failed_runs: dict[int, int] = {}
-        self._render(listed, failed)
-        for note in listed.notes:
-            try:
-                await self._handle(note, watch)
-            except ActivityError as error:
-                runs = cursor.failed_runs.get(note.note_id, 0) + 1
-                workflow.logger.warning(
-                    "mention failed", extra={"note_id": note.note_id, "runs": runs, "error": str(error.cause)}
-                )
-                if runs < watch.max_failed_runs:
-                    failed.append(note)
-                    failed_runs[note.note_id] = runs
-                else:
-                    gave_up.append(note.note_id)
-                    await self._give_up(note, watch, str(error.cause or error))
-            self._render(listed, failed)
+        deferred: list[MentionNote] = []
+        self._render(listed, failed, deferred)
+
+        parallel = workflow.patched(PATCH_PARALLEL_CANDIDATES)
+
+        async def handle_in_order(notes: list[MentionNote]) -> None:
+            for index, note in enumerate(notes):
+                try:
+                    await self._handle(note, watch)
+                except ActivityError as error:
+                    runs = cursor.failed_runs.get(note.note_id, 0) + 1
+                    workflow.logger.warning(
+                        "mention failed",
+                        extra={"note_id": note.note_id, "runs": runs, "error": str(error.cause)},
+                    )
+                    if runs < watch.max_failed_runs:
+                        failed.append(note)
+                        failed_runs[note.note_id] = runs
+                        if parallel:
+                            # The candidate's later notes wait for this one: the next run lists them
+                            # again (the window stays open at this note) and keeps their order.
+                            deferred.extend(notes[index + 1 :])
+                            self._render(listed, failed, deferred)
+                            return
+                    else:
+                        gave_up.append(note.note_id)
+                        await self._give_up(note, watch, str(error.cause or error))
+                self._render(listed, failed, deferred)
+
+        if parallel:
+            await _bounded_gather(
+                [handle_in_order(notes) for notes in _by_candidate(listed.notes)], PARALLEL_CANDIDATES
+            )
+        else:
+            await handle_in_order(listed.notes)
         watermark = min([listed.until, *(n.created_at for n in failed)])
         return MentionWatchResult(
             cursor=MentionCursor(watermark=watermark, failed_runs=failed_runs),
@@ -176,7 +206,9 @@ class MentionWatchWorkflow:
             summary=f"remember note {request.note_id}",
         )
 
-    def _render(self, listed: ListMentionsResult, failed: list[MentionNote]) -> None:
+    def _render(
+        self, listed: ListMentionsResult, failed: list[MentionNote], deferred: list[MentionNote]
+    ) -> None:
         lines = [
             "## Mention watch",
             f"Window up to {listed.until:%Y-%m-%d %H:%M:%S} UTC; {listed.scanned} notes scanned, "
@@ -186,4 +218,24 @@ class MentionWatchWorkflow:
             target = f" → `{handled.workflow_id}`" if handled.workflow_id else ""
             lines.append(f"- note {handled.note_id}: **{handled.action}**{target}")
         lines += [f"- note {n.note_id}: failed, retried next run" for n in failed]
+        lines += [f"- note {n.note_id}: waits for the candidate's earlier note" for n in deferred]
         workflow.set_current_details("\n".join(lines))
+
+
+def _by_candidate(notes: list[MentionNote]) -> list[list[MentionNote]]:
+    """The notes grouped by candidate, each group oldest first, groups in order of their first note."""
+    groups: dict[int, list[MentionNote]] = {}
+    for note in notes:
+        groups.setdefault(note.candidate_id, []).append(note)
+    return list(groups.values())
+
+
+async def _bounded_gather(jobs: list[Coroutine[Any, Any, None]], limit: int) -> None:
+    """Run the jobs with at most `limit` at once (workflow-safe: the loop is Temporal's, deterministic)."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(job: Coroutine[Any, Any, None]) -> None:
+        async with gate:
+            await job
+
+    await asyncio.gather(*(gated(job) for job in jobs))

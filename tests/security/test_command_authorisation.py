@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -35,8 +35,14 @@ from sandbox.radicale.server import RadicaleServer
 from starters.mail_sink import SmtpSink
 from starters.requests import start_scheduling
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
-from tests.support.stack import seeded_store, stack_settings, take_onsite_application, wait_for_state
-from workers.main import running_workers
+from tests.support.stack import (
+    lookback_since,
+    module_workers,
+    seeded_store,
+    stack_settings,
+    take_onsite_application,
+    wait_for_state,
+)
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.scheduling import SchedulingWorkflow
 
@@ -74,6 +80,7 @@ class Watch:
     client: Client
     settings: Settings
     sandbox: SandboxServer
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def harvest(self, **overrides: object) -> HarvestClient:
         return HarvestClient.from_settings(self.settings, **overrides)
@@ -88,7 +95,10 @@ class Watch:
     async def start_run(self) -> WorkflowHandle[MentionWatchWorkflow, MentionWatchResult]:
         return await self.client.start_workflow(
             MentionWatchWorkflow.run,
-            MentionWatchInput(queues=TaskQueues(harvest=self.settings.harvest_task_queue)),
+            MentionWatchInput(
+                lookback=lookback_since(self.started),
+                queues=TaskQueues(harvest=self.settings.harvest_task_queue),
+            ),
             id=f"mention-watch-authz-{uuid.uuid4().hex[:8]}",
             task_queue=self.settings.task_queue,
             execution_timeout=timedelta(minutes=4),
@@ -169,7 +179,7 @@ async def watch(
     async with SmtpSink(state / "mail", port=0, codec=codec) as sink:
         settings = stack_settings(greenhouse_sandbox, radicale.url, sink.port, state)
         engine = await seeded_store(settings, greenhouse_sandbox)
-        async with running_workers(dev_server_env.client, settings):
+        async with module_workers(dev_server_env.client, settings):
             yield Watch(dev_server_env.client, settings, greenhouse_sandbox)
         engine.dispose()
 

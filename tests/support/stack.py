@@ -6,16 +6,18 @@ Shared by the time-skipping integration tests and the dev-server tests that kill
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import uuid
-from datetime import date
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from integrations.calendar.caldav import CalDAVCalendar
 from integrations.greenhouse.client import HarvestClient
@@ -28,6 +30,7 @@ from sandbox.greenhouse.server import SandboxServer
 from starters.dev_seed import org_config_rows
 from starters.requests import start_scheduling
 from tests.fixtures.mail import MAIL_SECRET, REPLY_DOMAIN
+from workers.main import WorkerSet, running_workers
 from workflows.scheduling import SchedulingWorkflow
 
 _seeded_calendars: set[str] = set()
@@ -88,15 +91,14 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int, int]:
-    """The `nth` active, emailable application in an Onsite stage: (application, stage, candidate).
-
-    Tests sharing one sandbox each take a different `nth`, so their workflow ids never collide.
-    """
+async def onsite_application(
+    settings: Settings, nth: int = 0, *, skip: Collection[int] = ()
+) -> tuple[int, int, int]:
+    """The `nth` active, emailable application in an Onsite stage, not in `skip`: (application, stage, candidate)."""
     seen = 0
     async with HarvestClient.from_settings(settings) as gh:
         async for app in gh.list_applications(status="active", stage_name="Onsite"):
-            if not (app.job_interview_stage_id and app.candidate_id):
+            if not (app.job_interview_stage_id and app.candidate_id) or app.id in skip:
                 continue
             candidate = await gh.get_candidate(app.candidate_id)
             if candidate.email_addresses and candidate.can_email:
@@ -106,12 +108,18 @@ async def onsite_application(settings: Settings, nth: int = 0) -> tuple[int, int
     raise AssertionError("the seeded org has no emailable candidate in an Onsite stage")
 
 
-_next_application = itertools.count()
+_taken_applications: set[int] = set()
 
 
 async def take_onsite_application(settings: Settings) -> tuple[int, int, int]:
-    """An Onsite application no other test in this process took: (application, stage, candidate)."""
-    return await onsite_application(settings, nth=next(_next_application))
+    """An Onsite application no other test in this process took: (application, stage, candidate).
+
+    Taken ids are remembered, not counted: an application a test moved on (advanced, rejected) leaves
+    the Onsite listing, and counting would then skip one that nobody took.
+    """
+    found = await onsite_application(settings, skip=_taken_applications)
+    _taken_applications.add(found[0])
+    return found
 
 
 STARTED: list[WorkflowHandle[SchedulingWorkflow, SchedulingStatusSnapshot]] = []
@@ -168,3 +176,38 @@ async def settle(handle: WorkflowHandle, timeout: float = 60) -> SchedulingStatu
             await asyncio.sleep(0.1)
 
     return await asyncio.wait_for(poll(), timeout)
+
+
+@asynccontextmanager
+async def module_workers(client: Client, settings: Settings) -> AsyncIterator[WorkerSet]:
+    """`running_workers` for a module on the shared dev server; on exit, its runs still going are ended.
+
+    The dev server outlives the module: a run left Running without its workers would be found by a later
+    module's visibility query (an application's assessments, say) and every query to it would fail with
+    "no poller seen" until that module's commands time out.
+    """
+    try:
+        async with running_workers(client, settings) as workers:
+            yield workers
+    finally:
+        await terminate_running(client, settings.task_queue)
+
+
+async def terminate_running(client: Client, task_queue: str) -> int:
+    """Terminate every run still going on `task_queue`; returns how many."""
+    ended = 0
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    async for found in client.list_workflows(query):
+        try:
+            await client.get_workflow_handle(found.id, run_id=found.run_id).terminate("test module ended")
+            ended += 1
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return ended
+
+
+def lookback_since(started: datetime) -> timedelta:
+    """A mention watch's first-run lookback reaching back to a module's start and no further: other
+    modules' notes on the shared sandbox were answered by their own stores, not by this module's."""
+    return datetime.now(UTC) - started + timedelta(seconds=5)
