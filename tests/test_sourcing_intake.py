@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
@@ -38,6 +39,8 @@ from models.store import create_engine_for, init_db
 from models.sync_io import ResourcePassInput
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
+from starters.source_cmd import import_rows
+from starters.source_file import read_source_file
 from web.app import create_app
 from workflows.sourcing import SourcingWorkflow
 
@@ -339,3 +342,46 @@ async def test_the_batch_workflow_reports_counts_in_its_result_query_and_ui_page
     assert failed["reason"] == "résumé content_base64 is not valid base64"
     stored = SourcingStore(stack.engine).batch(batch_id)
     assert stored is not None and all(r.payload is None for r in stored[1])  # row data dropped once done
+
+
+async def test_a_csv_import_reports_every_line_and_a_second_import_creates_nothing(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hireflow source import FILE`: the file's good lines go through the same workflow as the API."""
+    existing = next(c for c in await stack.harvest.list_candidates().collect() if c.email_addresses)
+    (tmp_path / "cv.pdf").write_bytes(PDF)
+    tag = uuid.uuid4().hex[:6]
+    head = "external_id,first_name,last_name,emails,job_id,resume,recruiter_id,consent_basis,consent_given_at,consent_notice_version\n"
+    consent = "consent,2026-01-05T10:00:00Z,v3"
+    lines = [
+        f"f-1,Ada,New{tag},ada.{tag}@example.com,{stack.job_id},cv.pdf,{stack.recruiter_id},{consent}",
+        f"f-2,Known,Person,{existing.email_addresses[0].value.upper()},{stack.job_id},,,{consent}",
+        f"f-1,Ada,New{tag},ada.{tag}@example.com,{stack.job_id},cv.pdf,{stack.recruiter_id},{consent}",
+        f"f-4,Bad,Email,not-an-email,{stack.job_id},,,{consent}",
+    ]
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        (head + "\n".join(lines[:3]) + "\n").encode()
+        + f"f-5,J\u00f6rg,Latin,j.{tag}@example.com,{stack.job_id},,,{consent}\n".encode("latin-1")
+        + (lines[3] + "\n").encode()
+    )
+    found = read_source_file(path)
+    assert found.refused_lines == [5, 6]
+    client = SourcingClient(stack.temporal, stack.settings)
+    store = SourcingStore(stack.engine)
+
+    failed = await import_rows(store, client, "csv-import", found.rows, found.lines)
+
+    report = capsys.readouterr().out
+    assert failed == 0
+    assert re.search(r"line\s+2\s+f-1\s+created", report) and re.search(
+        r"line\s+4\s+f-1\s+skipped_duplicate", report
+    )
+    assert re.search(r"line\s+3\s+f-2\s+matched_existing\s+candidate " + str(existing.id), report)
+    assert "1 created, 1 matched_existing, 1 skipped_duplicate" in report
+    created = await stack.candidates_with(f"ada.{tag}@example.com")
+    assert len(created) == 1
+
+    assert await import_rows(store, client, "csv-import", found.rows, found.lines) == 0
+    assert "3 skipped_duplicate" in capsys.readouterr().out, "importing the file again creates nothing"
+    assert await stack.candidates_with(f"ada.{tag}@example.com") == created
