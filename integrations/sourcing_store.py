@@ -31,6 +31,7 @@ from models.sourcing_store import (
     SourcingKey,
     SourcingRow,
     SourcingSource,
+    SourcingStatusMap,
 )
 
 KEY_PREFIX = "hfs_"
@@ -83,6 +84,10 @@ class SourcingStore:
             session.commit()
             session.refresh(found)
             return found
+
+    def source(self, name: str) -> SourcingSource | None:
+        with Session(self.engine) as session:
+            return session.get(SourcingSource, name)
 
     def add_key(self, source: str, label: str = "", *, key: str | None = None) -> str:
         """A new key of `source` (made here unless given, e.g. the dev stack's); returns the plain key."""
@@ -292,3 +297,54 @@ def row_result(row: SourcingRow) -> RowResult:
             "reason": row.reason,
         }
     )
+
+
+@dataclass(frozen=True)
+class SourcedRecord:
+    """A source record that became (or matched) the candidate of an application: whom to tell of changes."""
+
+    source: str
+    external_id: str
+    candidate_id: int
+    webhook_url: str | None
+
+
+class SourcePushStore:
+    """Status push-back's SQL: sources' status maps and which source records an application came from."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def set_status(self, source: str, greenhouse: str, status: str) -> None:
+        with Session(self.engine) as session:
+            found = session.get(SourcingStatusMap, (source, greenhouse))
+            if found is None:
+                session.add(SourcingStatusMap(source=source, greenhouse=greenhouse, status=status))
+            else:
+                found.status = status
+                session.add(found)
+            session.commit()
+
+    def status_map(self, source: str) -> dict[str, str]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(SourcingStatusMap).where(col(SourcingStatusMap.source) == source))
+            return {row.greenhouse: row.status for row in rows}
+
+    def records_for_application(self, application_id: int) -> list[SourcedRecord]:
+        """Every source record whose row created or matched this application (one per source and id)."""
+        with Session(self.engine) as session:
+            query = (
+                select(SourcingRow, SourcingBatch, SourcingSource)
+                .join(SourcingBatch, col(SourcingBatch.batch_id) == col(SourcingRow.batch_id))
+                .join(SourcingSource, col(SourcingSource.name) == col(SourcingBatch.source))
+                .where(col(SourcingRow.application_id) == application_id)
+                .where(col(SourcingRow.outcome).in_(["created", "matched_existing"]))
+            )
+            found: dict[tuple[str, str], SourcedRecord] = {}
+            for row, batch, source in session.exec(query):
+                key = (batch.source, row.external_id)
+                if key not in found and row.candidate_id is not None:
+                    found[key] = SourcedRecord(
+                        batch.source, row.external_id, row.candidate_id, source.webhook_url
+                    )
+            return list(found.values())

@@ -87,3 +87,13 @@ class ConsentRecord(SQLModel, table=True):
     given_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     notice_version: str = Field(max_length=50)
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SourcingStatusMap(SQLModel, table=True):
+    """A source's own status for a Greenhouse change: key `hired`, `rejected`, `stage` or `stage:<name>`."""
+
+    __tablename__ = "sourcing_status_map"
+
+    source: str = Field(primary_key=True, max_length=63, foreign_key="sourcing_source.name")
+    greenhouse: str = Field(primary_key=True, max_length=300)
+    status: str = Field(default="", max_length=100)

@@ -73,6 +73,54 @@ def revoke(key_id: int = typer.Argument(help="The id shown by `hireflow source k
     typer.echo(f"key {key_id} revoked")
 
 
+@source_app.command("webhook")
+def webhook(
+    source: str = typer.Argument(help="The source's name."),
+    url: str | None = typer.Argument(None, help="Where its candidates' status changes are posted."),
+) -> None:
+    """Set (or show) SOURCE's webhook URL, and print the secret its requests are signed with."""
+    from models.settings import get_settings
+    from models.source_push import SIGNATURE_HEADER, source_signing_secret
+
+    if url is not None and not re.match(r"^https?://\S+$", url):
+        typer.echo("error: the webhook URL must be http(s)://…", err=True)
+        raise typer.Exit(1)
+    found = _store().ensure_source(source, url)
+    secret = source_signing_secret(get_settings().signing_secret.get_secret_value(), source)
+    typer.echo(f"webhook: {found.webhook_url or '(none: status changes are not pushed)'}")
+    typer.echo(f"signing secret: {secret}  (header {SIGNATURE_HEADER}: sha256=<HMAC-SHA256 of the body>)")
+
+
+@source_app.command("map")
+def map_statuses(
+    source: str = typer.Argument(help="The source's name."),
+    pairs: list[str] = typer.Argument(
+        None,
+        help="GREENHOUSE=STATUS: GREENHOUSE is hired, rejected, stage or stage:<Stage Name>; '' silences it.",
+    ),
+) -> None:
+    """Map Greenhouse changes to SOURCE's own statuses, then print the map in force."""
+    from integrations.sourcing_store import SourcePushStore
+    from models.source_push import DEFAULT_STATUS_MAP
+
+    store = _store()
+    if store.source(source) is None:
+        typer.echo(f"error: no source {source}", err=True)
+        raise typer.Exit(1)
+    pushes = SourcePushStore(store.engine)
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not (key in DEFAULT_STATUS_MAP or (key.startswith("stage:") and len(key) > 6)):
+            typer.echo(
+                f"error: {pair!r}: write hired=…, rejected=…, stage=… or stage:<Stage Name>=…", err=True
+            )
+            raise typer.Exit(1)
+        pushes.set_status(source, key, value.strip()[:100])
+    for key, value in sorted({**DEFAULT_STATUS_MAP, **pushes.status_map(source)}.items()):
+        typer.echo(f"{key:<32} {value or '(not told)'}")
+
+
 @source_app.command("status")
 def status(
     batch_id: str = typer.Argument(help="The batch_id answered by POST /api/v1/sourcing/candidates."),

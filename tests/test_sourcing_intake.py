@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import re
 import uuid
 import zipfile
@@ -28,20 +29,25 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.source_push import SourcePushActivities
 from activities.sourcing import SourcingActivities
 from activities.sync import SyncActivities
 from integrations.greenhouse.client import HarvestClient
 from integrations.mirror_store import MirrorStore
 from integrations.sourcing_client import SourcingClient
-from integrations.sourcing_store import SourcingStore
+from integrations.sourcing_store import SourcePushStore, SourcingStore
 from models.settings import Settings
+from models.source_push import sign_push, source_signing_secret
 from models.store import create_engine_for, init_db
 from models.sync_io import ResourcePassInput
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
 from starters.source_cmd import import_rows
 from starters.source_file import read_source_file
+from tests.support.receiver import receiver
 from web.app import create_app
+from web.webhooks import sign_body
+from workflows.source_push import SourceStatusPushWorkflow
 from workflows.sourcing import SourcingWorkflow
 
 pytestmark = pytest.mark.integration
@@ -147,8 +153,12 @@ async def stack(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
             Worker(
                 client,
                 task_queue=queue,
-                workflows=[SourcingWorkflow],
-                activities=[activities.import_sourcing_row, activities.fail_sourcing_row],
+                workflows=[SourcingWorkflow, SourceStatusPushWorkflow],
+                activities=[
+                    activities.import_sourcing_row,
+                    activities.fail_sourcing_row,
+                    SourcePushActivities(settings).post_source_status,
+                ],
             ),
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://hireflow.test"
@@ -385,3 +395,66 @@ async def test_a_csv_import_reports_every_line_and_a_second_import_creates_nothi
     assert await import_rows(store, client, "csv-import", found.rows, found.lines) == 0
     assert "3 skipped_duplicate" in capsys.readouterr().out, "importing the file again creates nothing"
     assert await stack.candidates_with(f"ada.{tag}@example.com") == created
+
+
+async def test_greenhouse_changes_reach_the_sources_webhook_signed_mapped_and_once(stack: Stack) -> None:
+    """A hire and a stage change of a sourced application are posted to its source; redeliveries are not."""
+    store = SourcingStore(stack.engine)
+    push_store = SourcePushStore(stack.engine)
+    async with receiver() as hook:
+        store.ensure_source("inhire", hook.url)
+        push_store.set_status("inhire", "stage:Onsite", "interviewing")
+        push_store.set_status("inhire", "rejected", "")  # the source does not want to hear of rejections
+        [row] = await stack.import_rows([stack.row(f"push-{uuid.uuid4().hex[:6]}", resume=None)])
+        assert row["outcome"] == "created"
+        application = {
+            "id": row["application_id"],
+            "candidate": {"id": row["candidate_id"]},
+            "jobs": [{"id": stack.job_id}],
+        }
+
+        async def deliver(action: str, event_id: str, **fields: Any) -> dict[str, Any]:
+            raw = json.dumps(
+                {"action": action, "payload": {"application": {**application, **fields}}}
+            ).encode()
+            secret = stack.settings.greenhouse_webhook_secret.get_secret_value()
+            answer = await stack.http.post(
+                "/webhooks/greenhouse",
+                content=raw,
+                headers={"Signature": sign_body(raw, secret), "Greenhouse-Event-Id": event_id},
+            )
+            assert answer.status_code == 200, answer.text
+            body: dict[str, Any] = answer.json()
+            return body
+
+        staged = await deliver(
+            "candidate_stage_change", "gh-1", status="active", current_stage={"id": 5, "name": "Onsite"}
+        )
+        assert "status pushed to 1 source record" in staged["outcome"]
+        assert (
+            await deliver(
+                "candidate_stage_change", "gh-1", status="active", current_stage={"id": 5, "name": "Onsite"}
+            )
+        )["status"] == "duplicate"
+        await deliver("reject_candidate", "gh-2", status="rejected")
+        await deliver("hire_candidate", "gh-3", status="hired")
+
+        async def two_delivered() -> bool:
+            return len(hook.delivered()) >= 2
+
+        for _ in range(200):
+            if await two_delivered():
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # a third (the silenced rejection, a duplicate) would arrive by now
+    bodies = [json.loads(r.body) for r in hook.delivered()]
+    assert sorted((b["greenhouse_action"], b["status"]) for b in bodies) == [
+        ("candidate_stage_change", "interviewing"),
+        ("hire_candidate", "hired"),
+    ]
+    secret = source_signing_secret(stack.settings.signing_secret.get_secret_value(), "inhire")
+    assert all(r.headers["hireflow-signature"] == sign_push(r.body, secret) for r in hook.delivered())
+    assert all(
+        b["application_id"] == row["application_id"] and b["external_id"] == row["external_id"]
+        for b in bodies
+    )

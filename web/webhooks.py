@@ -36,6 +36,7 @@ from models.assessments import AssessmentState, assessment_workflow_id
 from models.messages import ApplicationClosedInput, InterviewDeletedInput
 from models.settings import Settings
 from web import json_depth
+from web.source_push_hook import SourcePushHook
 from web.store import already_processed, find_rule, mark_processed
 from web.temporal import TemporalGateway, TemporalUnavailableError
 from web.webhook_payloads import (
@@ -99,6 +100,7 @@ class WebhookHandler:
         self.engine = engine
         self.gateway = gateway
         self.mappings = AssessmentMappings(engine)
+        self.pushes = SourcePushHook(settings, engine)
         self._routes: dict[str, Callable[[Envelope], Awaitable[str]]] = {
             "candidate_stage_change": self._stage_change,
             "delete_candidate": self._candidate_deleted,
@@ -108,6 +110,19 @@ class WebhookHandler:
 
     def handles(self, action: str) -> bool:
         return action in self._routes
+
+    async def act(self, envelope: Envelope, event_id: str) -> str:
+        """What the delivery starts or signals, and the status pushes to sources it calls for."""
+        if self.handles(envelope.action):
+            outcome = await self.handle(envelope)
+        else:
+            log.info("webhook_unhandled_action", action=envelope.action, event_id=event_id)
+            outcome = "ignored: Hireflow does not act on this event"
+        if self.pushes.wants(envelope.action):
+            pushed = await self.pushes.on_change(await self._client(), envelope, event_id)
+            if pushed:
+                outcome += f"; status pushed to {pushed} source record(s)"
+        return outcome
 
     async def handle(self, envelope: Envelope) -> str:
         return await self._routes[envelope.action](envelope)
@@ -260,17 +275,16 @@ def webhook_router(settings: Settings, engine: Engine, gateway: TemporalGateway)
             log.info("webhook_duplicate", event_id=event_id, action=envelope.action)
             return _answer(200, status="duplicate", event_id=event_id)
         await _mirror(mirror, envelope)
-        if not handler.handles(envelope.action):
-            log.info("webhook_unhandled_action", action=envelope.action, event_id=event_id)
-            outcome = "ignored: Hireflow does not act on this event"
-        else:
-            try:
-                outcome = await handler.handle(envelope)
-            except PayloadError as exc:
-                return _answer(400, error=str(exc))
-            except (TemporalUnavailableError, RPCError) as exc:
-                log.error("webhook_temporal_unavailable", action=envelope.action, error=str(exc))
-                return _answer(503, error="Temporal is unavailable; please retry")
+        try:
+            outcome = await handler.act(envelope, event_id)
+        except (PayloadError, ValidationError) as exc:
+            message = (
+                str(exc) if isinstance(exc, PayloadError) else "payload does not have the documented shape"
+            )
+            return _answer(400, error=message)
+        except (TemporalUnavailableError, RPCError) as exc:
+            log.error("webhook_temporal_unavailable", action=envelope.action, error=str(exc))
+            return _answer(503, error="Temporal is unavailable; please retry")
         if event_id:
             await run_in_threadpool(mark_processed, engine, event_id, envelope.action, outcome)
         else:

@@ -26,6 +26,7 @@ from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.mentions import MentionActivities
 from activities.planning import PlanningActivities
+from activities.source_push import SourcePushActivities
 from activities.sourcing import SourcingActivities
 from activities.sync import SyncActivities
 from integrations.assessment_index import AssessmentIndex
@@ -92,6 +93,7 @@ async def running_workers(
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
         sync = SyncActivities(harvest, MirrorStore(engine))
         sourcing = SourcingActivities(harvest, engine)
+        source_push = SourcePushActivities(settings)
         providers = ProviderCache(settings)
         stack.push_async_callback(providers.aclose)
         mentions = MentionActivities(harvest, client, settings, engine, providers=providers.get)
@@ -123,6 +125,7 @@ async def running_workers(
                     assessments.notify_greenhouse_partner,
                     assessments.send_assessment_email,
                     sourcing.fail_sourcing_row,
+                    source_push.post_source_status,
                 ],
                 interceptors=interceptors,
                 graceful_shutdown_timeout=timedelta(seconds=30),

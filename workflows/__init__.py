@@ -5,6 +5,7 @@ from __future__ import annotations
 from workflows.assessment import AssessmentWorkflow
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.scheduling import SchedulingWorkflow
+from workflows.source_push import SourceStatusPushWorkflow
 from workflows.sourcing import SourcingWorkflow
 from workflows.sync import SyncWorkflow
 
@@ -14,4 +15,5 @@ ALL_WORKFLOWS: list[type] = [
     AssessmentWorkflow,
     SyncWorkflow,
     SourcingWorkflow,
+    SourceStatusPushWorkflow,
 ]
