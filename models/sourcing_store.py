@@ -97,3 +97,15 @@ class SourcingStatusMap(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=63, foreign_key="sourcing_source.name")
     greenhouse: str = Field(primary_key=True, max_length=300)
     status: str = Field(default="", max_length=100)
+
+
+class ErasureRecord(SQLModel, table=True):
+    """That a candidate's data was erased, when, why and by whom: ids only, so it may outlive the data."""
+
+    __tablename__ = "erasure_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(index=True)
+    erased_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    reason: str = Field(max_length=200)
+    greenhouse: str = Field(max_length=200, description="What Greenhouse answered to the anonymisation.")

@@ -15,6 +15,7 @@ from starters import (
     demo_cmd,
     dev_cmd,
     doctor_cmd,
+    gdpr_cmd,
     keys_cmd,
     mail_cmd,
     plan_cmd,
@@ -56,6 +57,7 @@ for module in (
     web_cmd,
     keys_cmd,
     doctor_cmd,
+    gdpr_cmd,
 ):
     module.register(app)
 

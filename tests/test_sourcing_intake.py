@@ -24,6 +24,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -32,12 +33,14 @@ from temporalio.worker import Worker
 from activities.source_push import SourcePushActivities
 from activities.sourcing import SourcingActivities
 from activities.sync import SyncActivities
+from integrations.erasure import anonymize_in_greenhouse, erase_hireflow_copies
 from integrations.greenhouse.client import HarvestClient
 from integrations.mirror_store import MirrorStore
 from integrations.sourcing_client import SourcingClient
-from integrations.sourcing_store import SourcePushStore, SourcingStore
+from integrations.sourcing_store import SourcePushStore, SourcingStore, email_claim
 from models.settings import Settings
 from models.source_push import sign_push, source_signing_secret
+from models.sourcing_store import ErasureRecord, SourcingRow
 from models.store import create_engine_for, init_db
 from models.sync_io import ResourcePassInput
 from sandbox.greenhouse.config import SandboxConfig
@@ -458,3 +461,73 @@ async def test_greenhouse_changes_reach_the_sources_webhook_signed_mapped_and_on
         b["application_id"] == row["application_id"] and b["external_id"] == row["external_id"]
         for b in bodies
     )
+
+
+async def test_erasing_a_sourced_candidate_anonymises_them_and_removes_hireflows_copies(stack: Stack) -> None:
+    """`hireflow gdpr erase`'s two data steps; a source re-sending the record creates nobody again."""
+    new = stack.row(f"erase-{uuid.uuid4().hex[:6]}", resume=None)
+    [row] = await stack.import_rows([new])
+    candidate_id = row["candidate_id"]
+    store = SourcingStore(stack.engine)
+    assert store.consents(candidate_id) and store.claim_of(email_claim(new["emails"][0])) is not None
+
+    greenhouse = await anonymize_in_greenhouse(stack.harvest, candidate_id)
+    removed = erase_hireflow_copies(stack.engine, candidate_id, reason="test request", greenhouse=greenhouse)
+
+    assert greenhouse.startswith("anonymized")
+    candidate = await stack.harvest.get_candidate(candidate_id)
+    assert not candidate.email_addresses and candidate.last_name != new["last_name"]
+    assert removed["consent records"] == 1 and removed["address claims"] == 1
+    assert removed["sourced rows (names, addresses, résumé)"] == 0, "a finished row keeps no payload anyway"
+    assert store.consents(candidate_id) == [] and store.claim_of(email_claim(new["emails"][0])) is None
+    with Session(stack.engine) as session:
+        payloads = session.exec(
+            select(SourcingRow.payload).where(SourcingRow.candidate_id == candidate_id)
+        ).all()
+        records = session.exec(select(ErasureRecord).where(ErasureRecord.candidate_id == candidate_id)).all()
+    assert payloads == [None] and [r.reason for r in records] == ["test request"]
+
+    again = erase_hireflow_copies(stack.engine, candidate_id, reason="again", greenhouse=greenhouse)
+    assert set(again.values()) == {0}, "a second erasure finds nothing more"
+    [resent] = await stack.import_rows([new])
+    assert (resent["outcome"], resent["candidate_id"]) == ("skipped_duplicate", candidate_id)
+    assert await stack.candidates_with(new["emails"][0]) == []
+
+
+async def test_the_gdpr_erase_command_stops_nothing_half_way(stack: Stack) -> None:
+    """Temporal unreachable: nothing is erased (exit 1). Reachable: Greenhouse and Hireflow, reported."""
+    from typer.testing import CliRunner
+
+    from models.settings import get_settings
+    from starters.gdpr_cmd import gdpr_app
+
+    new = stack.row(f"gdpr-{uuid.uuid4().hex[:6]}", resume=None)
+    [row] = await stack.import_rows([new])
+    server = stack.server
+    env = {
+        "HIREFLOW_GREENHOUSE_BASE_URL": server.base_url,
+        "HIREFLOW_GREENHOUSE_TOKEN_URL": server.token_url,
+        "HIREFLOW_GREENHOUSE_CLIENT_ID": server.client_id,
+        "HIREFLOW_GREENHOUSE_CLIENT_SECRET": server.client_secret,
+        "HIREFLOW_GREENHOUSE_USER_ID": str(server.hireflow_user_id),
+        "HIREFLOW_DATABASE_URL": str(stack.engine.url),
+        "HIREFLOW_TEMPORAL_ADDRESS": stack.temporal.service_client.config.target_host,
+        "HIREFLOW_ENVIRONMENT": "development",  # the dev server speaks in clear
+    }
+    args = ["erase", "--candidate", str(row["candidate_id"]), "--yes"]
+
+    def invoke(**overrides: str) -> Any:
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(gdpr_app, args, env={**env, **overrides})
+        finally:
+            get_settings.cache_clear()
+
+    down = await asyncio.to_thread(invoke, HIREFLOW_TEMPORAL_ADDRESS="127.0.0.1:1")
+    assert down.exit_code == 1 and "nothing was erased" in down.output
+    assert await stack.candidates_with(new["emails"][0]) == [row["candidate_id"]]
+
+    done = await asyncio.to_thread(invoke)
+    assert done.exit_code == 0, done.output
+    assert "greenhouse: anonymized" in done.output and "hireflow consent records: 1 removed" in done.output
+    assert await stack.candidates_with(new["emails"][0]) == []
