@@ -26,6 +26,7 @@ class SourcingClient:
             source=source,
             rows=rows,
             queues=TaskQueues(harvest=settings.harvest_task_queue, planner=settings.planner_task_queue),
+            retention=settings.retention,
         )
         return await self.client.start_workflow(
             WORKFLOW,

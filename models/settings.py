@@ -17,6 +17,7 @@ from models.assessment_io import AssessmentPolicy
 from models.assessments import ProviderName
 from models.command_authorisation import CommandRoles
 from models.messages import SchedulingPolicy
+from models.retention import RetentionPolicy
 
 
 class Settings(BaseSettings):
@@ -214,6 +215,12 @@ class Settings(BaseSettings):
     assessment_partner_provider: ProviderName = Field(
         default="embedded",
         description="Whose tests Greenhouse's Send Test offers (embedded, hackerearth, hackerrank).",
+    )
+
+    # Sourcing: how long a consent basis keeps a sourced candidate (docs/sourcing.md "Retention")
+    retention: RetentionPolicy = Field(
+        default_factory=RetentionPolicy,
+        description='JSON in the environment, e.g. HIREFLOW_RETENTION=\'{"consent_days": 365, "notice_days": 30}\'.',
     )
 
     # Assessments: providers (owned by integrations/assessments; docs/assessments.md)

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from models.failure_policy import FailurePolicy
 from models.messages import TaskQueues
+from models.retention import RetentionPolicy
 
 MAX_ROWS_PER_BATCH = 500
 MAX_RESUME_BYTES = 10 * 1024 * 1024  # decoded; Greenhouse's own attachment limit is larger
@@ -133,6 +134,7 @@ class SourcingRequest(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=20)
     queues: TaskQueues = Field(default_factory=TaskQueues)
     failure: FailurePolicy = Field(default_factory=FailurePolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
 
 class ImportRowInput(BaseModel):

@@ -30,6 +30,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.retention import RetentionActivities
 from activities.source_push import SourcePushActivities
 from activities.sourcing import SourcingActivities
 from activities.sync import SyncActivities
@@ -38,6 +39,7 @@ from integrations.greenhouse.client import HarvestClient
 from integrations.mirror_store import MirrorStore
 from integrations.sourcing_client import SourcingClient
 from integrations.sourcing_store import SourcePushStore, SourcingStore, email_claim
+from models.retention import retention_workflow_id
 from models.settings import Settings
 from models.source_push import sign_push, source_signing_secret
 from models.sourcing_store import ErasureRecord, SourcingRow
@@ -48,8 +50,10 @@ from sandbox.greenhouse.server import SandboxServer
 from starters.source_cmd import import_rows
 from starters.source_file import read_source_file
 from tests.support.receiver import receiver
+from tests.support.stack import terminate_running
 from web.app import create_app
 from web.webhooks import sign_body
+from workflows.retention import ConsentRetentionWorkflow
 from workflows.source_push import SourceStatusPushWorkflow
 from workflows.sourcing import SourcingWorkflow
 
@@ -156,11 +160,12 @@ async def stack(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
             Worker(
                 client,
                 task_queue=queue,
-                workflows=[SourcingWorkflow, SourceStatusPushWorkflow],
+                workflows=[SourcingWorkflow, SourceStatusPushWorkflow, ConsentRetentionWorkflow],
                 activities=[
                     activities.import_sourcing_row,
                     activities.fail_sourcing_row,
                     SourcePushActivities(settings).post_source_status,
+                    RetentionActivities(harvest, engine).read_consent_deadline,
                 ],
             ),
             httpx.AsyncClient(
@@ -169,7 +174,12 @@ async def stack(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
         ):
             job_id = next(j.id for j in await harvest.list_jobs(status="open").collect())
             users = [u for u in await harvest.list_users().collect() if u.id != server.hireflow_user_id]
-            yield Stack(http, harvest, engine, server, job_id, users[0].id, settings, client)
+            try:
+                yield Stack(http, harvest, engine, server, job_id, users[0].id, settings, client)
+            finally:
+                # Candidate ids repeat in every test's sandbox: a retention timer left running here
+                # (its worker gone) would be the next test's `retention-<id>`.
+                await terminate_running(client, queue)
     engine.dispose()
 
 
@@ -355,6 +365,20 @@ async def test_the_batch_workflow_reports_counts_in_its_result_query_and_ui_page
     assert failed["reason"] == "résumé content_base64 is not valid base64"
     stored = SourcingStore(stack.engine).batch(batch_id)
     assert stored is not None and all(r.payload is None for r in stored[1])  # row data dropped once done
+    # The created candidate's consent keeps them until it lapses: a retention timer per candidate.
+    [created] = [r for r in stored[1] if r.outcome == "created"]
+    assert created.candidate_id is not None
+    timer = stack.temporal.get_workflow_handle_for(
+        ConsentRetentionWorkflow.run, retention_workflow_id(created.candidate_id)
+    )
+    for _ in range(50):
+        status = await timer.query(ConsentRetentionWorkflow.status)
+        if status.deadline is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert status.state == "waiting" and status.basis == "consent"
+    assert status.deadline is not None and status.deadline.year == 2028  # given 2026-01-05, kept 730 days
+    await timer.terminate("test over")
 
 
 async def test_a_csv_import_reports_every_line_and_a_second_import_creates_nothing(
@@ -387,10 +411,12 @@ async def test_a_csv_import_reports_every_line_and_a_second_import_creates_nothi
 
     report = capsys.readouterr().out
     assert failed == 0
-    assert re.search(r"line\s+2\s+f-1\s+created", report) and re.search(
-        r"line\s+4\s+f-1\s+skipped_duplicate", report
-    )
-    assert re.search(r"line\s+3\s+f-2\s+matched_existing\s+candidate " + str(existing.id), report)
+    by_line = {
+        int(n): (ext, outcome) for n, ext, outcome in re.findall(r"line\s+(\d+)\s+(\S+)\s+(\S+)", report)
+    }
+    # Lines 2 and 4 are the same record: whichever was imported first created it, the other was skipped.
+    assert sorted([by_line[2], by_line[4]]) == [("f-1", "created"), ("f-1", "skipped_duplicate")]
+    assert by_line[3] == ("f-2", "matched_existing") and f"candidate {existing.id}" in report
     assert "1 created, 1 matched_existing, 1 skipped_duplicate" in report
     created = await stack.candidates_with(f"ada.{tag}@example.com")
     assert len(created) == 1

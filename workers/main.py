@@ -26,6 +26,7 @@ from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.mentions import MentionActivities
 from activities.planning import PlanningActivities
+from activities.retention import RetentionActivities
 from activities.source_push import SourcePushActivities
 from activities.sourcing import SourcingActivities
 from activities.sync import SyncActivities
@@ -94,6 +95,7 @@ async def running_workers(
         sync = SyncActivities(harvest, MirrorStore(engine))
         sourcing = SourcingActivities(harvest, engine)
         source_push = SourcePushActivities(settings)
+        retention = RetentionActivities(harvest, engine)
         providers = ProviderCache(settings)
         stack.push_async_callback(providers.aclose)
         mentions = MentionActivities(harvest, client, settings, engine, providers=providers.get)
@@ -126,6 +128,7 @@ async def running_workers(
                     assessments.send_assessment_email,
                     sourcing.fail_sourcing_row,
                     source_push.post_source_status,
+                    retention.read_consent_deadline,
                 ],
                 interceptors=interceptors,
                 graceful_shutdown_timeout=timedelta(seconds=30),
@@ -148,6 +151,7 @@ async def running_workers(
                     sync.sync_resource,
                     sync.reconcile_resource,
                     sourcing.import_sourcing_row,
+                    retention.erase_candidate,
                 ],
                 interceptors=interceptors,
                 max_task_queue_activities_per_second=harvest_activities_per_second(settings),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows.assessment import AssessmentWorkflow
 from workflows.mention_watch import MentionWatchWorkflow
+from workflows.retention import ConsentRetentionWorkflow
 from workflows.scheduling import SchedulingWorkflow
 from workflows.source_push import SourceStatusPushWorkflow
 from workflows.sourcing import SourcingWorkflow
@@ -16,4 +17,5 @@ ALL_WORKFLOWS: list[type] = [
     SyncWorkflow,
     SourcingWorkflow,
     SourceStatusPushWorkflow,
+    ConsentRetentionWorkflow,
 ]
