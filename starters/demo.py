@@ -63,8 +63,9 @@ from workflows.scheduling import SchedulingWorkflow
 
 if TYPE_CHECKING:
     from starters.demo_assessment import AssessmentDemoResult
+    from starters.demo_sourcing import SourcingDemoResult
 
-Scenario = Literal["book", "reschedule", "decline", "escalate", "assessment"]
+Scenario = Literal["book", "reschedule", "decline", "escalate", "assessment", "sourcing"]
 SCENARIOS: dict[str, str] = {
     "book": "the candidate picks a time on the web page and the loop is booked",
     "reschedule": "the candidate books, then asks for a different time from the confirmation's link",
@@ -72,6 +73,8 @@ SCENARIOS: dict[str, str] = {
     "escalate": "the candidate never answers: two reminders, then the recruiter is asked to step in",
     "assessment": "a Phone Screen application goes to Take Home Test: invitation, the test taken, score "
     "written back, moved to Onsite and its scheduling started",
+    "sourcing": "a sourcing tool's CSV is imported (created, matched, skipped, with a résumé) and a stage "
+    "change in Greenhouse reaches the source's webhook, signed",
 }
 DEFAULT_STATE_DIR = DEMO_STATE_DIR  # defined with the command's options, which must load fast
 MARKER = ".hireflow-demo"
@@ -929,9 +932,12 @@ def _alive(stack: DevStack) -> Callable[[], str | None]:
     return check
 
 
-async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult | AssessmentDemoResult:
+async def run_demo(
+    options: DemoOptions, timeline: Timeline
+) -> DemoResult | AssessmentDemoResult | SourcingDemoResult:
     """Start the stack, play the scenario, print the summary; keep the stack up when asked."""
     from starters.demo_assessment import play_assessment  # it builds on this module
+    from starters.demo_sourcing import play_sourcing
 
     config = options.stack
     settings = demo_settings()
@@ -953,9 +959,11 @@ async def run_demo(options: DemoOptions, timeline: Timeline) -> DemoResult | Ass
         run = DemoRun(
             stack.settings, client, timeline, logs_dir=config.state_dir / "logs", alive=_alive(stack)
         )
-        result: DemoResult | AssessmentDemoResult
+        result: DemoResult | AssessmentDemoResult | SourcingDemoResult
         if options.scenario == "assessment":
             result = await play_assessment(run)
+        elif options.scenario == "sourcing":
+            result = await play_sourcing(run)
         else:
             result = await run.play(options.scenario)
             await run.summary(result)
@@ -973,7 +981,9 @@ async def _connect(settings: Settings) -> Client:
     return await connect(settings)
 
 
-def explore(timeline: Timeline, stack: DevStack, result: DemoResult | AssessmentDemoResult) -> None:
+def explore(
+    timeline: Timeline, stack: DevStack, result: DemoResult | AssessmentDemoResult | SourcingDemoResult
+) -> None:
     s = stack.settings
     config = stack.config
     defaults = config.temporal_port == 7233
@@ -981,7 +991,14 @@ def explore(timeline: Timeline, stack: DevStack, result: DemoResult | Assessment
     t = timeline
     t.plain()
     t.plain("The stack stays up to explore (Ctrl-C stops everything):")
-    if not isinstance(result, DemoResult):
+    from starters.demo_assessment import AssessmentDemoResult as AssessmentResult
+
+    if not isinstance(result, DemoResult | AssessmentResult):
+        t.plain(f"  batch              {result.sourcing_url}")
+        t.plain(f"  report             uv run hireflow source status {result.batch_id}")
+        t.plain(f"  logs               {config.state_dir / 'logs'}/")
+        return
+    if isinstance(result, AssessmentResult):
         t.plain(f"  assessment         {result.assessment_url}")
         t.plain(f"  scheduling         {result.scheduling_url}")
         t.plain(

@@ -25,6 +25,7 @@ class ScenarioChoice(StrEnum):
     decline = "decline"
     escalate = "escalate"
     assessment = "assessment"
+    sourcing = "sourcing"
 
 
 def log_to_file(path: Path) -> None:
@@ -76,7 +77,8 @@ def register(app: typer.Typer) -> None:
             "--scenario",
             help="book: pick and book · reschedule: book, then move it · decline: an interviewer declines "
             "and is replaced · escalate: the candidate never answers · assessment: a take-home test "
-            "taken, scored, advanced to Onsite and scheduled.",
+            "taken, scored, advanced to Onsite and scheduled · sourcing: a CSV imported (created, matched, skipped) "
+            "and a Greenhouse change pushed to the source's webhook.",
         ),
         keep_running: bool = typer.Option(
             False, "--keep-running", help="Leave the stack up after the timeline, until Ctrl-C."

@@ -53,6 +53,7 @@ from starters.demo import (
     prepare_state_dir,
 )
 from starters.demo_assessment import AssessmentDemoResult, play_assessment
+from starters.demo_sourcing import SourcingDemoResult, play_sourcing
 from starters.dev_seed import DEV_TEST_ID
 from starters.devstack import DevStack, DevStackConfig
 from starters.ports import free_port
@@ -96,6 +97,16 @@ class Demo:
 
         run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
         return await play_assessment(run), lines
+
+    async def play_sourcing(self) -> tuple[SourcingDemoResult, list[str]]:
+        lines: list[str] = []
+
+        def echo(line: str) -> None:
+            lines.append(line)
+            print(line)
+
+        run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
+        return await play_sourcing(run), lines
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -468,3 +479,45 @@ async def test_assessment_chain_scores_advances_and_starts_scheduling(demo: Demo
     ui = f"{settings.temporal_ui_url}/namespaces/default/workflows"
     assert lines[-2] == f"Temporal UI (assessment): {ui}/{result.assessment_workflow_id}"
     assert lines[-1] == f"Temporal UI (scheduling): {ui}/{result.scheduling_workflow_id}"
+
+
+async def test_sourcing_imports_a_csv_without_duplicates_and_pushes_a_change_to_the_source(
+    demo: Demo,
+) -> None:
+    settings = demo.settings
+    result, lines = await demo.play_sourcing()
+
+    # The report: two people created, one matched by address, the repeated record skipped.
+    outcomes = {outcome: len(ids) for outcome, ids in result.outcomes().items()}
+    assert outcomes == {"created": 2, "matched_existing": 1, "skipped_duplicate": 1}, outcomes
+    by_line = {result.lines[r.row]: r for r in result.rows}
+    assert by_line[4].outcome == "matched_existing" and by_line[4].candidate_id is not None
+    first, repeat = by_line[2], by_line[5]
+    assert {first.outcome, repeat.outcome} == {"created", "skipped_duplicate"}
+    assert first.candidate_id == repeat.candidate_id, "the repeated record is the same person"
+
+    # Greenhouse holds Maya once, with her résumé on the new application.
+    async with HarvestClient.from_settings(settings) as gh:
+        created = next(r for r in result.rows if r.outcome == "created" and r.external_id.endswith("-1"))
+        assert created.application_id is not None
+        [maya] = [c async for c in gh.list_candidates(ids=[created.candidate_id or 0])]
+        assert maya.first_name == "Maya" and maya.last_name == "Okafor"
+        resumes = [
+            a async for a in gh.list_attachments(application_ids=[created.application_id], type="resume")
+        ]
+        assert [a.filename for a in resumes] == ["maya-okafor.pdf"]
+
+    # The stage change reached the source's webhook, signed, in the source's words; the consent keeps a timer.
+    assert result.signature_valid
+    assert (
+        result.push_body["status"] == "interviewing"
+        and result.push_body["greenhouse_action"] == "candidate_stage_change"
+    )
+    assert result.push_body["application_id"] == result.moved_application_id
+    assert set(result.push_body) >= {"event_id", "external_id", "candidate_id", "occurred_at"}
+    assert "email" not in json.dumps(result.push_body), "ids and statuses only"
+    assert result.retention is not None and result.retention.state == "waiting"
+    assert (
+        lines[-1]
+        == f"Temporal UI (batch): {settings.temporal_ui_url}/namespaces/default/workflows/sourcing-{result.batch_id}"
+    )
