@@ -59,7 +59,7 @@ def _write(scope: str, method: str, path: str, *features: str) -> ScopeProbe:
 
 
 S, A, M, Y, P = "scheduling", "assessments", "mention watch", "mirror", "email log"
-O, R = "sourcing", "erasure and retention"
+SRC, ERASE = "sourcing", "erasure and retention"
 # What each feature calls (activities/greenhouse.py, activities/assessments.py, activities/mentions.py,
 # integrations/mirror_resources.py, integrations/mail/profile_drain.py).
 SCOPE_PROBES: tuple[ScopeProbe, ...] = (
@@ -87,12 +87,12 @@ SCOPE_PROBES: tuple[ScopeProbe, ...] = (
     _write("harvest:applications:update", "PATCH", "/v3/applications/0", A),
     _write("harvest:applications:move", "POST", "/v3/applications/0/move", A),
     _write("harvest:applications:reject", "POST", "/v3/applications/0/reject", A),
-    _write("harvest:candidates:create", "POST", "/v3/candidates", O),
-    _write("harvest:applications:create", "POST", "/v3/applications", O),
-    _write("harvest:attachments:create", "POST", "/v3/attachments", O),
-    _write("harvest:candidate_tags:create", "POST", "/v3/candidate_tags", O),
-    _write("harvest:applied_candidate_tags:create", "POST", "/v3/applied_candidate_tags", O),
-    _write("harvest:candidates:anonymize", "PATCH", "/v3/candidates/0/anonymize", R),
+    _write("harvest:candidates:create", "POST", "/v3/candidates", SRC),
+    _write("harvest:applications:create", "POST", "/v3/applications", SRC),
+    _write("harvest:attachments:create", "POST", "/v3/attachments", SRC),
+    _write("harvest:candidate_tags:create", "POST", "/v3/candidate_tags", SRC),
+    _write("harvest:applied_candidate_tags:create", "POST", "/v3/applied_candidate_tags", SRC),
+    _write("harvest:candidates:anonymize", "PATCH", "/v3/candidates/0/anonymize", ERASE),
 )
 
 TEST_CANDIDATE_SCOPES = (
