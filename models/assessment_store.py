@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.assessment_io import DecisionRule
@@ -45,9 +45,9 @@ class AssessmentStageMapping(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("job_id", "stage_key", name="uq_assessment_job_stage"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int = Field(index=True)
+    job_id: int = Field(index=True, sa_type=BigInteger)
     stage_key: str = Field(max_length=220, index=True)
-    job_interview_stage_id: int | None = Field(default=None)
+    job_interview_stage_id: int | None = Field(default=None, sa_type=BigInteger)
     stage_name: str | None = Field(default=None, max_length=200)
     test_key: str = Field(max_length=64, index=True)
     provider: str = Field(max_length=20)
@@ -55,8 +55,8 @@ class AssessmentStageMapping(SQLModel, table=True):
     test_name: str = Field(max_length=300)
     threshold: float | None = None
     below: str = Field(default="note", max_length=10)
-    rejection_reason_id: int | None = None
-    advance_to_stage_id: int | None = None
+    rejection_reason_id: int | None = Field(default=None, sa_type=BigInteger)
+    advance_to_stage_id: int | None = Field(default=None, sa_type=BigInteger)
     dry_run: bool = False
     deadline_days: int | None = None
     reminder_hours: list[int] | None = Field(default=None, sa_column=Column(JSON))

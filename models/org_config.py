@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 DEFAULT_WORKING_HOURS: dict[str, list[list[str]]] = {
@@ -34,7 +34,7 @@ class OrgSettings(SQLModel, table=True):
     default_max_per_day: int | None = 3
     default_max_per_week: int | None = 8
     max_gap_minutes: int = 30
-    onsite_office_id: int | None = None
+    onsite_office_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class InterviewerProfile(SQLModel, table=True):
@@ -42,11 +42,11 @@ class InterviewerProfile(SQLModel, table=True):
 
     __tablename__ = "interviewer_profiles"
 
-    user_id: int = Field(primary_key=True)
+    user_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     email: str = Field(index=True)
     name: str = ""
     time_zone: str = "UTC"
-    office_id: int | None = None
+    office_id: int | None = Field(default=None, sa_type=BigInteger)
     working_hours: dict[str, Any] = Field(
         default_factory=lambda: dict(DEFAULT_WORKING_HOURS), sa_column=Column(JSON)
     )
@@ -67,7 +67,7 @@ class RoomProfile(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     capacity: int
-    office_id: int | None = Field(default=None, index=True)
+    office_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
     time_zone: str = "UTC"
 
 
@@ -78,7 +78,7 @@ class OfficeProfile(SQLModel, table=True):
 
     __tablename__ = "office_profiles"
 
-    office_id: int = Field(primary_key=True)
+    office_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     name: str = ""
     time_zone: str = "UTC"
     hours_start: str = "09:00"
@@ -90,7 +90,9 @@ class InterviewPool(SQLModel, table=True):
 
     __tablename__ = "interview_pools"
 
-    job_interview_id: int = Field(primary_key=True)
+    job_interview_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     alternates: list[int] = Field(default_factory=list, sa_column=Column(JSON))
     count: int = 1
 

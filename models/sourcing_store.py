@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.store import UTCDateTime
@@ -57,8 +57,8 @@ class SourcingRow(SQLModel, table=True):
     external_id: str = Field(max_length=200)
     payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     outcome: str | None = Field(default=None, max_length=20)
-    candidate_id: int | None = None
-    application_id: int | None = None
+    candidate_id: int | None = Field(default=None, sa_type=BigInteger)
+    application_id: int | None = Field(default=None, sa_type=BigInteger)
     reason: str | None = Field(default=None, max_length=1000)
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
@@ -72,7 +72,7 @@ class SourcingClaim(SQLModel, table=True):
     claim_key: str = Field(max_length=400, unique=True)
     batch_id: str = Field(max_length=40)
     row: int
-    candidate_id: int | None = Field(default=None, index=True)
+    candidate_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
     claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -81,7 +81,7 @@ class ConsentRecord(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("candidate_id", "source", name="uq_consent_candidate_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    candidate_id: int = Field(index=True)
+    candidate_id: int = Field(index=True, sa_type=BigInteger)
     source: str = Field(max_length=63)
     basis: str = Field(max_length=30)
     given_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -105,7 +105,7 @@ class ErasureRecord(SQLModel, table=True):
     __tablename__ = "erasure_record"
 
     id: int | None = Field(default=None, primary_key=True)
-    candidate_id: int = Field(index=True)
+    candidate_id: int = Field(index=True, sa_type=BigInteger)
     erased_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reason: str = Field(max_length=200)
     greenhouse: str = Field(max_length=200, description="What Greenhouse answered to the anonymisation.")

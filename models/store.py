@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, DateTime, LargeBinary, TypeDecorator, event
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel, create_engine
 
@@ -110,15 +110,15 @@ class ProfileEmailLog(SQLModel, table=True):
     direction: str = Field(max_length=8, description="'outbound' or 'inbound'.")
     workflow_id: str | None = Field(default=None, max_length=255, index=True)
     outbox_key: str | None = Field(default=None, max_length=255, index=True)
-    candidate_id: int
-    application_id: int | None = None
+    candidate_id: int = Field(sa_type=BigInteger)
+    application_id: int | None = Field(default=None, sa_type=BigInteger)
     subject: str = Field(default="", max_length=998)
     email_from: str = Field(default="", max_length=320)
     email_to: str = Field(default="", description="Comma-separated addresses.")
     body: str | None = Field(default=None, description="Inbound only: the redacted text.")
     status: ProfileLogStatus = Field(default=ProfileLogStatus.PENDING, max_length=16, index=True)
     attempts: int = 0
-    note_id: int | None = None
+    note_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
     next_attempt_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
@@ -139,7 +139,7 @@ class HandledMentionNote(SQLModel, table=True):
 
     __tablename__ = "handled_mention_note"
 
-    note_id: int = Field(primary_key=True)
+    note_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     action: str = Field(default="", max_length=32)
     workflow_id: str | None = Field(default=None, max_length=255)
     outcome: str = Field(default="", max_length=500)
@@ -160,9 +160,11 @@ class BookedInterview(SQLModel, table=True):
 
     __tablename__ = "booked_interview"
 
-    greenhouse_interview_id: int = Field(primary_key=True)
+    greenhouse_interview_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     workflow_id: str = Field(max_length=255, index=True)
-    application_id: int = Field(index=True)
+    application_id: int = Field(index=True, sa_type=BigInteger)
     recorded_at: datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.store import UTCDateTime
@@ -38,8 +38,8 @@ class StageAutoScheduleRule(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("job_id", "stage_name", name="uq_rule_job_stage_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    job_interview_stage_id: int | None = Field(default=None, index=True, unique=True)
-    job_id: int | None = Field(default=None, index=True)
+    job_interview_stage_id: int | None = Field(default=None, index=True, unique=True, sa_type=BigInteger)
+    job_id: int | None = Field(default=None, index=True, sa_type=BigInteger)
     stage_name: str | None = Field(default=None, max_length=200)
     enabled: bool = True
     note: str = Field(default="", max_length=500)

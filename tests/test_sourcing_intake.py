@@ -16,6 +16,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
 from starters.source_cmd import import_rows
 from starters.source_file import read_source_file
+from tests.support.databases import sql_store_url
 from tests.support.receiver import receiver
 from tests.support.stack import terminate_running
 from web.app import create_app
@@ -133,9 +135,19 @@ class Stack:
 
 
 @pytest_asyncio.fixture
-async def stack(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Stack]:
+    """The stack on SQLite, or on PostgreSQL for tests parametrized `indirect` with "postgres"."""
+    with sql_store_url(getattr(request, "param", "sqlite"), tmp_path) as url:
+        async with _stack(dev_server_env, tmp_path, url) as found:
+            yield found
+
+
+@asynccontextmanager
+async def _stack(dev_server_env: WorkflowEnvironment, tmp_path: Path, store_url: str) -> AsyncIterator[Stack]:
     queue = f"sourcing-{uuid.uuid4().hex[:8]}"
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'hireflow.db'}")
+    engine = create_engine_for(store_url)
     init_db(engine)
     store = SourcingStore(engine)
     store.add_key("inhire", key=KEY)
@@ -187,6 +199,7 @@ async def _client(client: Client) -> Client:
     return client
 
 
+@pytest.mark.parametrize("stack", ["sqlite", "postgres"], indirect=True)
 async def test_a_batch_is_imported_row_by_row_with_every_decision_reported(stack: Stack) -> None:
     existing = next(c for c in await stack.harvest.list_candidates().collect() if c.email_addresses)
     known_email = existing.email_addresses[0].value
@@ -260,6 +273,7 @@ async def test_a_batch_is_imported_row_by_row_with_every_decision_reported(stack
     assert sum(a.job_id == stack.job_id for a in applications) == 1  # no second application either
 
 
+@pytest.mark.parametrize("stack", ["sqlite", "postgres"], indirect=True)
 async def test_concurrent_batches_of_the_same_people_create_no_duplicates(stack: Stack) -> None:
     people = [stack.row(f"c-{i}", resume=None) for i in range(6)]
     from_other_tool = [p | {"external_id": f"other-{i}"} for i, p in enumerate(people)]  # same emails
@@ -489,6 +503,7 @@ async def test_greenhouse_changes_reach_the_sources_webhook_signed_mapped_and_on
     )
 
 
+@pytest.mark.parametrize("stack", ["sqlite", "postgres"], indirect=True)
 async def test_erasing_a_sourced_candidate_anonymises_them_and_removes_hireflows_copies(stack: Stack) -> None:
     """`hireflow gdpr erase`'s two data steps; a source re-sending the record creates nobody again."""
     new = stack.row(f"erase-{uuid.uuid4().hex[:6]}", resume=None)
