@@ -76,36 +76,30 @@ class Demo:
     def settings(self) -> Settings:
         return self.stack.settings
 
-    async def play(self, scenario: str) -> tuple[DemoResult, list[str]]:
+    def run(self) -> tuple[DemoRun, list[str]]:
+        """A run whose timeline lines are kept for the assertions and printed for a failure's report."""
         lines: list[str] = []
 
-        def echo(line: str) -> None:  # kept for the assertions, printed for a failure's report
+        def echo(line: str) -> None:
             lines.append(line)
             print(line)
 
-        run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
+        return DemoRun(
+            self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs"
+        ), lines
+
+    async def play(self, scenario: str) -> tuple[DemoResult, list[str]]:
+        run, lines = self.run()
         result = await run.play(scenario)  # type: ignore[arg-type]
         await run.summary(result)
         return result, lines
 
     async def play_assessment(self) -> tuple[AssessmentDemoResult, list[str]]:
-        lines: list[str] = []
-
-        def echo(line: str) -> None:
-            lines.append(line)
-            print(line)
-
-        run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
+        run, lines = self.run()
         return await play_assessment(run), lines
 
     async def play_sourcing(self) -> tuple[SourcingDemoResult, list[str]]:
-        lines: list[str] = []
-
-        def echo(line: str) -> None:
-            lines.append(line)
-            print(line)
-
-        run = DemoRun(self.settings, self.client, Timeline(echo=echo), logs_dir=self.state_dir / "logs")
+        run, lines = self.run()
         return await play_sourcing(run), lines
 
 
