@@ -126,6 +126,8 @@ async def test_the_candidates_own_emailed_cancel_asks_for_a_click(web: WebHarnes
     assert status.state == SchedulingState.SCHEDULED, "an email alone never cancels"
     asks = _emails(web, handle.id, "cancel_confirmation")
     assert len(asks) == 1 and asks[0].to == [CONTEXT.candidate_email]
+    told = [n for n in web.world.notes if "cancel-ask/" in n.key]
+    assert len(told) == 1 and "I want to cancel" in told[0].body, "the recruiter is told, with the words"
     link = (await _composed(web, asks[0], engine)).get_body(("plain",)).get_content()
     cancel_path = next(w for w in link.split() if "/s/" in w).split(web.settings.web_base_url)[-1]
     async with web.http() as http:
