@@ -233,11 +233,15 @@ async def drift_after_dropped_webhooks(
 
     candidates = next((r for r in report.resources if r.resource == "candidates"), None)
     found = candidates.stale if candidates else 0
+    fixed = await asyncio.to_thread(repaired)
     return {
         "changed_rows": len(chosen),
+        # Every stale candidate the reconciliation reported: ours, plus any row the earlier phases' moves
+        # touched after the last pass (a move also updates its candidate), which is drift too.
         "reported_stale": found,
-        "repaired_in_mirror": await asyncio.to_thread(repaired),
-        "found_share": round(min(found, len(chosen)) / len(chosen), 3) if chosen else None,
+        "repaired_in_mirror": fixed,
+        # Found means found and repaired: our own rows, checked one by one, not a count that others could fill.
+        "found_share": round(fixed / len(chosen), 3) if chosen else None,
         "reconcile_seconds": round(seconds, 1),
         "failed": report.failed,
         "note": "changes made with the sandbox's webhooks off right after an incremental pass; the "

