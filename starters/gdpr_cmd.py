@@ -36,11 +36,10 @@ def erase(
 
 
 async def _erase(candidate_id: int, reason: str) -> None:
-    from integrations.assessment_client import AssessmentClient
+    from integrations.application_closing import close_application_workflows
     from integrations.erasure import anonymize_in_greenhouse, erase_hireflow_copies
     from integrations.greenhouse.client import HarvestClient
     from integrations.greenhouse.errors import HarvestError, MissingScopeError
-    from integrations.scheduling_client import SchedulingClient
     from models.messages import ApplicationClosedInput
     from models.settings import get_settings
     from models.store import create_engine_for, init_db
@@ -58,17 +57,14 @@ async def _erase(candidate_id: int, reason: str) -> None:
             )
             raise typer.Exit(1) from exc
         try:
-            client = await connect(settings)
-            scheduling, assessments = SchedulingClient(client, settings), AssessmentClient(client, settings)
-            closed = ApplicationClosedInput(reason="candidate_deleted")
-            stopped = 0
-            for application_id in applications:
-                for workflow_id in await scheduling.for_application(application_id):
-                    await scheduling.application_closed(workflow_id, closed)
-                    stopped += 1
-                for workflow_id in await assessments.for_application(application_id):
-                    await assessments.application_closed(workflow_id, closed)
-                    stopped += 1
+            stopped = len(
+                await close_application_workflows(
+                    await connect(settings),
+                    settings,
+                    applications,
+                    ApplicationClosedInput(reason="candidate_deleted"),
+                )
+            )
         except Exception as exc:  # Temporal unreachable or refusing: nothing has been erased yet
             typer.echo(
                 f"error: could not stop running requests in Temporal ({exc}); nothing was erased", err=True

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from integrations.application_closing import close_application_workflows
 from integrations.assessment_client import AssessmentClient
 from integrations.assessment_mappings import AssessmentMappings, request_for
 from integrations.interview_index import InterviewIndex
@@ -188,16 +189,9 @@ class WebhookHandler:
 
     async def _close(self, application_ids: list[int], reason: CloseReason) -> str:
         """Tell the application's scheduling requests and assessments that it is closed."""
-        scheduling, assessments = await self._scheduling(), await self._assessments()
-        closed = ApplicationClosedInput(reason=reason)
-        signalled: list[str] = []
-        for application_id in application_ids:
-            for workflow_id in await scheduling.for_application(application_id):
-                await scheduling.application_closed(workflow_id, closed)
-                signalled.append(workflow_id)
-            for workflow_id in await assessments.for_application(application_id):
-                await assessments.application_closed(workflow_id, closed)
-                signalled.append(workflow_id)
+        signalled = await close_application_workflows(
+            await self._client(), self.settings, application_ids, ApplicationClosedInput(reason=reason)
+        )
         log.info("webhook_closed_applications", reason=reason, workflows=signalled)
         return f"{reason}: signalled {len(signalled)} workflow(s)"
 
