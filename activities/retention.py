@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from integrations.erasure import anonymize_in_greenhouse, erase_hireflow_copies
+from integrations.erasure import erase_candidate
 from integrations.greenhouse.client import HarvestClient
 from integrations.logs import get_logger
 from integrations.sourcing_store import SourcingStore
@@ -39,9 +39,8 @@ class RetentionActivities:
     @activity.defn
     async def erase_candidate(self, request: EraseCandidateInput) -> ErasureResult:
         """Anonymise in Greenhouse, then erase Hireflow's copies (the same steps as `hireflow gdpr erase`)."""
-        greenhouse = await anonymize_in_greenhouse(self.harvest, request.candidate_id)
-        removed = erase_hireflow_copies(
-            self.engine, request.candidate_id, reason=request.reason, greenhouse=greenhouse
+        greenhouse, removed = await erase_candidate(
+            self.harvest, self.engine, request.candidate_id, reason=request.reason
         )
         log.info("retention_erased", candidate_id=request.candidate_id, removed=sum(removed.values()))
         return ErasureResult(greenhouse=greenhouse, removed=removed)

@@ -9,7 +9,6 @@ source record's external id (a source re-sending it is still skipped, not re-cre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import get_args
 
@@ -28,16 +27,15 @@ ALL_FIELDS: list[AnonymizeField] = list(get_args(AnonymizeField))
 ERASED = "(erased)"
 
 
-@dataclass
-class ErasureReport:
-    candidate_id: int
-    greenhouse: str = ""
-    removed: dict[str, int] = field(default_factory=dict)
+async def erase_candidate(
+    harvest: HarvestClient, engine: Engine, candidate_id: int, *, reason: str
+) -> tuple[str, dict[str, int]]:
+    """Anonymise in Greenhouse, then erase Hireflow's copies: Greenhouse's answer and what was removed where.
 
-    def lines(self) -> list[str]:
-        rows = [f"greenhouse: {self.greenhouse}"]
-        rows += [f"hireflow {where}: {count} removed" for where, count in self.removed.items()]
-        return rows
+    A Harvest error is raised before anything of Hireflow's is touched, so a retry starts from the top.
+    """
+    greenhouse = await anonymize_in_greenhouse(harvest, candidate_id)
+    return greenhouse, erase_hireflow_copies(engine, candidate_id, reason=reason, greenhouse=greenhouse)
 
 
 async def anonymize_in_greenhouse(harvest: HarvestClient, candidate_id: int) -> str:

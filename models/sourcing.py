@@ -12,7 +12,15 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from models.failure_policy import FailurePolicy
 from models.messages import TaskQueues
@@ -103,6 +111,21 @@ class RowProblem(BaseModel):
     row: int
     field: str
     message: str
+
+
+def validate_row(value: object, row: int) -> tuple[SourcedCandidate | None, list[RowProblem]]:
+    """One row of a batch or a file: the candidate, or every problem naming its field (values never echoed)."""
+    try:
+        return SourcedCandidate.model_validate(value), []
+    except ValidationError as exc:
+        return None, [
+            RowProblem(
+                row=row,
+                field=".".join(str(p) for p in err["loc"]) or "row",
+                message=str(err["msg"]).replace("Value error, ", "")[:200],
+            )
+            for err in exc.errors()
+        ]
 
 
 def normalise_email(address: str) -> str:

@@ -37,7 +37,7 @@ def erase(
 
 async def _erase(candidate_id: int, reason: str) -> None:
     from integrations.application_closing import close_application_workflows
-    from integrations.erasure import anonymize_in_greenhouse, erase_hireflow_copies
+    from integrations.erasure import erase_candidate
     from integrations.greenhouse.client import HarvestClient
     from integrations.greenhouse.errors import HarvestError, MissingScopeError
     from models.messages import ApplicationClosedInput
@@ -71,8 +71,10 @@ async def _erase(candidate_id: int, reason: str) -> None:
             )
             raise typer.Exit(1) from exc
         typer.echo(f"temporal: {stopped} running request(s) of {len(applications)} application(s) stopped")
+        engine = create_engine_for(settings.resolved_database_url())
+        init_db(engine)
         try:
-            greenhouse = await anonymize_in_greenhouse(harvest, candidate_id)
+            greenhouse, removed = await erase_candidate(harvest, engine, candidate_id, reason=reason)
         except MissingScopeError as exc:
             typer.echo(
                 f"error: Greenhouse refused: tick {exc.scope} for Hireflow's credential; nothing more was erased",
@@ -85,13 +87,11 @@ async def _erase(candidate_id: int, reason: str) -> None:
                 err=True,
             )
             raise typer.Exit(1) from exc
+        finally:
+            engine.dispose()
     typer.echo(f"greenhouse: {greenhouse}")
-    engine = create_engine_for(settings.resolved_database_url())
-    init_db(engine)
-    removed = erase_hireflow_copies(engine, candidate_id, reason=reason, greenhouse=greenhouse)
     for where, count in removed.items():
         typer.echo(f"hireflow {where}: {count} removed")
-    engine.dispose()
 
 
 def register(app: typer.Typer) -> None:

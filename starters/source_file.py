@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from models.sourcing import MAX_RESUME_BYTES, RowProblem, SourcedCandidate
+from models.sourcing import MAX_RESUME_BYTES, RowProblem, SourcedCandidate, validate_row
 
 LIST_SEPARATOR = ";"
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -224,14 +222,11 @@ def _resume(value: str, filename: str, base: Path, number: int) -> tuple[dict[st
 
 
 def _validate(found: FileRows, number: int, value: dict[str, Any]) -> None:
-    try:
-        found.rows.append(SourcedCandidate.model_validate(value))
+    candidate, problems = validate_row(value, number)
+    if candidate is not None:
+        found.rows.append(candidate)
         found.lines.append(number)
-    except ValidationError as exc:
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "row"
-            message = str(err["msg"]).replace("Value error, ", "")[:200]
-            found.problems.append(RowProblem(row=number, field=name, message=message))
+    found.problems += problems
 
 
 def _has_surrogates(text: str) -> bool:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from models.sourcing import MAX_ROWS_PER_BATCH, RowProblem, SourcedCandidate
+from models.sourcing import MAX_ROWS_PER_BATCH, RowProblem, SourcedCandidate, validate_row
 from web import json_depth
 
 MAX_PROBLEMS = 50
@@ -40,14 +38,8 @@ def validate_rows(rows: list[Any]) -> tuple[list[SourcedCandidate], list[RowProb
     candidates: list[SourcedCandidate] = []
     problems: list[RowProblem] = []
     for index, row in enumerate(rows):
-        try:
-            candidates.append(SourcedCandidate.model_validate(row))
-        except ValidationError as exc:
-            for err in exc.errors():
-                field = ".".join(str(p) for p in err["loc"]) or "row"
-                problems.append(RowProblem(row=index, field=field, message=_message(err["msg"])))
+        candidate, found = validate_row(row, index)
+        if candidate is not None:
+            candidates.append(candidate)
+        problems += found
     return candidates, problems[:MAX_PROBLEMS]
-
-
-def _message(text: str) -> str:
-    return text.replace("Value error, ", "")[:200]
