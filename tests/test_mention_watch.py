@@ -138,7 +138,9 @@ async def test_schedule_note_starts_the_request_with_the_notes_and_replies_once(
     workflow_id = f"schedule-{application_id}-{stage_id}"
     assert handled[note.id].action == "schedule" and handled[note.id].workflow_id == workflow_id
     handle = watch.client.get_workflow_handle_for(SchedulingWorkflow.run, workflow_id)
-    assert await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+    # The panel may or may not be able to meet (earlier tests booked the shared calendars); either is under way.
+    state = await wait_for_state(handle, SchedulingState.OFFERED, SchedulingState.ESCALATED)
+    assert state in (SchedulingState.OFFERED, SchedulingState.ESCALATED)
     summary = await (await handle.describe()).static_summary()
     assert summary and str(stage_id) in summary
     reply = await watch.reply_to(note)
@@ -154,7 +156,7 @@ async def test_schedule_note_starts_the_request_with_the_notes_and_replies_once(
     status = await watch.post(candidate_id, "@Hireflow status?", application_id)
     await watch.run_once()
     reply = await watch.reply_to(twice)
-    assert reply.startswith("Scheduling of the Onsite for ") and "already under way (state offered" in reply
+    assert reply.startswith("Scheduling of the Onsite for ") and f"already under way (state {state.value}" in reply
     assert (await watch.reply_to(status)).startswith("The Onsite for ")
     cancel = await watch.post(candidate_id, "@Hireflow cancel: the role was filled", application_id)
     await watch.run_once()

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHandle
@@ -105,7 +106,38 @@ async def onsite_application(
                 if seen == nth:
                     return app.id, app.job_interview_stage_id, app.candidate_id
                 seen += 1
-    raise AssertionError("the seeded org has no emailable candidate in an Onsite stage")
+        moved = await _move_into_onsite(settings, gh, skip)
+    if moved is None:
+        raise AssertionError("the seeded org has no emailable candidate left to put in an Onsite stage")
+    return moved
+
+
+async def _move_into_onsite(
+    settings: Settings, gh: HarvestClient, skip: Collection[int]
+) -> tuple[int, int, int] | None:
+    """Refill the Onsite pool: move an emailable candidate's active application into its job's Onsite stage.
+
+    A session's tests take more Onsite applications than the seed holds when many requests escalate
+    (their panels got booked by earlier tests); the sandbox's bulk action moves one more in, as a
+    recruiter would, without a webhook other tests could see.
+    """
+    onsite: dict[int, int] = {}
+    async for stage in gh.list_job_interview_stages():
+        if stage.name == "Onsite" and stage.job_id and stage.active:
+            onsite[stage.job_id] = stage.id
+    async for app in gh.list_applications(status="active", prospect=False):
+        stage_id = onsite.get(app.job_id or 0)
+        if not (stage_id and app.candidate_id) or app.id in skip or app.job_interview_stage_id == stage_id:
+            continue
+        candidate = await gh.get_candidate(app.candidate_id)
+        if not (candidate.email_addresses and candidate.can_email):
+            continue
+        change = {"resource": "applications", "id": app.id, "move_to_stage_id": stage_id}
+        async with httpx.AsyncClient(base_url=settings.greenhouse_base_url, timeout=30) as admin:
+            response = await admin.post("/_sandbox/bulk", json={"changes": [change], "webhooks": False})
+        if response.status_code == 200:
+            return app.id, stage_id, app.candidate_id
+    return None
 
 
 _taken_applications: set[int] = set()
