@@ -156,7 +156,10 @@ async def test_schedule_note_starts_the_request_with_the_notes_and_replies_once(
     status = await watch.post(candidate_id, "@Hireflow status?", application_id)
     await watch.run_once()
     reply = await watch.reply_to(twice)
-    assert reply.startswith("Scheduling of the Onsite for ") and f"already under way (state {state.value}" in reply
+    assert (
+        reply.startswith("Scheduling of the Onsite for ")
+        and f"already under way (state {state.value}" in reply
+    )
     assert (await watch.reply_to(status)).startswith("The Onsite for ")
     cancel = await watch.post(candidate_id, "@Hireflow cancel: the role was filled", application_id)
     await watch.run_once()
