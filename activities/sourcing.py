@@ -30,6 +30,7 @@ from integrations.greenhouse.errors import (
 )
 from integrations.logs import get_logger
 from integrations.mirror import MirrorReader, MirrorTooStale
+from integrations.sourcing_profile import ProspectPlace, SourcingProfile, SourcingRowError
 from integrations.sourcing_store import SourcingStore, email_claim, external_claim, row_result
 from models.greenhouse import (
     AddAttachment,
@@ -59,7 +60,14 @@ from models.sourcing import (
 log = get_logger(__name__)
 MIRROR_MAX_AGE = timedelta(minutes=10)  # older than this, the duplicate check asks Harvest alone
 NEAR_NAME_SCORE = 85.0  # rapidfuzz token_sort_ratio, 0-100: "Jon Smyth" ~ "John Smith" with the same phone
-PERMANENT = (ResumeFileError, ValidationError, NotFoundError, ForbiddenError, BadRequestError)
+PERMANENT = (
+    ResumeFileError,
+    SourcingRowError,
+    ValidationError,
+    NotFoundError,
+    ForbiddenError,
+    BadRequestError,
+)
 
 
 class ClaimBusyError(Exception):
@@ -76,6 +84,7 @@ class SourcingActivities:
         self.engine = engine
         self.store = SourcingStore(engine)
         self.mirror = MirrorReader(engine)
+        self.profile = SourcingProfile(harvest)
         self.max_resume_bytes = max_resume_bytes
         self._sources: dict[str, int] | None = None
         self._tags: dict[str, int] | None = None
@@ -140,6 +149,7 @@ class SourcingActivities:
         self, batch: str, row: int, source: str, candidate: SourcedCandidate, known: int | None
     ) -> RowResult:
         resume = self._checked(candidate)  # before anything is created: a bad file fails the row cleanly
+        place = await self.profile.place(candidate)  # so does a pool or stage Greenhouse lacks
         emails = sorted({normalise_email(e) for e in candidate.emails})
         candidate_id: int | None = known
         outcome: Outcome = "created"
@@ -168,16 +178,20 @@ class SourcingActivities:
                     "merge or confirm in Greenhouse, then import again",
                 )
             created = await self.harvest.create_candidate(
-                await self._new_candidate(candidate), as_user=candidate.recruiter_id
+                await self._new_candidate(candidate, place), as_user=candidate.recruiter_id
             )
             candidate_id = created.id
             await asyncio.to_thread(self.store.settle_claims, batch, row, candidate_id)
         else:  # matched, or a retry after our own create (`known`): settle on that candidate
             await asyncio.to_thread(self.store.settle_claims, batch, row, candidate_id)
-        application_id = await self._application(candidate_id, candidate, created_now=outcome == "created")
+        application_id = await self._application(
+            candidate_id, candidate, place, created_now=outcome == "created"
+        )
         if outcome == "matched_existing":
             await self._tag(candidate_id, candidate)
         await self._attach(application_id, candidate, resume)
+        left_out = await self.profile.write_history(candidate_id, candidate)
+        reason = "; ".join(r for r in (reason, *left_out) if r) or None
         await asyncio.to_thread(self.store.record_consent, candidate_id, source, candidate.consent)
         log.info("sourcing_row_done", batch_id=batch, row=row, outcome=outcome, candidate_id=candidate_id)
         return await self._record(
@@ -272,12 +286,14 @@ class SourcingActivities:
             self._sources = {(s.name or "").strip().lower(): s.id for s in sources}
         return self._sources.get(name.strip().lower())
 
-    async def _new_candidate(self, candidate: SourcedCandidate) -> CreateCandidate:
+    async def _new_candidate(self, candidate: SourcedCandidate, place: ProspectPlace) -> CreateCandidate:
         source_id = await self._source_id(candidate.source)
         application: FirstApplication | ProspectApplication
         if candidate.prospect:
             application = ProspectApplication(
                 job_ids=[candidate.job_id] if candidate.job_id else None,
+                prospect_pool_id=place.pool_id,
+                prospect_pool_stage_id=place.stage_id,
                 prospect_owner_id=candidate.recruiter_id,
             )
         else:
@@ -296,7 +312,7 @@ class SourcingActivities:
         )
 
     async def _application(
-        self, candidate_id: int, candidate: SourcedCandidate, *, created_now: bool
+        self, candidate_id: int, candidate: SourcedCandidate, place: ProspectPlace, *, created_now: bool
     ) -> int | None:
         """The row's application: the one created with the candidate, an existing one on the same job (a
         retry, or a matched person already there), else a new one."""
@@ -316,6 +332,8 @@ class SourcingActivities:
             data: CreateApplication | CreateProspectApplication = CreateProspectApplication(
                 candidate_id=candidate_id,
                 job_ids=[candidate.job_id] if candidate.job_id else None,
+                prospect_pool_id=place.pool_id,
+                prospect_pool_stage_id=place.stage_id,
                 prospect_owner_id=candidate.recruiter_id,
                 source_id=source_id,
             )
@@ -380,7 +398,7 @@ class SourcingActivities:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, MissingScopeError):
         return f"Greenhouse refused: the API credential lacks the scope {exc.scope}"
-    if isinstance(exc, ResumeFileError):
+    if isinstance(exc, ResumeFileError | SourcingRowError):
         return str(exc)
     message = getattr(exc, "message", str(exc))
     errors = getattr(exc, "errors", None)

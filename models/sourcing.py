@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -73,6 +73,43 @@ class ConsentInput(Strict):
     notice_version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
+class EducationInput(Strict):
+    """A school, degree and/or discipline by name: Greenhouse keeps these as fixed option lists, so a name
+    is matched to an option (case and spacing ignored); a name not on the list is reported, not invented."""
+
+    school: Text | None = None
+    degree: Text | None = None
+    discipline: Text | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> EducationInput:
+        if not (self.school or self.degree or self.discipline):
+            raise ValueError("give at least one of school, degree or discipline")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class EmploymentInput(Strict):
+    """A job the candidate held; Greenhouse requires company, title and start date."""
+
+    company: Text
+    title: Text
+    start_date: date
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EmploymentInput:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+PoolRef = Annotated[int, Field(gt=0)] | Text  # an id, or the name as Greenhouse shows it
+
+
 class SourcedCandidate(Strict):
     """One candidate as a source sends it (the HTTP contract of docs/sourcing.md, field for field)."""
 
@@ -89,11 +126,20 @@ class SourcedCandidate(Strict):
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
     recruiter_id: Annotated[int, Field(gt=0)] | None = None
     consent: ConsentInput
+    # Optional additions to the contract (docs/sourcing.md): where a prospect goes, and the person's history.
+    prospect_pool: PoolRef | None = None
+    prospect_stage: PoolRef | None = None
+    educations: list[EducationInput] = Field(default_factory=list, max_length=10)
+    employments: list[EmploymentInput] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _somewhere(self) -> SourcedCandidate:
         if self.job_id is None and not self.prospect:
             raise ValueError("give a job_id, or prospect: true")
+        if (self.prospect_pool is not None or self.prospect_stage is not None) and not self.prospect:
+            raise ValueError("prospect_pool and prospect_stage need prospect: true")
+        if self.prospect_stage is not None and self.prospect_pool is None:
+            raise ValueError("prospect_stage needs prospect_pool")
         return self
 
 

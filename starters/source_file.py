@@ -7,7 +7,8 @@ safe: rows already imported come back `skipped_duplicate`).
 
 CSV has a header row; list columns (`emails`, `phones`, `links`, `tags`) separate values with `;`;
 `resume` is a path relative to the file (read and sent as base64) or an http(s) URL; consent is
-`consent_basis`, `consent_given_at`, `consent_notice_version`. Files must be UTF-8 (a BOM is fine); a
+`consent_basis`, `consent_given_at`, `consent_notice_version`; `prospect_pool` and `prospect_stage` take
+a name or an id. Educations and employments are lists of objects, so only JSON Lines carries them. Files must be UTF-8 (a BOM is fine); a
 line with bytes that are not UTF-8 is refused naming the column, never guessed at.
 """
 
@@ -38,6 +39,8 @@ CSV_COLUMNS = frozenset(
         "resume",
         "resume_filename",
         "source",
+        "prospect_pool",
+        "prospect_stage",
         "recruiter_id",
         "consent_basis",
         "consent_given_at",
@@ -174,7 +177,9 @@ def _csv_row(
     """A CSV record in the API's row shape; a problem when a cell cannot be read at all."""
     cells = {k: (v or "").strip() for k, v in record.items() if isinstance(v, str)}
     row: dict[str, Any] = {
-        name: cells[name] for name in ("external_id", "first_name", "last_name", "source") if cells.get(name)
+        name: cells[name]
+        for name in ("external_id", "first_name", "last_name", "source", "prospect_pool", "prospect_stage")
+        if cells.get(name)
     }
     for name in LIST_COLUMNS:
         values = [v.strip() for v in cells.get(name, "").split(LIST_SEPARATOR)]

@@ -155,3 +155,34 @@ def test_the_command_refuses_an_unusable_file_with_exit_2_and_all_bad_lines_with
     assert "line 2: emails.0:" in bad.output and "nothing to import" in bad.output
     wrong_source = runner.invoke(source_app, ["import", str(path), "--source", "Bad Name"])
     assert wrong_source.exit_code == 2
+
+
+def test_csv_prospects_name_their_pool_and_stage_and_jsonl_carries_history(tmp_path: Path) -> None:
+    header = "external_id,first_name,last_name,prospect,prospect_pool,prospect_stage,consent_basis,consent_given_at,consent_notice_version\n"
+    consent = "consent,2026-01-05T10:00:00Z,v3"
+    path = tmp_path / "pool.csv"
+    path.write_text(
+        header
+        + f"p1,Ada,Lovelace,true,Silver Medalists,Engaged,{consent}\n"
+        + f"p2,Ada,Byron,false,Silver Medalists,,{consent}\n"  # a pool for a non-prospect
+        + f"p3,Ada,King,true,,Engaged,{consent}\n",  # a stage without its pool
+        encoding="utf-8",
+    )
+    found = read_source_file(path)
+    [row] = found.rows
+    assert (row.prospect_pool, row.prospect_stage) == ("Silver Medalists", "Engaged")
+    assert [(p.row, p.field) for p in found.problems] == [(3, "row"), (4, "row")]
+
+    history = {
+        "external_id": "j1",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "prospect": True,
+        "consent": {"basis": "consent", "given_at": "2026-01-05T10:00:00Z", "notice_version": "v3"},
+        "educations": [{"school": "Contoso College", "degree": "Doctorate", "start_date": "1930-09-01"}],
+        "employments": [{"company": "US Navy", "title": "Rear Admiral", "start_date": "1943-12-01"}],
+    }
+    lines = tmp_path / "people.jsonl"
+    lines.write_text(json.dumps(history) + "\n", encoding="utf-8")
+    [grace] = read_source_file(lines).rows
+    assert grace.educations[0].school == "Contoso College" and grace.employments[0].title == "Rear Admiral"

@@ -572,3 +572,43 @@ async def test_the_gdpr_erase_command_stops_nothing_half_way(stack: Stack) -> No
     assert done.exit_code == 0, done.output
     assert "greenhouse: anonymized" in done.output and "hireflow consent records: 1 removed" in done.output
     assert await stack.candidates_with(new["emails"][0]) == []
+
+
+async def test_a_prospect_lands_in_the_named_pool_and_stage_with_its_history(stack: Stack) -> None:
+    pools = {p.name: p.id for p in await stack.harvest.list_prospect_pools().collect()}
+    pool_id = pools["Silver Medalists"]
+    stages = {
+        s.name: s.id
+        for s in await stack.harvest.list_prospect_pool_stages(prospect_pool_ids=[pool_id]).collect()
+    }
+    placed = stack.row(
+        "pool-1",
+        prospect=True,
+        job_id=None,
+        prospect_pool="silver medalists",
+        prospect_stage="Engaged",
+        educations=[
+            {"school": "Northwind Institute of Technology", "degree": "Doctorate"},
+            {"school": "Nowhere U"},
+        ],
+        employments=[{"company": "Contoso", "title": "Staff Engineer", "start_date": "2019-04-01"}],
+    )
+    no_pool = stack.row("pool-2", prospect=True, job_id=None, prospect_pool="Gold Medalists")
+
+    report = {r["external_id"]: r for r in await stack.import_rows([placed, no_pool])}
+
+    done = report["pool-1"]
+    assert done["outcome"] == "created"
+    assert done["reason"] == "educations.1.school not on Greenhouse's list: that education was not added"
+    [detail] = await stack.harvest.list_prospect_details(application_ids=[done["application_id"]]).collect()
+    assert (detail.pool_id, detail.pool_stage_id) == (pool_id, stages["Engaged"])
+    assert detail.prospect_owner_id == stack.recruiter_id
+    candidate_id = done["candidate_id"]
+    assert len(await stack.harvest.list_candidate_educations(candidate_ids=[candidate_id]).collect()) == 1
+    [job] = await stack.harvest.list_candidate_employments(candidate_ids=[candidate_id]).collect()
+    assert (job.company_name, job.title) == ("Contoso", "Staff Engineer")
+
+    refused = report["pool-2"]
+    assert refused["outcome"] == "failed" and refused["candidate_id"] is None
+    assert refused["reason"].startswith("prospect_pool: no active prospect pool")
+    assert await stack.candidates_with(no_pool["emails"][0]) == []  # nothing half made
