@@ -183,6 +183,7 @@ class GreenhouseActivities:
             coordinator_id=application.coordinator_id,
             candidate_first_name=candidate.preferred_name or candidate.first_name or "",
             candidate_email=emails[0] if emails and candidate.can_email else None,
+            candidate_can_email=candidate.can_email,
             candidate_time_zone=to_iana(candidate.time_zone) or default_zone,
             sessions=sessions,
             people=people,

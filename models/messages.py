@@ -155,7 +155,8 @@ class SchedulingContext(BaseModel):
     recruiter_id: int | None = None
     coordinator_id: int | None = None
     candidate_first_name: str = ""
-    candidate_email: str | None = None
+    candidate_email: str | None = None  # None: no address, or Greenhouse's "can email" is off
+    candidate_can_email: bool = True  # Greenhouse's flag, so an escalation can say which of the two it is
     candidate_time_zone: str = "UTC"
     sessions: list[SessionSpec] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)

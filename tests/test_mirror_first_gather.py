@@ -25,7 +25,7 @@ from integrations.mirror import MirrorReader
 from integrations.mirror_first import PLAN_MAX_AGE
 from integrations.mirror_store import MirrorStore
 from models.activity_io import GatherInput
-from models.greenhouse import Application
+from models.greenhouse import Application, UpdateCandidate
 from models.messages import SchedulingContext
 from models.mirror import MirrorApplication, MirrorJob, MirrorSyncState, MirrorUser
 from models.store import create_engine_for, init_db
@@ -192,3 +192,15 @@ async def test_a_stage_the_mirror_does_not_know_yet_is_looked_up_in_harvest(worl
     with pytest.raises(Exception, match="is not a stage of job"):
         await world.with_mirror.gather_scheduling_context(bogus)
     assert "GET /v3/job_interview_stages" in world.counter.take()
+
+
+async def test_a_candidate_with_emailing_turned_off_is_gathered_without_an_address(world: World) -> None:
+    before, _ = await world.gather(world.harvest_only)
+    assert before.candidate_email and before.candidate_can_email
+    await world.harvest.update_candidate(before.candidate_id, UpdateCandidate(can_email=False))
+
+    context, _ = await world.gather(world.harvest_only)
+    assert context.candidate_email is None and context.candidate_can_email is False
+    world.age("candidates", PLAN_MAX_AGE + timedelta(minutes=1))  # the mirror has not seen the change yet
+    from_mirror, requests = await world.gather(world.with_mirror)
+    assert from_mirror == context and "GET /v3/candidates" in requests

@@ -22,7 +22,7 @@ from models.messages import (
 )
 from models.scheduling import Blocker, Interval, Relaxation
 from tests.support.core_world import POLICY, World, new_core
-from tests.support.fake_scheduling import FROM_CANDIDATE
+from tests.support.fake_scheduling import CONTEXT, FROM_CANDIDATE
 from workflows.details import render_details
 from workflows.scheduling_core import Command, CommandKind, SchedulingCore, wording
 from workflows.scheduling_core.table import allowed
@@ -647,3 +647,46 @@ def test_each_recipient_gets_their_own_reply_address_bound_to_the_request() -> N
     assert all(e.reply_user_id and e.to for e in sent if e.template == "interviewer_notice")
     assert {e.reply_role for e in sent if e.template in ("confirmation", "cancellation")} == {"candidate"}
     assert all(e.chain_id == core.chain_id for e in sent)
+
+
+# ------------------------------------------------------------------ a candidate who cannot be emailed
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"candidate_email": None}, "has no email address"),
+        ({"candidate_email": None, "candidate_can_email": False}, '"can email"'),
+    ],
+)
+def test_a_candidate_who_cannot_be_emailed_escalates_as_soon_as_options_exist(
+    changes: dict[str, object], why: str
+) -> None:
+    world = World(context=CONTEXT.model_copy(update=changes))
+    core = new_core()
+    core.start(world.now)
+    world.drain(core)
+
+    assert core.state == S.ESCALATED and core.s.escalated_at == world.now  # not days later
+    assert why in core.s.escalation_reason and "@Hireflow resume" in core.s.escalation_reason
+    assert not [k for k in world.emails if "/offer/" in k]  # nobody was invited
+    assert any(k.endswith("/escalation/1") for k in world.notes)
+    assert all(allowed(a, e, b) for a, e, b in core.moves)
+
+    # The recruiter adds the address in Greenhouse and resumes: Hireflow reads the profile again.
+    world.context = CONTEXT
+    request_id = core.recruiter_command(RecruiterCommandInput(command="resume", request_id="n-1"), world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED and core.s.offer is not None
+    assert world.emails[f"{core.wid}/offer/{core.s.offer.version}"] == 1
+    answer = core.answer(request_id)
+    assert answer is not None and answer.outcome == "accepted"
+
+
+def test_before_the_patch_an_unreachable_candidate_waited_for_the_no_answer_escalation() -> None:
+    world = World(context=CONTEXT.model_copy(update={"candidate_email": None}))
+    request = new_core().request
+    core = SchedulingCore(request, "schedule-501-201", strict=True, unreachable_2026_12=False)
+    core.start(world.now)
+    world.drain(core)
+    assert core.state == S.OFFERED  # what running executions replay: unchanged

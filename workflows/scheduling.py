@@ -77,6 +77,8 @@ PATCH_STATE_MACHINE = "scheduling-state-machine"
 PATCH_CORE_FIXES_2026_12 = "scheduling-core-fixes-2026-12"
 # Replies attributed to their sender and role, and links bound to the run chain (issue 10).
 PATCH_TRUST_2026_12 = "scheduling-trust-2026-12"
+# A candidate Hireflow cannot email escalates as soon as options are found (issue 12), not days later.
+PATCH_UNREACHABLE_2026_12 = "scheduling-unreachable-candidate-2026-12"
 SelfT = TypeVar("SelfT")
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -95,6 +97,7 @@ class SchedulingWorkflow:
             info.workflow_id,
             fixes_2026_12=workflow.patched(PATCH_CORE_FIXES_2026_12),
             trust_2026_12=workflow.patched(PATCH_TRUST_2026_12),
+            unreachable_2026_12=workflow.patched(PATCH_UNREACHABLE_2026_12),
             chain_id=info.first_execution_run_id,
         )
         self._interrupting = False

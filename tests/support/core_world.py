@@ -30,7 +30,7 @@ from models.activity_io import (
     SessionsResult,
 )
 from models.failure_policy import System
-from models.messages import OfferedOption, SchedulingPolicy, SchedulingRequest
+from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy, SchedulingRequest
 from models.scheduling import Blocker, Placement
 from tests.support.fake_scheduling import CONTEXT
 from workflows.scheduling_core import Command, CommandKind, Outcome, SchedulingCore
@@ -56,6 +56,9 @@ class World:
     taken: bool = False
     refused_address: bool = False
     application_missing: bool = False
+    context: SchedulingContext = field(
+        default_factory=lambda: CONTEXT
+    )  # what gathering reads (a test may change the candidate)
     events: dict[str, str] = field(default_factory=dict)  # event key -> live | cancelled
     interviews: dict[str, bool] = field(default_factory=dict)  # event key (external id) -> live
     interview_ids: dict[str, int] = field(default_factory=dict)
@@ -119,7 +122,7 @@ class World:
             case CommandKind.GATHER:
                 if self.application_missing:
                     return Outcome.failure("HarvestNotFoundError", "404 application", non_retryable=True)
-                return Outcome.success(CONTEXT)
+                return Outcome.success(self.context)
             case CommandKind.FIND_OPTIONS:
                 assert isinstance(arg, FindOptionsInput)
                 return Outcome.success(self._plan(arg))

@@ -75,6 +75,7 @@ class CoreBase:
         strict: bool = False,
         fixes_2026_12: bool = True,
         trust_2026_12: bool = True,
+        unreachable_2026_12: bool = True,
         chain_id: str = "",
     ) -> None:
         self.request = request
@@ -95,6 +96,10 @@ class CoreBase:
         # an emailed cancel asks for a click, interviewers' replies are theirs. Older executions keep
         # the old reading: the shell passes `workflow.patched(PATCH_TRUST_2026_12)`.
         self.trust_2026_12 = trust_2026_12
+        # A candidate who cannot be emailed (no address, or "can email" off) escalates when options are
+        # found, and a resume reads Greenhouse again (2026-12-07). Older executions waited for the
+        # no-answer escalation: the shell passes `workflow.patched(PATCH_UNREACHABLE_2026_12)`.
+        self.unreachable_2026_12 = unreachable_2026_12
         self.chain_id = chain_id
         self.moves: list[tuple[S, str, S]] = []
         self.end_as_canceled = False

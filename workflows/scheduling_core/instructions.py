@@ -148,7 +148,11 @@ class Instructions(Offering, BookingSaga, ReplyAttribution, CoreBase):
             self._go(S.SCHEDULED)
             self.s.next_rsvp_at = self.now
             self._answer(request_id, "done", wording.RESUMED_BOOKED)
-        elif self.s.context is None:
+        elif self.s.context is None or (
+            self.unreachable_2026_12 and self.s.booking is None and self._candidate() is None
+        ):
+            # Nothing read yet, or the candidate could not be emailed: read Greenhouse again, where the
+            # recruiter has fixed the address (or will learn it is still missing).
             self._go(S.GATHERING)
             self._gather()
             self._answer(request_id, "accepted", wording.RESUMED_REREADING, final=False)

@@ -122,6 +122,11 @@ class Offering(CoreBase):
             "offer": ("done", wording.NEW_OPTIONS_SENT),
         }
         outcome, message = replies[purpose]
+        if self.unreachable_2026_12 and self._candidate() is None:
+            # Nobody will ever pick these options: hand over now, not after the no-answer wait.
+            self._answer(request_id, "escalated", wording.CANDIDATE_UNREACHABLE_ANSWER)
+            self._escalate(wording.candidate_unreachable(self.context), event="candidate_unreachable")
+            return
         self._answer(request_id, outcome, message)
 
     def _nothing_fits(self, found: FindOptionsResult, purpose: str, request_id: str, by: str) -> None:

@@ -58,6 +58,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(PICKING, "plan_failed", S.ESCALATED, "the planner could not run"),
     *_stay(PICKING, "reminder_due", "remind the candidate"),
     _t(PICKING, "answer_overdue", S.ESCALATED, "no answer after the reminders"),
+    _t(PICKING, "candidate_unreachable", S.ESCALATED, "options found, but the candidate cannot be emailed"),
     _t(S.RESCHEDULING, "loop_ended", S.COMPLETED, "the booked loop took place meanwhile"),
     _t(PICKING, "invitation_failed", S.ESCALATED, "the invitation could not be sent"),
     # --- booking ---------------------------------------------------------------------------------

@@ -177,6 +177,22 @@ def nothing_fits_any_more(blockers: str) -> str:
 
 
 NO_ANSWER = "the candidate did not answer the invitation or its reminders"
+CANDIDATE_UNREACHABLE_ANSWER = (
+    "Options were found, but the candidate cannot be emailed; the recruiter is asked."
+)
+
+
+def candidate_unreachable(context: SchedulingContext) -> str:
+    why = (
+        'emailing is turned off on their Greenhouse profile ("can email")'
+        if not context.candidate_can_email
+        else "their Greenhouse profile has no email address"
+    )
+    return (
+        f"options for the {context.stage_name} were found, but Hireflow cannot send the invitation: {why}. "
+        "Fix it in Greenhouse and reply '@Hireflow resume' (Hireflow reads the profile again), or "
+        "'@Hireflow cancel' and schedule with the candidate yourself"
+    )
 
 
 def check_failed(error: str) -> str:
