@@ -34,7 +34,9 @@ _HARVEST_TYPES: dict[type[harvest.HarvestError], str] = {
 
 
 def from_harvest(error: harvest.HarvestError) -> ApplicationError:
-    kind = _HARVEST_TYPES.get(type(error), "HarvestError")
+    """A subclass takes its nearest listed parent's type: a missing scope is a 403, never retried, and its
+    message names the scope, so the escalation or note that reports it tells what to grant."""
+    kind = next((_HARVEST_TYPES[c] for c in type(error).__mro__ if c in _HARVEST_TYPES), "HarvestError")
     retry_after = getattr(error, "retry_after", None)
     return ApplicationError(
         str(error),
