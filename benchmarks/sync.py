@@ -102,19 +102,33 @@ async def wait_status(sync: SyncClient, done: Any, within: float) -> SyncStatus:
     raise TimeoutError(f"the sync did not get there within {within:g} s")
 
 
-def share_of_limit(requests: int, seconds: float) -> float | None:
-    allowed = seconds * DEFAULT_RATE_LIMIT / DEFAULT_RATE_WINDOW
-    return round(requests / allowed, 3) if allowed else None
+def windows_spanned(started: float, ended: float, window: float = DEFAULT_RATE_WINDOW) -> int:
+    """Rate-limit windows (aligned to multiples of `window` since the epoch, as Harvest's are) a run touched."""
+    return math.floor(ended / window) - math.floor(started / window) + 1
 
 
-def listing_figures(name: str, requests: dict[str, int], seconds: float, candidates: int) -> dict[str, Any]:
+def share_of_limit(requests: int, started: float, ended: float) -> float:
+    """Requests over what the limiter offered in the windows the run touched.
+
+    Dividing by the elapsed time instead gave shares above 100 % for a run shorter than a few windows
+    (a pass may spend two windows' budgets within seconds across a window boundary); this cannot exceed
+    1 while no request is throttled.
+    """
+    return round(requests / (DEFAULT_RATE_LIMIT * windows_spanned(started, ended)), 3)
+
+
+def listing_figures(
+    name: str, requests: dict[str, int], started: float, ended: float, candidates: int
+) -> dict[str, Any]:
+    seconds = ended - started
     out: dict[str, Any] = {
         "what": name,
         "candidates": candidates,
         "minutes": round(seconds / 60, 2),
         "harvest_requests": requests["requests"],
         "throttled_429": requests["throttled_429"],
-        "share_of_rate_limit": share_of_limit(requests["requests"], seconds),
+        "rate_windows_spanned": windows_spanned(started, ended),
+        "share_of_rate_limit": share_of_limit(requests["requests"], started, ended),
     }
     if candidates < TARGET_CANDIDATES and candidates:
         scale = TARGET_CANDIDATES / candidates
@@ -300,22 +314,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             request = sync_request(settings).model_copy(update={"interval": timedelta(seconds=args.interval)})
 
             access.mark()
-            t0 = time.monotonic()
+            t0 = time.time()
             await sync.ensure_started(request)
             first = await wait_status(sync, lambda s: s.passes >= 1, args.timeout)
             result["initial_sync"] = listing_figures(
-                "first pass (full listing of every resource)",
-                access.read(),
-                time.monotonic() - t0,
-                args.candidates,
+                "first pass (full listing of every resource)", access.read(), t0, time.time(), args.candidates
             )
             result["initial_sync"]["errors"] = first.last_error
 
             access.mark()
-            t0 = time.monotonic()
+            t0 = time.time()
             report = await (await sync.start_reconcile()).result()
             result["reconciliation"] = listing_figures(
-                "full reconciliation of every resource", access.read(), time.monotonic() - t0, args.candidates
+                "full reconciliation of every resource", access.read(), t0, time.time(), args.candidates
             )
             result["reconciliation"]["drift_rows"] = report.total
             result["reconciliation"]["failed"] = report.failed
