@@ -235,9 +235,12 @@ class GreenhouseActivities:
 
     async def _recorded_by_external_id(self, request: InterviewsInput) -> dict[str, int]:
         """Interviews an earlier attempt recorded for these sessions, by external event id: one listing of
-        the application's interviews (not one per session), and none when every session knows its id."""
+        the application's interviews (not one per session), and none when every session knows its id or
+        this is the first try of a booking attempt's first issue."""
         if all(s.greenhouse_interview_id is not None for s in request.sessions):
             return {}
+        if request.first_issue and activity.info().attempt == 1:
+            return {}  # a new booking attempt's keys: no earlier try can have used them
         wanted = {_external_id(s) for s in request.sessions}
         found: dict[str, int] = {}
         async for interview in self.harvest.list_interviews(application_ids=[request.application_id]):

@@ -119,6 +119,11 @@ class InterviewsInput(BaseModel):
 
     application_id: int
     sessions: list[BookedSession]
+    first_issue: bool = Field(
+        default=False,
+        description="The booking attempt records its interviews for the first time: keys derive from the "
+        "attempt, so its first try need not list the application's interviews for earlier ones.",
+    )
 
 
 class UpdateInterviewInput(BaseModel):

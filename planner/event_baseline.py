@@ -16,13 +16,19 @@ from planner.event_problem import candidate_problem
 from planner.search import plan
 
 
-def fcfs_placements(event: Event, *, time_limit: float = 1.0) -> dict[str, list[Placement]]:
-    """Arrival order, each candidate's best single loop against the seats already taken."""
+def fcfs_placements(
+    event: Event, *, time_limit: float = 1.0, deadline: float | None = None
+) -> dict[str, list[Placement]]:
+    """Arrival order, each candidate's best single loop against the seats already taken; candidates
+    reached after `deadline` (perf_counter time) are left out."""
     taken: list[Placement] = []
     out: dict[str, list[Placement]] = {}
     for c in event.candidates:
+        limit = time_limit if deadline is None else min(time_limit, deadline - time.perf_counter())
+        if limit <= 0:
+            break
         result = plan(
-            candidate_problem(event, c, taken=taken), options=1, time_limit=time_limit, explain_blockers=False
+            candidate_problem(event, c, taken=taken), options=1, time_limit=limit, explain_blockers=False
         )
         if result.options:
             placements = sorted(result.options[0].placements, key=lambda pl: pl.start)
@@ -39,7 +45,7 @@ def fcfs_plan(event: Event, *, time_limit: float = 1.0, explain: bool = False) -
     taken = [pl for sc in scheduled for pl in sc.placements]
     missing: list[EventCandidate] = [c for c in event.candidates if c.id not in chosen]
     unscheduled = explain_unscheduled(
-        event, missing, taken, deadline=time.perf_counter() + 5 if explain else None
+        event, missing, taken, deadline=time.perf_counter() + (5 if explain else 0), relax=explain
     )
     load = {str(p.id): 0 for p in event.interviewers}
     for pl in taken:

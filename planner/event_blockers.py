@@ -10,6 +10,9 @@ Relaxations are tried on the event itself (the patch applied, the candidate's lo
 seats of everyone scheduled, who all keep theirs): the candidate's window widened to a whole event day,
 one more interviewer in a blocked session's pool, a limit raised by one. Each is kept only when that
 plan finds options, and `options_found` counts them (up to `VERIFY_OPTIONS`).
+
+All of it runs against the plan's deadline: a candidate the deadline leaves no time for gets one
+`not_explained` blocker saying so, instead of a diagnosis that would overrun the caller's time limit.
 """
 
 from __future__ import annotations
@@ -20,24 +23,33 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.events import Event, EventBlocker, EventCandidate, Relaxation, UnscheduledCandidate
-from models.scheduling import Blocker, Placement
+from models.scheduling import Blocker, Placement, Plan, Problem
+from planner.blockers import EXPLAIN_SECONDS
 from planner.event_problem import candidate_problem
 from planner.search import plan
 
 VERIFY_OPTIONS = 3
 MAX_TRIES = 6  # relaxation checks per candidate
 SOLVE_LIMIT = 1.0  # seconds per single-loop solve
+MIN_CHECK_SECONDS = 0.05  # less time than this left: the candidate is not diagnosed at all
+NOT_EXPLAINED = "not_explained"
 
 
 def explain_unscheduled(
-    event: Event, missing: list[EventCandidate], taken: list[Placement], *, deadline: float | None
+    event: Event,
+    missing: list[EventCandidate],
+    taken: list[Placement],
+    *,
+    deadline: float,
+    relax: bool = True,
 ) -> list[UnscheduledCandidate]:
-    """Blockers for every candidate left out; relaxations too while `deadline` (None: none) allows."""
+    """Blockers for every candidate left out, diagnosed while `deadline` allows (relaxations too when
+    `relax`); a candidate reached after it gets a `not_explained` blocker, so the time limit holds."""
     out = []
     load = Counter(pid for pl in taken for pid in pl.interviewers)
     for c in missing:
-        blockers = _blockers(event, c, taken)
-        if deadline is not None and time.perf_counter() < deadline:
+        blockers = _blockers(event, c, taken, deadline)
+        if relax and time.perf_counter() < deadline and blockers[0].kind != NOT_EXPLAINED:
             _Relaxer(event, c, taken, load, deadline).attach(blockers)
         out.append(UnscheduledCandidate(candidate=c.id, blockers=blockers))
     return out
@@ -47,13 +59,33 @@ def _convert(blockers: list[Blocker]) -> list[EventBlocker]:
     return [EventBlocker(kind=b.kind, session=b.session, detail=b.detail) for b in blockers]
 
 
-def _blockers(event: Event, c: EventCandidate, taken: list[Placement]) -> list[EventBlocker]:
-    alone = plan(candidate_problem(event, c), options=1, time_limit=SOLVE_LIMIT)
+def _not_explained() -> list[EventBlocker]:
+    return [
+        EventBlocker(
+            kind=NOT_EXPLAINED,
+            detail="not diagnosed: the time limit went to the plan itself; plan again with more time to see why",
+        )
+    ]
+
+
+def _blockers(event: Event, c: EventCandidate, taken: list[Placement], deadline: float) -> list[EventBlocker]:
+    """Why one candidate is out: their loop fails alone (its own blockers), or only beside the others."""
+
+    def check(problem: Problem) -> Plan:
+        left = deadline - time.perf_counter()
+        explain = left > SOLVE_LIMIT + EXPLAIN_SECONDS  # a diagnosis may take EXPLAIN_SECONDS on top
+        return plan(problem, options=1, time_limit=min(SOLVE_LIMIT, left), explain_blockers=explain)
+
+    if time.perf_counter() + MIN_CHECK_SECONDS >= deadline:
+        return _not_explained()
+    alone = check(candidate_problem(event, c))
     if not alone.options:
         return _convert(alone.blockers) or [
             EventBlocker(kind="unknown", detail="the planner ran out of time on this candidate's loop")
         ]
-    crowded = plan(candidate_problem(event, c, taken=taken), options=1, time_limit=SOLVE_LIMIT)
+    if time.perf_counter() + MIN_CHECK_SECONDS >= deadline:
+        return _not_explained()
+    crowded = check(candidate_problem(event, c, taken=taken))
     if crowded.options:  # only when stage 1 was cut short: the plan is not proven optimal
         return [
             EventBlocker(

@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 STAGE_SHARES = (0.6, 0.5)  # of the solving time left: stage 1, then stage 2; stage 3 takes the rest
 BLOCKER_SHARE = 0.2  # of the time limit kept for blockers when candidates are left out
+WARM_START_SHARE = 0.3  # of the time limit at most for the two sequential plans stage 1 starts from
 
 
 @dataclass
@@ -82,7 +83,7 @@ def solve_event(
         return max(0.05, share * (solve_until - time.perf_counter()))
 
     em.model.maximize(em.value)
-    start = _warm_start(em, event, workers) if warm_start else None
+    start = _warm_start(em, event, workers, began + WARM_START_SHARE * time_limit) if warm_start else None
     _hint(em.model, start)
     solution, first = _solve(em.model, "candidates", budget(STAGE_SHARES[0]), workers, stages)
     if solution is None or (start is not None and _value(em, start) > _value(em, solution)):
@@ -111,7 +112,7 @@ def solve_event(
     bound = _bound_candidates(em, stages[0].bound, optimal=optimal, scheduled=len(scheduled))
     missing = [c for ci, c in enumerate(event.candidates) if ci not in chosen]
     taken = [pl for sc in scheduled for pl in sc.placements]
-    unscheduled = explain_unscheduled(event, missing, taken, deadline=deadline if explain else None)
+    unscheduled = explain_unscheduled(event, missing, taken, deadline=deadline if explain else began)
     load = {str(p.id): 0 for p in event.interviewers}
     for pl in taken:
         for pid in pl.interviewers:
@@ -174,18 +175,20 @@ def _hint(model: cp_model.CpModel, solution: list[int] | None) -> None:
         model.proto.solution_hint.values.extend(solution)
 
 
-def _warm_start(em: EventModel, event: Event, workers: int) -> list[int] | None:
+def _warm_start(em: EventModel, event: Event, workers: int, until: float) -> list[int] | None:
     """A full assignment of the better of two sequential plans (arrival order, as recruiters do it, and
-    priority order): stage 1 starts from it, so it never ends below first-come-first-served."""
+    priority order): stage 1 starts from it, so it never ends below first-come-first-served. Both share
+    the time up to `until`; a sequence cut short there is still a plan (the rest left out)."""
     by_priority = sorted(range(len(event.candidates)), key=lambda n: -event.candidates[n].priority)
     best: list[int] | None = None
-    for order in (None, by_priority):
+    for n, order in enumerate((None, by_priority)):
         ordered = (
             event
             if order is None
             else event.model_copy(update={"candidates": [event.candidates[n] for n in order]})
         )
-        full = _complete(em, event, fcfs_placements(ordered, time_limit=0.5), workers)
+        share = time.perf_counter() + (until - time.perf_counter()) / (2 - n)
+        full = _complete(em, event, fcfs_placements(ordered, time_limit=0.5, deadline=share), workers)
         if full is not None and (best is None or _value(em, full) > _value(em, best)):
             best = full
     return best

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -278,3 +279,18 @@ def test_fcfs_never_beats_the_optimiser_on_generated_events() -> None:
         assert weighted(ev, baseline) <= weighted(ev, plan)
         assert plan.stats.bound_candidates >= len(plan.scheduled)
         assert all(u.blockers for u in plan.unscheduled)
+
+
+def test_the_time_limit_holds_and_a_candidate_it_leaves_no_time_for_is_marked_not_explained() -> None:
+    ev = generate_event(0)  # the benchmark's size: 30 candidates, about half of them left out
+    began = time.perf_counter()
+    plan = plan_event(ev, time_limit=4)
+    wall = time.perf_counter() - began
+    assert wall < 8, f"{wall:.1f} s for a 4 s limit (diagnosing every left-out candidate took 16 s before)"
+    assert plan.unscheduled and all(u.blockers for u in plan.unscheduled)
+    kinds = {u.blockers[0].kind for u in plan.unscheduled}
+    assert kinds - {"not_explained"}, "the time kept for blockers explains some candidates"
+
+    quiet = plan_event(ev, time_limit=4, explain=False)
+    assert {b.kind for u in quiet.unscheduled for b in u.blockers} == {"not_explained"}
+    assert "more time" in quiet.unscheduled[0].blockers[0].detail

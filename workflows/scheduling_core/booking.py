@@ -73,7 +73,9 @@ class BookingSaga(CoreBase):
         pending.sessions = outcome.result.sessions
         pending.step = "interviews"
         self.event = "events_created"
-        arg = InterviewsInput(application_id=self.context.application_id, sessions=pending.sessions)
+        arg = InterviewsInput(
+            application_id=self.context.application_id, sessions=pending.sessions, first_issue=True
+        )
         self._issue(
             CommandKind.RECORD_INTERVIEWS, arg, "record interviews in Greenhouse", tag=pending.booking_id
         )
