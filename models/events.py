@@ -12,7 +12,16 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.scheduling import Interval, Interviewer, Placement, Room, Session, _check_zone, _unique
+from models.scheduling import (
+    Blocker,
+    Interval,
+    Interviewer,
+    Placement,
+    Room,
+    Session,
+    _check_zone,
+    _unique,
+)
 
 EVENT_FORMAT: Final = "hireflow.event/v1"
 EVENT_PLAN_FORMAT: Final = "hireflow.event-plan/v1"
@@ -101,20 +110,9 @@ class Event(_Model):
 # ----------------------------------------------------------------------------------------- plan
 
 
-class Relaxation(_Model):
-    """A change that, applied to the event, lets this candidate be scheduled too (verified by planning)."""
-
-    change: str = Field(min_length=1)
-    detail: str
-    patch: dict[str, Any] = Field(description="dotted paths of the event with their new values")
-    options_found: int = Field(ge=0)
-
-
-class EventBlocker(_Model):
-    kind: str = Field(min_length=1)
-    session: str | None = None
-    detail: str
-    relaxations: list[Relaxation] = Field(default_factory=list)
+# An event's blockers and relaxations are the single-loop planner's (`models.scheduling`): the same kinds,
+# changes and verification; a relaxation's `patch` holds dotted paths of the *event* here.
+EventBlocker = Blocker
 
 
 class ScheduledCandidate(_Model):

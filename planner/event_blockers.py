@@ -22,8 +22,8 @@ from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.events import Event, EventBlocker, EventCandidate, Relaxation, UnscheduledCandidate
-from models.scheduling import Blocker, Placement, Plan, Problem
+from models.events import Event, EventBlocker, EventCandidate, UnscheduledCandidate
+from models.scheduling import Blocker, Placement, Plan, Problem, Relaxation
 from planner.blockers import EXPLAIN_SECONDS
 from planner.event_problem import candidate_problem
 from planner.search import plan
