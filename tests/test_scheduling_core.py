@@ -690,3 +690,49 @@ def test_before_the_patch_an_unreachable_candidate_waited_for_the_no_answer_esca
     core.start(world.now)
     world.drain(core)
     assert core.state == S.OFFERED  # what running executions replay: unchanged
+
+
+# --------------------------------------------------------- replies to addresses that are not the candidate's
+
+
+def test_a_recruiters_emailed_cancel_changes_nothing() -> None:
+    core, world = booked()
+    booking = core.s.booking
+    core.candidate_replied(
+        CandidateRepliedInput(
+            intent="cancel",
+            excerpt="please cancel",
+            sender="rita@acme.example",
+            sender_authenticated=True,
+            role="recruiter",
+            user_id=11,
+        ),
+        world.now,
+    )
+    world.drain(core)
+    assert core.state == S.SCHEDULED and core.s.booking == booking
+    assert_only_current_booking_live(core, world)
+    assert core.s.history[-1].event == "recruiter_replied"
+
+
+def test_a_stranger_replying_to_an_interviewers_address_declines_nothing_and_is_reported() -> None:
+    core, world = booked()
+    booking = core.s.booking
+    assert booking is not None
+    interviewer = booking.sessions[0].interviewers[0]
+    core.candidate_replied(
+        CandidateRepliedInput(
+            intent="decline",
+            excerpt="I can't make it",
+            sender="mallory@evil.example",
+            sender_authenticated=True,
+            role="interviewer",
+            user_id=interviewer,
+        ),
+        world.now,
+    )
+    world.drain(core)
+    assert core.state == S.SCHEDULED and core.s.booking == booking  # nobody was replaced
+    assert_only_current_booking_live(core, world)
+    [note] = [body for key, body in world.note_bodies.items() if "/reply-info/" in key]
+    assert "mallory\\@evil.example" in note and wording.REPLY_NOT_FROM_INTERVIEWER in note  # quoted inert
