@@ -30,7 +30,7 @@ from integrations.greenhouse.errors import (
 )
 from integrations.logs import get_logger
 from integrations.mirror import MirrorReader, MirrorTooStale
-from integrations.sourcing_profile import ProspectPlace, SourcingProfile, SourcingRowError
+from integrations.sourcing_profile import SourcingProfile, SourcingRowError
 from integrations.sourcing_store import SourcingStore, email_claim, external_claim, row_result
 from models.greenhouse import (
     AddAttachment,
@@ -149,7 +149,6 @@ class SourcingActivities:
         self, batch: str, row: int, source: str, candidate: SourcedCandidate, known: int | None
     ) -> RowResult:
         resume = self._checked(candidate)  # before anything is created: a bad file fails the row cleanly
-        place = await self.profile.place(candidate)  # so does a pool or stage Greenhouse lacks
         emails = sorted({normalise_email(e) for e in candidate.emails})
         candidate_id: int | None = known
         outcome: Outcome = "created"
@@ -178,15 +177,13 @@ class SourcingActivities:
                     "merge or confirm in Greenhouse, then import again",
                 )
             created = await self.harvest.create_candidate(
-                await self._new_candidate(candidate, place), as_user=candidate.recruiter_id
+                await self._new_candidate(candidate), as_user=candidate.recruiter_id
             )
             candidate_id = created.id
             await asyncio.to_thread(self.store.settle_claims, batch, row, candidate_id)
         else:  # matched, or a retry after our own create (`known`): settle on that candidate
             await asyncio.to_thread(self.store.settle_claims, batch, row, candidate_id)
-        application_id = await self._application(
-            candidate_id, candidate, place, created_now=outcome == "created"
-        )
+        application_id = await self._application(candidate_id, candidate, created_now=outcome == "created")
         if outcome == "matched_existing":
             await self._tag(candidate_id, candidate)
         await self._attach(application_id, candidate, resume)
@@ -286,10 +283,14 @@ class SourcingActivities:
             self._sources = {(s.name or "").strip().lower(): s.id for s in sources}
         return self._sources.get(name.strip().lower())
 
-    async def _new_candidate(self, candidate: SourcedCandidate, place: ProspectPlace) -> CreateCandidate:
+    async def _new_candidate(self, candidate: SourcedCandidate) -> CreateCandidate:
         source_id = await self._source_id(candidate.source)
         application: FirstApplication | ProspectApplication
         if candidate.prospect:
+            # The pool is resolved only when something is about to be created with it: a pool or stage
+            # Greenhouse lacks fails the row before anything exists, and a retry after the create
+            # (which finds the application) never fails on a pool renamed since.
+            place = await self.profile.place(candidate)
             application = ProspectApplication(
                 job_ids=[candidate.job_id] if candidate.job_id else None,
                 prospect_pool_id=place.pool_id,
@@ -312,7 +313,7 @@ class SourcingActivities:
         )
 
     async def _application(
-        self, candidate_id: int, candidate: SourcedCandidate, place: ProspectPlace, *, created_now: bool
+        self, candidate_id: int, candidate: SourcedCandidate, *, created_now: bool
     ) -> int | None:
         """The row's application: the one created with the candidate, an existing one on the same job (a
         retry, or a matched person already there), else a new one."""
@@ -329,6 +330,7 @@ class SourcingActivities:
                 return application.id
         source_id = await self._source_id(candidate.source)
         if candidate.prospect:
+            place = await self.profile.place(candidate)
             data: CreateApplication | CreateProspectApplication = CreateProspectApplication(
                 candidate_id=candidate_id,
                 job_ids=[candidate.job_id] if candidate.job_id else None,

@@ -14,7 +14,14 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from integrations.greenhouse.client import HarvestClient
-from integrations.greenhouse.errors import MissingScopeError, ValidationError
+from integrations.greenhouse.errors import (
+    BadRequestError,
+    ForbiddenError,
+    HarvestError,
+    MissingScopeError,
+    NotFoundError,
+    ValidationError,
+)
 from models.greenhouse import AddEducation, AddEmployment
 from models.sourcing import EducationInput, EmploymentInput, PoolRef, SourcedCandidate
 
@@ -38,12 +45,13 @@ def _key(name: str) -> str:
 
 
 def _match(ref: PoolRef, named: dict[str, int], ids: set[int]) -> int | None:
-    """By id, or by name; a name of digits (a CSV cell) that names nothing is tried as an id."""
+    """By id, or by name; a name of ASCII digits (a CSV cell) that names nothing is tried as an id."""
     if isinstance(ref, int):
         return ref if ref in ids else None
     found = named.get(_key(ref))
-    if found is None and ref.strip().isdigit() and int(ref) in ids:
-        return int(ref)
+    digits = ref.strip()
+    if found is None and digits.isascii() and digits.isdecimal() and int(digits) in ids:
+        return int(digits)
     return found
 
 
@@ -60,11 +68,9 @@ class SourcingProfile:
         """The row's pool and stage as ids; `SourcingRowError` naming the field when one does not exist."""
         if candidate.prospect_pool is None:
             return ProspectPlace()
-        if self._pools is None:
-            pools = await self.harvest.list_prospect_pools(active=True).collect()
-            self._pools = {_key(p.name or ""): p.id for p in pools}
-            self._pool_ids = {p.id for p in pools}
-        pool_id = _match(candidate.prospect_pool, self._pools, self._pool_ids)
+        pool_id = _match(candidate.prospect_pool, *await self._pool_index(fresh=False))
+        if pool_id is None:  # perhaps created since the list was read: read it once more before refusing
+            pool_id = _match(candidate.prospect_pool, *await self._pool_index(fresh=True))
         if pool_id is None:
             raise SourcingRowError("prospect_pool: no active prospect pool of that name or id in Greenhouse")
         if candidate.prospect_stage is None:
@@ -77,13 +83,27 @@ class SourcingProfile:
             raise SourcingRowError("prospect_stage: not a stage of that prospect pool")
         return ProspectPlace(pool_id, stage_id)
 
+    async def _pool_index(self, *, fresh: bool) -> tuple[dict[str, int], set[int]]:
+        if self._pools is None or fresh:
+            pools = await self.harvest.list_prospect_pools(active=True).collect()
+            self._pools = {_key(p.name or ""): p.id for p in pools}
+            self._pool_ids = {p.id for p in pools}
+        return self._pools, self._pool_ids
+
     async def write_history(self, candidate_id: int, candidate: SourcedCandidate) -> list[str]:
-        """Add the row's educations and employments the profile lacks; what was left out, field by field."""
+        """Add the row's educations and employments the profile lacks; what was left out, field by field.
+
+        Runs after the candidate exists, so nothing here may fail the row: a refusal no retry can fix
+        (a missing scope, a 4xx) becomes a report line; throttling and outages are raised, for a retry."""
         notes: list[str] = []
         if candidate.educations:
-            notes += await self._educations(candidate_id, candidate.educations, candidate.recruiter_id)
+            notes += await _reported(
+                "educations", self._educations(candidate_id, candidate.educations, candidate.recruiter_id)
+            )
         if candidate.employments:
-            notes += await self._employments(candidate_id, candidate.employments, candidate.recruiter_id)
+            notes += await _reported(
+                "employments", self._employments(candidate_id, candidate.employments, candidate.recruiter_id)
+            )
         return notes
 
     async def _educations(
@@ -99,7 +119,13 @@ class SourcingProfile:
             )
             for e in await self.harvest.list_candidate_educations(candidate_ids=[candidate_id]).collect()
         }
-        options = await self._education_options()
+        options = await self._education_options(fresh=False)
+        if any(  # a name the cached lists lack may have been added since: read them once more
+            name and _key(name) not in options.get(key, {})
+            for e in educations
+            for name, key in ((e.school, "school_name"), (e.degree, "degree"), (e.discipline, "discipline"))
+        ):
+            options = await self._education_options(fresh=True)
         for n, education in enumerate(educations):
             chosen: dict[str, int | None] = {}
             missing = []
@@ -125,6 +151,8 @@ class SourcingProfile:
             refused = await _refused(self.harvest.add_education(data, as_user=as_user))
             if refused:
                 notes.append(f"educations.{n} not added: {refused}")
+            else:
+                present.add((chosen["school_name"], chosen["degree"], chosen["discipline"], year))
         return notes
 
     async def _employments(
@@ -148,11 +176,13 @@ class SourcingProfile:
             refused = await _refused(self.harvest.add_employment(data, as_user=as_user))
             if refused:
                 notes.append(f"employments.{n} not added: {refused}")
+            else:
+                present.add((_key(job.company), _key(job.title), job.start_date))
         return notes
 
-    async def _education_options(self) -> dict[str, dict[str, int]]:
+    async def _education_options(self, *, fresh: bool) -> dict[str, dict[str, int]]:
         """School, degree and discipline options by name, from the candidate custom fields that hold them."""
-        if self._options is None:
+        if self._options is None or fresh:
             keys = {key for _, key in EDUCATION_KEYS}
             fields = await self.harvest.list_custom_fields(field_type="candidate").collect()
             by_field = {f.id: f.internal_type for f in fields if f.internal_type in keys}
@@ -169,12 +199,27 @@ class SourcingProfile:
         return self._options
 
 
+REFUSALS = (ForbiddenError, NotFoundError, ValidationError, BadRequestError)  # no retry changes these
+
+
+def _refusal(exc: HarvestError) -> str:
+    if isinstance(exc, MissingScopeError):
+        return f"the API credential lacks the scope {exc.scope}"
+    return f"Greenhouse refused it ({exc.message})"
+
+
 async def _refused(write: Awaitable[object]) -> str | None:
-    """Await one history write; Greenhouse's refusal as a report line (a scope or a 422), else None."""
+    """Await one history write; Greenhouse's refusal as a report line, else None."""
     try:
         await write
-    except MissingScopeError as exc:
-        return f"the API credential lacks the scope {exc.scope}"
-    except ValidationError as exc:
-        return f"Greenhouse refused it ({exc.message})"
+    except REFUSALS as exc:
+        return _refusal(exc)
     return None
+
+
+async def _reported(what: str, step: Awaitable[list[str]]) -> list[str]:
+    """A history step whose reads Greenhouse refused (a scope, a 4xx) is one report line, not a failed row."""
+    try:
+        return await step
+    except REFUSALS as exc:
+        return [f"{what} not added: {_refusal(exc)}"]

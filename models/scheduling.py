@@ -295,6 +295,7 @@ BlockerKind = Literal[
     "loop_gaps",
     "pinned",
     "fewer_options",
+    "not_explained",
 ]
 
 

@@ -47,7 +47,18 @@ def explain(
                 ),
             )
         ]
-    return diagnose(prep.problem, names=names, seconds=seconds)
+    found_why = diagnose(prep.problem, names=names, seconds=seconds)
+    if not found_why and exhausted:
+        # Proven infeasible, but the diagnosis ran out of its time (a busy machine): say so rather than
+        # answer "infeasible" with nothing to act on.
+        return [
+            Blocker(
+                kind="not_explained",
+                detail="no loop fits every rule, and the diagnosis ran out of time before it found which "
+                "rules conflict; plan again, or with a longer time limit, to see why",
+            )
+        ]
+    return found_why
 
 
 def diagnose(

@@ -71,15 +71,20 @@ def _not_explained() -> list[EventBlocker]:
 def _blockers(event: Event, c: EventCandidate, taken: list[Placement], deadline: float) -> list[EventBlocker]:
     """Why one candidate is out: their loop fails alone (its own blockers), or only beside the others."""
 
+    explained = True
+
     def check(problem: Problem) -> Plan:
+        nonlocal explained
         left = deadline - time.perf_counter()
-        explain = left > SOLVE_LIMIT + EXPLAIN_SECONDS  # a diagnosis may take EXPLAIN_SECONDS on top
-        return plan(problem, options=1, time_limit=min(SOLVE_LIMIT, left), explain_blockers=explain)
+        explained = left > SOLVE_LIMIT + EXPLAIN_SECONDS  # a diagnosis may take EXPLAIN_SECONDS on top
+        return plan(problem, options=1, time_limit=min(SOLVE_LIMIT, left), explain_blockers=explained)
 
     if time.perf_counter() + MIN_CHECK_SECONDS >= deadline:
         return _not_explained()
     alone = check(candidate_problem(event, c))
     if not alone.options:
+        if not alone.blockers and not explained:
+            return _not_explained()
         return _convert(alone.blockers) or [
             EventBlocker(kind="unknown", detail="the planner ran out of time on this candidate's loop")
         ]

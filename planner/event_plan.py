@@ -201,14 +201,14 @@ def _warm_start(em: EventModel, event: Event, workers: int, until: float) -> lis
             else event.model_copy(update={"candidates": [event.candidates[n] for n in order]})
         )
         share = time.perf_counter() + (until - time.perf_counter()) / (2 - n)
-        full = _complete(em, event, fcfs_placements(ordered, time_limit=0.5, deadline=share), workers)
+        full = _complete(em, event, fcfs_placements(ordered, time_limit=0.5, deadline=share), workers, until)
         if full is not None and (best is None or _value(em, full) > _value(em, best)):
             best = full
     return best
 
 
 def _complete(
-    em: EventModel, event: Event, chosen: dict[str, list[Placement]], workers: int
+    em: EventModel, event: Event, chosen: dict[str, list[Placement]], workers: int, until: float
 ) -> list[int] | None:
     """Every variable's value for a known plan: its choices fixed, the solver fills in the rest."""
     fixed = _fix_placements(em, event, chosen)
@@ -216,7 +216,7 @@ def _complete(
     model.clear_objective()
     for index, value in fixed.items():
         model.add(model.get_int_var_from_proto_index(index) == value)
-    solution, _ = _solve(model, "warm_start", 2.0, workers, [])
+    solution, _ = _solve(model, "warm_start", min(2.0, max(0.05, until - time.perf_counter())), workers, [])
     return solution
 
 

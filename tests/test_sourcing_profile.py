@@ -66,6 +66,8 @@ async def test_pools_and_stages_resolve_by_name_or_id_and_unknown_ones_are_refus
             await profile.place(row(prospect_pool="Pool That Is Not There"))
         with pytest.raises(SourcingRowError, match=r"^prospect_pool:"):
             await profile.place(row(prospect_pool=999_999_999))
+        with pytest.raises(SourcingRowError, match=r"^prospect_pool:"):  # a digit, but not an ASCII one
+            await profile.place(row(prospect_pool="\u00b2"))
         other_pool = pools["Silver Medalists"]
         other_stage = (await gh.list_prospect_pool_stages(prospect_pool_ids=[other_pool]).collect())[0].id
         with pytest.raises(SourcingRowError, match=r"^prospect_stage:"):  # a stage of another pool
@@ -175,3 +177,39 @@ async def test_a_missing_write_scope_is_reported_in_the_row_not_silent(
                 "employments.0 not added: the API credential lacks the scope harvest:candidate_employments:create"
             ]
             assert len(await gh.list_candidate_educations(candidate_ids=[candidate_id]).collect()) == 1
+
+
+async def test_refused_history_reads_are_reported_and_never_fail_the_row(
+    sandbox_factory: SandboxFactory,
+) -> None:
+    # The candidate exists by now: a refusal here must not turn the row "failed" (no consent kept).
+    granted = sorted(set(ALL_SCOPES) - {"harvest:candidate_educations:list"})
+    async with sandbox_factory(candidates=5) as server:
+        await server.add_credential("narrow", "secret", granted)
+        async with client_for(server, client_id="narrow", client_secret="secret") as gh:
+            candidate_id = await new_candidate(gh)
+            notes = await SourcingProfile(gh).write_history(
+                candidate_id,
+                row(
+                    educations=[{"degree": "Doctorate"}],
+                    employments=[{"company": "Navy", "title": "Officer", "start_date": "1943-12-01"}],
+                ),
+            )
+            assert notes == [
+                "educations not added: the API credential lacks the scope harvest:candidate_educations:list"
+            ]
+            assert len(await gh.list_candidate_employments(candidate_ids=[candidate_id]).collect()) == 1
+
+
+async def test_a_pool_created_after_the_list_was_read_is_found(sandbox_factory: SandboxFactory) -> None:
+    async with sandbox_factory(candidates=5) as server, client_for(server) as gh:
+        profile = SourcingProfile(gh)
+        pools = {p.name: p.id for p in await gh.list_prospect_pools().collect()}
+        assert await profile.place(row(prospect_pool="Future Engineering")) == ProspectPlace(
+            pools["Future Engineering"]
+        )
+        # As if the list had been read before the pool existed (a worker up since before it was made).
+        profile._pools, profile._pool_ids = {}, set()
+        assert await profile.place(row(prospect_pool="silver medalists")) == ProspectPlace(
+            pools["Silver Medalists"]
+        )

@@ -149,7 +149,10 @@ class Instructions(Offering, BookingSaga, ReplyAttribution, CoreBase):
             self.s.next_rsvp_at = self.now
             self._answer(request_id, "done", wording.RESUMED_BOOKED)
         elif self.s.context is None or (
-            self.unreachable_2026_12 and self.s.booking is None and self._candidate() is None
+            self.unreachable_2026_12
+            and self.s.booking is None
+            and self.s.plan is None  # a plan under way would overtake the re-read and discard it
+            and self._candidate() is None
         ):
             # Nothing read yet, or the candidate could not be emailed: read Greenhouse again, where the
             # recruiter has fixed the address (or will learn it is still missing).
