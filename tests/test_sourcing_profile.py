@@ -158,10 +158,25 @@ async def test_history_is_written_once_and_what_greenhouse_lacks_is_named(
         assert len(await gh.list_candidate_employments(candidate_ids=[candidate_id]).collect()) == 2
 
 
-async def test_a_missing_write_scope_is_reported_in_the_row_not_silent(
-    sandbox_factory: SandboxFactory,
+@pytest.mark.parametrize(
+    ("withheld", "reported", "kept"),
+    [
+        (  # a write refused: that entry is named, the rest is written
+            "harvest:candidate_employments:create",
+            "employments.0 not added: the API credential lacks the scope harvest:candidate_employments:create",
+            "educations",
+        ),
+        (  # a read refused: the candidate exists by now, so this must not fail the row (no consent kept)
+            "harvest:candidate_educations:list",
+            "educations not added: the API credential lacks the scope harvest:candidate_educations:list",
+            "employments",
+        ),
+    ],
+)
+async def test_a_missing_scope_is_reported_in_the_row_and_never_fails_it(
+    sandbox_factory: SandboxFactory, withheld: str, reported: str, kept: str
 ) -> None:
-    granted = sorted(set(ALL_SCOPES) - {"harvest:candidate_employments:create"})
+    granted = sorted(set(ALL_SCOPES) - {withheld})
     async with sandbox_factory(candidates=5) as server:
         await server.add_credential("narrow", "secret", granted)
         async with client_for(server, client_id="narrow", client_secret="secret") as gh:
@@ -173,32 +188,10 @@ async def test_a_missing_write_scope_is_reported_in_the_row_not_silent(
                     employments=[{"company": "Navy", "title": "Officer", "start_date": "1943-12-01"}],
                 ),
             )
-            assert notes == [
-                "employments.0 not added: the API credential lacks the scope harvest:candidate_employments:create"
-            ]
-            assert len(await gh.list_candidate_educations(candidate_ids=[candidate_id]).collect()) == 1
-
-
-async def test_refused_history_reads_are_reported_and_never_fail_the_row(
-    sandbox_factory: SandboxFactory,
-) -> None:
-    # The candidate exists by now: a refusal here must not turn the row "failed" (no consent kept).
-    granted = sorted(set(ALL_SCOPES) - {"harvest:candidate_educations:list"})
-    async with sandbox_factory(candidates=5) as server:
-        await server.add_credential("narrow", "secret", granted)
-        async with client_for(server, client_id="narrow", client_secret="secret") as gh:
-            candidate_id = await new_candidate(gh)
-            notes = await SourcingProfile(gh).write_history(
-                candidate_id,
-                row(
-                    educations=[{"degree": "Doctorate"}],
-                    employments=[{"company": "Navy", "title": "Officer", "start_date": "1943-12-01"}],
-                ),
-            )
-            assert notes == [
-                "educations not added: the API credential lacks the scope harvest:candidate_educations:list"
-            ]
-            assert len(await gh.list_candidate_employments(candidate_ids=[candidate_id]).collect()) == 1
+        assert notes == [reported]
+        async with client_for(server) as gh:
+            listing = gh.list_candidate_educations if kept == "educations" else gh.list_candidate_employments
+            assert len(await listing(candidate_ids=[candidate_id]).collect()) == 1
 
 
 async def test_a_pool_created_after_the_list_was_read_is_found(sandbox_factory: SandboxFactory) -> None:
