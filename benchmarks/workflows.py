@@ -829,6 +829,8 @@ async def synced_mirror(stack: Stack, settings: Settings) -> SyncClient:
             raise RuntimeError(f"the mirror's pass failed: {status.last_error}")
         if status.passes >= STEADY_PASSES:
             return sync
+        if status.passes >= 1 and status.progress.phase == "idle":
+            await sync.sync_now()  # the incremental pass now, not after the interval
         await asyncio.sleep(0.5)
     raise TimeoutError(f"the mirror's first passes did not finish within {SYNC_READY_WITHIN:g} s")
 
