@@ -21,8 +21,7 @@ from starters.doctor import (
     render_table,
     run_test_candidate,
 )
-from tests.fixtures.sandbox import SandboxFactory
-from tests.test_harvest_sandbox import client_for
+from tests.fixtures.sandbox import SandboxFactory, client_for
 from web.app import create_app
 
 pytestmark = pytest.mark.integration

@@ -14,10 +14,9 @@ import httpx
 from temporalio.testing import ActivityEnvironment
 
 from activities.greenhouse import GreenhouseActivities
-from integrations.greenhouse.client import HarvestClient
 from models.activity_io import InterviewsInput
 from models.messages import BookedSession
-from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.sandbox import SandboxFactory, client_for
 
 
 def environment(attempt: int) -> ActivityEnvironment:
@@ -38,14 +37,7 @@ async def test_a_first_try_records_without_listing_and_a_retry_finds_what_it_rec
         sandbox_factory(candidates=10) as server,
         httpx.AsyncClient(event_hooks={"request": [count]}) as http,
     ):
-        gh = HarvestClient(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            user_id=server.hireflow_user_id,
-            http=http,
-        )
+        gh = client_for(server, http=http)
         app = next(
             a for a in await gh.list_applications(status="active").collect() if a.job_interview_stage_id
         )

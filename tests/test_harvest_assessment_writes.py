@@ -33,6 +33,7 @@ from models.greenhouse import (
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.seed import ASSESSMENT_SCORE_KEY, TAKE_HOME_STAGE
 from sandbox.greenhouse.server import SandboxServer
+from tests.fixtures.sandbox import client_for
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +61,8 @@ def harvest(server: SandboxServer, sent: Sent | None = None, **kwargs: Any) -> H
             body = json.loads(request.content) if request.content else None
             sent.append((request.method, request.url.path, body))
 
-    values: dict[str, Any] = {
-        "base_url": server.base_url,
-        "token_url": server.token_url,
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "user_id": server.hireflow_user_id,
-        "http": httpx.AsyncClient(timeout=10.0, event_hooks={"request": [record]}),
-        **kwargs,
-    }
-    return HarvestClient(**values)
+    http = httpx.AsyncClient(timeout=10.0, event_hooks={"request": [record]})
+    return client_for(server, **{"http": http, **kwargs})
 
 
 async def stages_of(gh: HarvestClient, job_id: int) -> dict[str, int]:

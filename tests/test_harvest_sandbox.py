@@ -42,6 +42,7 @@ from models.greenhouse import (
     UpdateInterview,
 )
 from sandbox.greenhouse.server import SandboxServer
+from tests.fixtures.sandbox import client_for
 
 pytestmark = pytest.mark.integration
 
@@ -71,18 +72,6 @@ LIST_METHODS = [
     "rejection_reasons",
     "attachments",
 ]
-
-
-def client_for(server: SandboxServer, **kwargs: Any) -> HarvestClient:
-    values: dict[str, Any] = {
-        "base_url": server.base_url,
-        "token_url": server.token_url,
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "user_id": server.hireflow_user_id,
-        **kwargs,
-    }
-    return HarvestClient(**values)
 
 
 @asynccontextmanager

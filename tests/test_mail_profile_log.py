@@ -29,8 +29,7 @@ from models.greenhouse import Note
 from models.store import OutboxStatus, ProfileEmailLog, ProfileLogStatus
 from sandbox.greenhouse.server import SandboxServer
 from tests.fixtures.mail import MAIL_FROM, WORKFLOW_ID, MutableClock, SinkHandle
-from tests.fixtures.sandbox import SandboxFactory
-from tests.test_harvest_sandbox import client_for
+from tests.fixtures.sandbox import SandboxFactory, client_for
 
 pytestmark = pytest.mark.integration
 

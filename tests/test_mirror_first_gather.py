@@ -32,6 +32,7 @@ from models.store import create_engine_for, init_db
 from models.sync_io import ALL_RESOURCES, ResourcePassInput
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
+from tests.fixtures.sandbox import client_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,14 +97,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     init_db(engine)
     counter = Counter()
     async with SandboxServer(config) as server, httpx.AsyncClient(event_hooks={"request": [counter]}) as http:
-        harvest = HarvestClient(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            user_id=server.hireflow_user_id,
-            http=http,
-        )
+        harvest = client_for(server, http=http)
         store = MirrorStore(engine)
         sync = SyncActivities(harvest, store)
         for name in ALL_RESOURCES:

@@ -34,6 +34,7 @@ from models.sync_io import ALL_RESOURCES, ReconcileInput, ResourcePassInput
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
 from sandbox.greenhouse.webhooks import application_payload
+from tests.fixtures.sandbox import client_for
 from tests.support.databases import sql_store_url
 
 pytestmark = pytest.mark.integration
@@ -84,13 +85,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         engine = create_engine_for(url)
         init_db(engine)
         async with SandboxServer(config) as server:
-            harvest = HarvestClient(
-                base_url=server.base_url,
-                token_url=server.token_url,
-                client_id=server.client_id,
-                client_secret=server.client_secret,
-                user_id=server.hireflow_user_id,
-            )
+            harvest = client_for(server)
             store = MirrorStore(engine)
             sandbox_db = create_engine(sandbox_url)
             async with harvest:

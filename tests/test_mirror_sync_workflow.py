@@ -28,7 +28,6 @@ from temporalio.worker import Worker
 
 from activities.sync import SyncActivities
 from integrations import sync_client
-from integrations.greenhouse.client import HarvestClient
 from integrations.mirror import MirrorReader
 from integrations.mirror_store import MirrorStore
 from integrations.sync_client import SyncClient
@@ -39,6 +38,7 @@ from models.store import create_engine_for, init_db
 from models.sync_io import SYNC_PRIORITY, SyncRequest, SyncStatus
 from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
+from tests.fixtures.sandbox import client_for
 from tests.support.histories import recording, save_history
 from workflows.sync import SyncWorkflow
 
@@ -81,14 +81,7 @@ async def stack(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
     store = MirrorStore(engine)
     async with (
         SandboxServer(SandboxConfig(database_url=sandbox_url, candidates=30, rate_limit=10_000)) as server,
-        HarvestClient(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            user_id=server.hireflow_user_id,
-            max_retries=0,
-        ) as harvest,
+        client_for(server, max_retries=0) as harvest,
     ):
         activities = SyncActivities(harvest, store)
         client = dev_server_env.client

@@ -16,8 +16,7 @@ from integrations.greenhouse.errors import MissingScopeError
 from models.activity_io import NoteInput
 from models.failure_policy import NON_RETRYABLE_ERRORS
 from sandbox.greenhouse.auth import ALL_SCOPES
-from tests.fixtures.sandbox import SandboxFactory
-from tests.test_harvest_sandbox import client_for
+from tests.fixtures.sandbox import SandboxFactory, client_for
 
 
 def test_a_missing_scope_maps_to_the_forbidden_type_that_is_never_retried() -> None:

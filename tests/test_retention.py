@@ -26,7 +26,7 @@ from models.messages import TaskQueues
 from models.retention import RetentionInput, RetentionPolicy, RetentionStatus
 from models.sourcing import ConsentInput
 from models.store import create_engine_for, init_db
-from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.sandbox import SandboxFactory, client_for
 from workflows.retention import ConsentRetentionWorkflow
 
 pytestmark = pytest.mark.integration
@@ -78,14 +78,7 @@ async def world(
     queue = f"retention-{uuid.uuid4().hex[:8]}"
     async with (
         sandbox_factory(candidates=8) as server,
-        HarvestClient(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            user_id=server.hireflow_user_id,
-            max_retries=0,
-        ) as harvest,
+        client_for(server, max_retries=0) as harvest,
     ):
         candidate = next(c for c in await harvest.list_candidates().collect() if c.email_addresses)
         retention = RetentionActivities(harvest, engine)

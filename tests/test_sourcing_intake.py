@@ -50,6 +50,7 @@ from sandbox.greenhouse.config import SandboxConfig
 from sandbox.greenhouse.server import SandboxServer
 from starters.source_cmd import import_rows
 from starters.source_file import read_source_file
+from tests.fixtures.sandbox import client_for
 from tests.support.databases import sql_store_url
 from tests.support.receiver import receiver
 from tests.support.stack import terminate_running
@@ -155,14 +156,7 @@ async def _stack(dev_server_env: WorkflowEnvironment, tmp_path: Path, store_url:
     sandbox_db = f"sqlite:///{tmp_path / 'greenhouse.db'}"
     async with (
         SandboxServer(SandboxConfig(database_url=sandbox_db, candidates=30, rate_limit=10_000)) as server,
-        HarvestClient(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            user_id=server.hireflow_user_id,
-            max_retries=0,
-        ) as harvest,
+        client_for(server, max_retries=0) as harvest,
     ):
         settings = Settings(task_queue=queue, harvest_task_queue=queue, planner_task_queue=queue)
         activities = SourcingActivities(harvest, engine)

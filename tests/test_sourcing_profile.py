@@ -17,8 +17,7 @@ from models.greenhouse import CreateCandidate
 from models.sourcing import SourcedCandidate, validate_row
 from sandbox.greenhouse.auth import ALL_SCOPES
 from sandbox.greenhouse.server import SandboxServer
-from tests.fixtures.sandbox import SandboxFactory
-from tests.test_harvest_sandbox import client_for
+from tests.fixtures.sandbox import SandboxFactory, client_for
 
 CONSENT = {"basis": "consent", "given_at": "2026-01-05T10:00:00Z", "notice_version": "v3"}
 
