@@ -61,7 +61,7 @@ class SourcingProfile:
     def __init__(self, harvest: HarvestClient) -> None:
         self.harvest = harvest
         self._pools: dict[str, int] | None = None
-        self._pool_ids: set[int] = set()
+        self._pool_ids: set[int] = set()  # every active pool's id (names may repeat; ids do not)
         self._options: dict[str, dict[str, int]] | None = None
 
     async def place(self, candidate: SourcedCandidate) -> ProspectPlace:
@@ -121,9 +121,9 @@ class SourcingProfile:
         }
         options = await self._education_options(fresh=False)
         if any(  # a name the cached lists lack may have been added since: read them once more
-            name and _key(name) not in options.get(key, {})
+            (name := getattr(e, field)) and _key(name) not in options.get(key, {})
             for e in educations
-            for name, key in ((e.school, "school_name"), (e.degree, "degree"), (e.discipline, "discipline"))
+            for field, key in EDUCATION_KEYS
         ):
             options = await self._education_options(fresh=True)
         for n, education in enumerate(educations):
