@@ -161,9 +161,10 @@ async def test_missing_scope_and_non_admin_reads_are_forbidden(greenhouse_sandbo
 
 
 async def test_expired_token_is_rejected(sandbox_factory: SandboxFactory) -> None:
-    async with sandbox_factory(token_ttl_seconds=1, candidates=5) as server:
+    # 3 s of life: the first request must land inside it even on a loaded CI machine (1 s once did not).
+    async with sandbox_factory(token_ttl_seconds=3, candidates=5) as server:
         async with await harvest_client(server) as client:
             assert (await client.get("/v3/jobs")).status_code == 200
-            await asyncio.sleep(2.2)
+            await asyncio.sleep(3.2)
             expired = await client.get("/v3/jobs")
             assert (expired.status_code, expired.json()) == (401, UNAUTHORIZED)
