@@ -112,6 +112,16 @@ class SchedulingRequest(BaseModel):
     policy: SchedulingPolicy = Field(default_factory=SchedulingPolicy)
     queues: TaskQueues = Field(default_factory=TaskQueues)
     carried: CarriedState | None = None
+    event_slot: EventSlot | None = Field(
+        default=None, description="Started by a recruiting event: book this planned loop, not offer options."
+    )
+
+
+class EventSlot(BaseModel):
+    """The loop an event planned for one application: its scheduling request books exactly this."""
+
+    event_workflow_id: str
+    placements: list[Placement] = Field(min_length=1)
 
 
 # ------------------------------------------------------------------------------------ gathered data
