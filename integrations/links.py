@@ -1,7 +1,7 @@
-"""Signed, expiring links that let a candidate act on one scheduling workflow without an account.
+"""Signed, expiring links that let a candidate act on one workflow without an account.
 
-A token names a workflow and a purpose (`pick`, `reschedule`, `cancel`) and carries its expiry; an
-HMAC-SHA256 tag (truncated to 128 bits) over those fields with `signing_secret` makes it
+A token names a workflow and a purpose (`pick`, `reschedule`, `cancel`, `availability`) and carries its
+expiry; an HMAC-SHA256 tag (truncated to 128 bits) over those fields with `signing_secret` makes it
 unforgeable. Tokens are compact and URL-safe so they fit in emails and paths:
 `base64url("<purpose>.<expiry unix seconds, base 36>.<workflow id>") + "." + base64url(tag)`.
 Verification tells malformed, tampered and expired tokens apart, so the page can say what to do.
@@ -10,6 +10,11 @@ Version 2 tokens also name the request's run chain (the first run id, which surv
 `base64url("v2.<purpose>.<expiry>.<chain>.<workflow id>")`, tagged under another label. Workflow ids
 are business keys, so a later request for the same application reuses the id; the chain tells an old
 link from a new request's. Version 1 tokens (no chain) stay valid until they expire.
+
+An `availability` token is a recruiting event's: its workflow id field is the event link subject
+`<event workflow id>~<application id>` (`integrations.event_client.event_link_subject`), its chain the
+event's first run id, and its page is `/event/<token>` (`event_link_url`). The other purposes' pages
+refuse it, and the event page refuses theirs.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
-LinkPurpose = Literal["pick", "reschedule", "cancel"]
+LinkPurpose = Literal["pick", "reschedule", "cancel", "availability"]
 PURPOSES: tuple[str, ...] = get_args(LinkPurpose)
 TAG_BYTES = 16
 MAX_TOKEN_LENGTH = 600
@@ -147,5 +152,10 @@ def verify_link_token(token: str, secret: str, now: datetime) -> LinkClaims:
 
 
 def link_url(base_url: str, token: str) -> str:
-    """The page for a token: `<base>/s/<token>` (the page itself dispatches on the purpose)."""
+    """The page for a scheduling token: `<base>/s/<token>` (the page itself dispatches on the purpose)."""
     return f"{base_url.rstrip('/')}/s/{token}"
+
+
+def event_link_url(base_url: str, token: str) -> str:
+    """The event page for an `availability` token: `<base>/event/<token>`."""
+    return f"{base_url.rstrip('/')}/event/{token}"

@@ -59,6 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pick": frozenset({"view", "pick", "propose", "ics"}),
     "reschedule": frozenset({"view", "reschedule", "pick", "propose", "ics"}),
     "cancel": frozenset({"view", "cancel", "ics"}),
+    "availability": frozenset(),  # an event's link: its page is /event/<token> (web/event_page.py)
 }
 PICKING = frozenset({SchedulingState.OFFERED, SchedulingState.NEGOTIATING, SchedulingState.RESCHEDULING})
 WORKING = frozenset(
