@@ -17,6 +17,8 @@ from integrations.greenhouse.command_authorisation import (
     Decision,
     HeldJobRole,
     decide,
+    decide_on_job,
+    job_rule,
     refusal_reply,
 )
 from integrations.greenhouse.errors import NotFoundError
@@ -63,6 +65,27 @@ async def authorise_mention(
     )
     job_name = (job.name if job else None) or ""
     return Verdict(decision, refusal_reply(author, rule, job_name, settings.mention_name))
+
+
+async def authorise_event(harvest: HarvestClient, settings: Settings, note: MentionNote, job: Job) -> Verdict:
+    """Whether the note's author may start a recruiting event on `job` (the `event` rule, job-wide)."""
+    rule = job_rule(settings.mention_command_roles.rule_for("event"))
+    author = await _author(harvest, note.user_id)
+    decision = decide_on_job(author, job.id, [], rule, confidential_job=job.confidential)
+    if not isinstance(decision, Allowed) and rule.job_roles:
+        held = await _job_roles(harvest, author, job.id)
+        decision = decide_on_job(author, job.id, held, rule, confidential_job=job.confidential)
+    if isinstance(decision, Allowed):
+        return Verdict(decision)
+    log.warning(
+        "mention_refused",
+        note_id=note.note_id,
+        user_id=note.user_id,
+        action="event",
+        job_id=job.id,
+        reason=decision.reason,
+    )
+    return Verdict(decision, refusal_reply(author, rule, job.name or "", settings.mention_name))
 
 
 async def _author(harvest: HarvestClient, user_id: int | None) -> User | None:

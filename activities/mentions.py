@@ -4,7 +4,8 @@
 checks that the note's author may give the command (`mention_authorisation.py`: a refusal is the reply
 and nothing acts; a Harvest outage fails the note for a later run). `act_on_mention` starts or
 messages the SchedulingWorkflow, or for `send`/`extend` the AssessmentWorkflow
-(`mention_assessments.py`), through the Temporal client and `mark_mention_handled` records the
+(`mention_assessments.py`), or for `schedule a hiring day ...` starts the EventWorkflow
+(`mention_events.py`), through the Temporal client and `mark_mention_handled` records the
 note in the SQL store (main queue). Each is safe to retry: starts use the business workflow id with
 USE_EXISTING, signals and updates to a request are idempotent in effect (updates carry the note id),
 the reply note carries a reference tag.
@@ -26,6 +27,7 @@ from activities.errors import from_harvest
 from activities.greenhouse import REFERENCE_PREFIX
 from activities.mention_assessments import MentionAssessments
 from activities.mention_authorisation import authorise_mention
+from activities.mention_events import EventMentions
 from integrations.assessment_mappings import AssessmentMappings
 from integrations.greenhouse.client import HarvestClient
 from integrations.greenhouse.errors import HarvestError, NotFoundError
@@ -87,6 +89,7 @@ class MentionActivities:
         self.harvest = harvest
         self.scheduling = SchedulingClient(client, settings)
         self.assessment_commands = MentionAssessments(client, settings, AssessmentMappings(engine), providers)
+        self.event_commands = EventMentions(harvest, client, settings, engine)
         self.settings = settings
         self.engine = engine
 
@@ -162,6 +165,8 @@ class MentionActivities:
         if parsed.action is None:
             return ResolvedMention(note=note, problem=f"I did not find a command in this note. {helptext}")
         resolved = ResolvedMention(note=note, action=parsed.action, recruiter_notes=parsed.notes)
+        if parsed.action == "event":  # a whole job stage's recruiting event, not this application's loop
+            return await self.event_commands.resolve(resolved, parsed.argument)
         application, problem = await self._application(note, parsed.action)
         if application is None:
             return resolved.model_copy(update={"problem": problem})
@@ -278,6 +283,8 @@ class MentionActivities:
         """Start or message the request and say, in the reply note's words, what happened."""
         if resolved.action in ASSESSMENT_ACTIONS:
             return await self.assessment_commands.act(resolved)
+        if resolved.action == "event":
+            return await self.event_commands.act(resolved)
         assert resolved.action and resolved.application_id and resolved.job_interview_stage_id
         workflow_id = scheduling_workflow_id(resolved.application_id, resolved.job_interview_stage_id)
         link = self.settings.workflow_ui_url(workflow_id)

@@ -7,14 +7,16 @@ result is the next run's `last completion result`, which is how the cursor cross
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from models.messages import TaskQueues
 
-MentionAction = Literal["schedule", "reschedule", "cancel", "status", "pause", "resume", "send", "extend"]
+MentionAction = Literal[
+    "schedule", "reschedule", "cancel", "status", "pause", "resume", "send", "extend", "event"
+]
 MENTION_ACTIONS: tuple[MentionAction, ...] = (
     "schedule",
     "reschedule",
@@ -24,7 +26,11 @@ MENTION_ACTIONS: tuple[MentionAction, ...] = (
     "resume",
     "send",
     "extend",
+    "event",
 )
+COMMAND_WORDS: tuple[MentionAction, ...] = tuple(a for a in MENTION_ACTIONS if a != "event")
+"""The words that are commands in a note. `event` is none: it is a `schedule` that names a hiring day
+("schedule a hiring day on 24 March ..."), and has a rule of its own in HIREFLOW_MENTION_COMMAND_ROLES."""
 ASSESSMENT_ACTIONS: frozenset[MentionAction] = frozenset({"send", "extend"})
 """Commands about the application's assessments (AssessmentWorkflow), not a stage's scheduling request."""
 
@@ -106,6 +112,9 @@ class ResolvedMention(BaseModel):
     candidate_time_zone: str = Field(
         default="", description="extend: the candidate's IANA zone from Greenhouse; empty when unknown."
     )
+    event_days: list[date] = Field(default_factory=list, description="event: its days, in `event_time_zone`.")
+    event_time_zone: str = Field(default="", description="event: the office's (else the org's) zone.")
+    event_name: str = Field(default="", description='event: what the note calls it ("hiring day").')
     problem: str = Field(
         default="", description="What was wrong and how to say it right; empty when actionable."
     )

@@ -42,6 +42,7 @@ _VERBS = {
     "status": "report the status",
     "send": "send an assessment",
     "extend": "extend an assessment",
+    "event": "schedule a recruiting event",
 }  # the other commands read as verbs already
 
 
@@ -69,6 +70,34 @@ def decide(
             if held.job_id == application.job_id and rule.allows_job_role(held.role_name):
                 return Allowed(f"job_admin:{held.role_name}")
     return Refused("no_grant")
+
+
+def decide_on_job(
+    author: User | None,
+    job_id: int,
+    job_permissions: Sequence[HeldJobRole],
+    rule: CommandRule,
+    *,
+    confidential_job: bool = False,
+) -> Decision:
+    """The grant of `rule` the author holds on a whole job (a recruiting event): a site admin or a job
+    permission on it. An application's recruiter and coordinator are no grant here: an event is about
+    every candidate of the job's stage, not one application."""
+    if author is None:
+        return Refused("unknown_author")
+    if author.deactivated:
+        return Refused("deactivated")
+    if rule.site_admin and author.site_admin and not confidential_job:
+        return Allowed("site_admin")
+    for held in job_permissions:
+        if held.job_id == job_id and rule.allows_job_role(held.role_name):
+            return Allowed(f"job_admin:{held.role_name}")
+    return Refused("no_grant")
+
+
+def job_rule(rule: CommandRule) -> CommandRule:
+    """The rule as it applies to a whole job: without the grants of one application's team."""
+    return rule.model_copy(update={"recruiter": False, "coordinator": False})
 
 
 def refusal_reply(author: User | None, rule: CommandRule, job_name: str, mention_name: str) -> str:

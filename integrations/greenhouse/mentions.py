@@ -16,14 +16,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from integrations.greenhouse.mention_arguments import ASSESSMENT_NOUN, DEADLINE, DURATION
-from models.mentions import MENTION_ACTIONS, NOTE_TEXT_MAX_CHARS, MentionAction
+from integrations.greenhouse.mention_arguments import ASSESSMENT_NOUN, DEADLINE, DURATION, EVENT_NOUN
+from models.mentions import COMMAND_WORDS, NOTE_TEXT_MAX_CHARS, MentionAction
 
 # A name holds no bracket: `[^\]]+` ran from every "@[" to the end of the note ("@[" * 40000: 10 s).
 TAG = re.compile(r"@\[(?P<name>[^\[\]]+)\]\(user:(?P<id>\d+)\)")
-COMMAND = re.compile(
-    r"\b(" + "|".join(sorted(MENTION_ACTIONS, key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
+COMMAND = re.compile(r"\b(" + "|".join(sorted(COMMAND_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # A "." between digits ("1.5 days") does not end a clause.
 CLAUSE_END = re.compile(
     r"[;:!?,\n()]|(?<!\d)\.|\.(?!\d)|\s[-\u2013\u2014]\s|\s(?:and|but|because|since|she|he|they)\s",
@@ -35,6 +33,10 @@ GUARDS: dict[str, tuple[re.Pattern[str], ...]] = {
     "send": (ASSESSMENT_NOUN,),
     "extend": (ASSESSMENT_NOUN, DEADLINE, DURATION),
 }
+# A `schedule` whose clause names a kind of event ("a hiring day", "the super day") is a recruiting
+# event: its argument runs on to the end of the sentence, so that "24 and 25 March" and
+# "Backend Engineer, Onsite" stay in it.
+SENTENCE_END = re.compile(r"[;!?\n]|(?<!\d)\.|\.(?!\d)")
 FILLER = frozenset(
     "a an the her his him them their this that candidate please pls now asap again for of stage stages "
     "interview interviews loop round rounds next one with me us it".split()
@@ -46,8 +48,11 @@ NOTE_TOO_LONG = (
 COMMANDS_HELP = (
     "Write a note that mentions {name} with one of: `schedule [stage]`, `reschedule`, `cancel`, "
     "`status`, `pause`, `resume`, `send the <test name> assessment`, "
-    "`extend the [test name] assessment by <N> days`. "
-    'For example: "@{name} schedule the onsite, she prefers mornings".'
+    "`extend the [test name] assessment by <N> days`, "
+    "`schedule a hiring day on <day(s)> [for <job>] [<stage>]` (a recruiting event for every candidate "
+    "in the stage; up to 5 days). "
+    'For example: "@{name} schedule the onsite, she prefers mornings" or '
+    '"@{name} schedule a hiring day on 24 March for the Backend Engineer onsite".'
 )
 
 
@@ -83,6 +88,7 @@ def parse_command(text: str) -> ParsedCommand:
     """
     ends = _Cursor(CLAUSE_END, text)
     guards = {action: [_Cursor(p, text) for p in patterns] for action, patterns in GUARDS.items()}
+    events = _Cursor(EVENT_NOUN, text)
     for found in COMMAND.finditer(text):
         action: MentionAction = found.group(1).lower()  # type: ignore[assignment]
         end = ends.next_at(found.end())
@@ -91,12 +97,27 @@ def parse_command(text: str) -> ParsedCommand:
             (hit := g.next_at(found.end())) is not None and hit.start() < clause_end for g in guards[action]
         ):
             continue
+        if (
+            action == "schedule"
+            and (noun := events.next_at(found.end())) is not None
+            and noun.start() < clause_end
+        ):
+            return _event_command(text, found)
         tail = text[found.end() :]
         argument = text[found.end() : clause_end].strip()
         after = tail[clause_end - found.end() :] if end else ""
         notes = _tidy(text[: found.start()] + " " + after)
         return ParsedCommand(action, argument, notes)
     return ParsedCommand(None, "", text.strip())
+
+
+def _event_command(text: str, found: re.Match[str]) -> ParsedCommand:
+    """`schedule a hiring day ...`: the argument is the rest of the sentence (one search: it returns)."""
+    end = SENTENCE_END.search(text, found.end())
+    sentence_end = end.start() if end else len(text)
+    argument = text[found.end() : sentence_end].strip()
+    notes = _tidy(text[: found.start()] + " " + text[sentence_end:])
+    return ParsedCommand("event", argument, notes)
 
 
 class _Cursor:
