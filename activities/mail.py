@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from integrations.links import LinkPurpose, link_url, make_link_token
+from integrations.event_client import parse_event_link_subject
+from integrations.links import LinkPurpose, event_link_url, link_url, make_link_token
 from integrations.logs import get_logger
 from integrations.mail import contexts as mail
 from integrations.mail.ics import Attendee as IcsAttendee
@@ -29,6 +30,10 @@ log = get_logger(__name__)
 
 # Mail to people other than the candidate; everything else is copied onto the candidate's profile.
 NOT_TO_CANDIDATE = frozenset({"interviewer_notice", "recruiter_escalation"})
+# Mail whose replies no workflow reads: no signed reply address (replies reach the From address, never
+# a workflow), and the email says to answer on the page. An event's availability request is one: the
+# inbound side routes replies to scheduling workflows only, and the event's answer is its page's form.
+UNROUTED_REPLIES = frozenset({"availability_request"})
 
 
 def _names(context: SchedulingContext, session: BookedSession) -> list[str]:
@@ -77,6 +82,21 @@ class MailActivities:
         )
         return link_url(self.settings.web_base_url, token)
 
+    def _event_link(self, subject: str, expires_at: datetime, chain_id: str = "") -> str:
+        """The event page's signed link for one candidate (`subject`: "<event wid>~<application id>")."""
+        if parse_event_link_subject(subject) is None:
+            raise ValueError(
+                f"{subject!r} is not an event link subject (<event workflow id>~<application id>)"
+            )
+        token = make_link_token(
+            subject,
+            "availability",
+            expires_at,
+            self.settings.signing_secret.get_secret_value(),
+            chain_id=chain_id or None,
+        )
+        return event_link_url(self.settings.web_base_url, token)
+
     def _context(self, request: EmailInput, now: datetime, org: OrgSettings) -> mail.AnyMailContext:
         context = request.context
         workflow_id = request.reply_token_workflow_id or request.key.split("/", 1)[0]
@@ -97,6 +117,15 @@ class MailActivities:
                     schedule_url=self._link(workflow_id, "pick", expires, chain),
                     expires_at=expires,
                     loop_summary=loop_summary(context),
+                )
+            case "availability_request":
+                # An event's question; reply_token_workflow_id is the event link subject.
+                return mail.AvailabilityRequestContext(
+                    **common,
+                    availability_url=self._event_link(workflow_id, expires, chain),
+                    respond_by=request.expires_at,
+                    duration_summary=loop_summary(context),
+                    event=request.reason,
                 )
             case "reminder":
                 return mail.ReminderContext(
@@ -193,7 +222,7 @@ class MailActivities:
                 purpose=request.template,
                 to=request.to,
                 context=self._context(request, now, org),
-                workflow_id=request.reply_token_workflow_id,
+                workflow_id=None if request.template in UNROUTED_REPLIES else request.reply_token_workflow_id,
                 reply_role=request.reply_role,
                 reply_user_id=request.reply_user_id,
                 chain_ref=chain_ref(request.chain_id) if request.chain_id else "",

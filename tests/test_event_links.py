@@ -9,6 +9,7 @@ import pytest
 from integrations.event_client import event_link_subject, parse_event_link_subject
 from integrations.links import (
     ExpiredLinkTokenError,
+    LinkPurpose,
     MalformedLinkTokenError,
     TamperedLinkTokenError,
     event_link_url,
@@ -66,9 +67,10 @@ def test_availability_token_round_trips_with_its_chain_and_names_the_event_and_a
 
 
 def test_old_purposes_and_version_1_tokens_stay_valid() -> None:
-    for purpose in ("pick", "reschedule", "cancel"):
-        v1 = make_link_token("schedule-501-201", purpose, DEADLINE, SECRET)  # type: ignore[arg-type]
-        v2 = make_link_token("schedule-501-201", purpose, DEADLINE, SECRET, chain_id="run1")  # type: ignore[arg-type]
+    purposes: tuple[LinkPurpose, ...] = ("pick", "reschedule", "cancel")
+    for purpose in purposes:
+        v1 = make_link_token("schedule-501-201", purpose, DEADLINE, SECRET)
+        v2 = make_link_token("schedule-501-201", purpose, DEADLINE, SECRET, chain_id="run1")
         assert verify_link_token(v1, SECRET, NOW).purpose == purpose
         assert verify_link_token(v2, SECRET, NOW).chain_id == "run1"
 

@@ -23,6 +23,7 @@ from models.scheduling import Interval
 log = get_logger(__name__)
 
 EXCERPT_CHARS = 300
+EVENT_PREFIX = "event-"  # models.event_io.event_workflow_id; its link subjects start the same way
 
 
 async def _from_candidate_on_record(scheduling: SchedulingClient, reply: InboundReply) -> bool:
@@ -39,6 +40,11 @@ async def forward_reply(client: Client, reply: InboundReply) -> str:
     if reply.auto_reply_reason:
         log.info("reply_ignored", workflow_id=reply.workflow_id, reason=reply.auto_reply_reason)
         return "ignored"
+    if reply.workflow_id.startswith(EVENT_PREFIX):
+        # An event's mail is answered on its page, not by email (its emails carry no reply address);
+        # a reply naming an event is dropped here, never retried against a scheduling query it lacks.
+        log.info("reply_for_event_ignored", workflow_id=reply.workflow_id)
+        return "event"
     scheduling = SchedulingClient(client)
     try:
         status = await scheduling.status(reply.workflow_id)

@@ -82,12 +82,17 @@ class InvitationContext(MailContext):
 
 
 class AvailabilityRequestContext(MailContext):
-    """Ask the candidate for their availability (page or email reply)."""
+    """Ask the candidate for their availability on a recruiting event's days (answered on the page only)."""
 
     template: Literal["availability_request"] = "availability_request"
     availability_url: AnyHttpUrl
     respond_by: datetime | None = None
     duration_summary: str = Field(min_length=1)
+    event: str = Field(
+        default="",
+        max_length=300,
+        description="The event's name and days in words, e.g. 'hiring day on Wednesday 2 December'.",
+    )
 
     _utc_respond = field_validator("respond_by")(_utc_opt)
 
