@@ -243,6 +243,8 @@ def _without_name(phrase: str, name: str) -> str:
         return phrase
     lowered = [" ".join(meaningful_words(w)) for w in words]
     for start in range(len(words)):
+        if not lowered[start]:
+            continue
         end, matched = start, 0
         while end < len(words) and matched < len(name_words):
             if lowered[end] == "":

@@ -356,9 +356,9 @@ def event_days(
             days.add(start)
             continue
         end, problem = _resolve(last, start)
-        if problem:
+        if problem and not (last.year is not None and "has passed" in problem):
             return [], problem
-        if end < start:
+        if problem or end < start:
             return [], f'"{first.label()} to {last.label()}" runs backwards. {HOW_TO_DATE}'
         if (end - start).days >= MAX_EVENT_DAYS:
             return [], _too_many((end - start).days + 1)
