@@ -98,11 +98,8 @@ class EventMentions:
         verdict = await authorise_event(self.harvest, self.settings, note, job)
         if verdict.reply:
             return resolved.model_copy(update={**update, "problem": verdict.reply})
-        stages = [
-            Named(s.id, s.name or "")
-            async for s in self.harvest.list_job_interview_stages(job_ids=[job.id])
-            if s.active
-        ]
+        plan = [s async for s in self.harvest.list_job_interview_stages(job_ids=[job.id]) if s.active]
+        stages = [Named(s.id, s.name or "") for s in sorted(plan, key=lambda s: (s.sort_order, s.id))]
         current = None
         if application is not None and application.job_id == job.id:
             current = next((s for s in stages if s.id == application.job_interview_stage_id), None)
@@ -207,7 +204,7 @@ class EventMentions:
         log.info(
             "mention_started_event", workflow_id=workflow_id, note_id=resolved.note.note_id, days=len(days)
         )
-        kept = resolved.recruiter_notes.rstrip(". ")
+        kept = resolved.recruiter_notes.strip(" .;")
         notes = f" Your notes: {quote_plain(kept, 300)} (they are not sent to candidates)." if kept else ""
         return MentionOutcome(
             reply=(
