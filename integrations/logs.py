@@ -21,11 +21,12 @@ _SECRET_KEYS = frozenset(
 )
 
 
-# Bearer tokens that travel inside ordinary values: candidate links (`/s/<token>`), reply addresses
-# (`reply+<token>@`) and our Message-IDs (`<hf<24 hex>.<token>@`). Whoever reads a log must not be
-# able to act as the candidate with what they read.
+# Bearer tokens that travel inside ordinary values: candidate links (`/s/<token>`, `/event/<token>`),
+# reply addresses (`reply+<token>@`) and our Message-IDs (`<hf<24 hex>.<token>@`). Whoever reads a log
+# must not be able to act as the candidate with what they read.
 _TOKEN_PATTERNS = (
     (re.compile(r"/s/[^/?#\s\"'<>]+"), "/s/[redacted]"),
+    (re.compile(r"/event/[^/?#\s\"'<>]+"), "/event/[redacted]"),
     (re.compile(r"(reply\+)[^@\s\"'<>]+@", re.IGNORECASE), r"\1[redacted]@"),
     (re.compile(r"(?<![0-9a-z])(hf[0-9a-f]{24}\.)[^@\s\"'<>]+@", re.IGNORECASE), r"\1[redacted]@"),
     (re.compile(r"([?&](?:token|signature|key)=)[^&#\s\"'<>]+", re.IGNORECASE), r"\1[redacted]"),
@@ -35,7 +36,7 @@ _TOKEN_PATTERNS = (
 def redact_text(text: str) -> str:
     """`text` with link tokens, reply tokens, Message-ID tokens and credentials in query strings
     (SendGrid's `?token=`) replaced by `[redacted]`."""
-    if "/s/" not in text and "@" not in text and "=" not in text:
+    if "/s/" not in text and "/event/" not in text and "@" not in text and "=" not in text:
         return text
     for pattern, replacement in _TOKEN_PATTERNS:
         text = pattern.sub(replacement, text)

@@ -29,7 +29,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.mail import MailActivities
 from integrations.event_client import event_link_subject
 from integrations.links import verify_link_token
+from integrations.logs import redact_text
 from integrations.mail.inbound import InboundReply, UnroutableReply, reply_from_mime
+from integrations.mail.profile_copy import profile_text
 from integrations.mail.reply_address import ReplyAddressCodec
 from integrations.mail.service import MailService
 from integrations.org_store import OrgConfigStore
@@ -111,6 +113,9 @@ async def test_the_availability_request_carries_the_event_link_zone_and_deadline
     assert "2 interviews, about 2 hours in all" in text  # the loop's length (fake context: 60 + 60 min)
     assert "reply to this email does not record your times" in text
     assert "reply to this email with times" not in text.lower()
+    # the link is a bearer secret: neither logs nor the copy on the candidate's profile keep it
+    assert links[0] not in redact_text(f'"GET /event/{links[0]}?tz=UTC HTTP/1.1" 200')
+    assert links[0] not in profile_text(text, msg["Message-ID"])
 
 
 async def test_the_availability_request_has_no_reply_address_and_a_reply_routes_nowhere(

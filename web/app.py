@@ -31,6 +31,7 @@ from web.assessment_webhooks import assessment_webhook_router
 from web.calendar_route import calendar_router
 from web.codec_server import MAX_BODY_BYTES as CODEC_MAX_BODY_BYTES
 from web.codec_server import codec_router
+from web.event_page import event_router
 from web.inbound_mail import router_from_settings
 from web.middleware_headers import SecurityHeadersMiddleware, apply_security_headers
 from web.middleware_limits import BodyLimit, BodyLimitMiddleware
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(webhook_router(settings, engine, gateway))
     app.include_router(calendar_router(pages))
     app.include_router(pages_router(pages))
+    app.include_router(event_router(pages))
     app.include_router(codec_router(settings))
     providers = ProviderCache(settings)
     app.include_router(assessment_webhook_router(settings, engine, gateway, providers.get))

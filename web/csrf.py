@@ -42,12 +42,13 @@ class CsrfGuard:
         expected = self.form_token(nonce, scope).encode()
         return hmac.compare_digest(expected, submitted.encode("utf-8", "replace"))
 
-    def set_cookie(self, response: Response, nonce: str) -> None:
+    def set_cookie(self, response: Response, nonce: str, path: str = "/s/") -> None:
+        """The nonce cookie, sent back only to the pages under `path` (`/s/`, or `/event/` for events)."""
         response.set_cookie(
             COOKIE_NAME,
             nonce,
             max_age=60 * 60 * 24 * 30,
-            path="/s/",
+            path=path,
             httponly=True,
             samesite="lax",
             secure=self._secure,
