@@ -82,6 +82,7 @@ class EventWorkflow:
         self.answered: set[int] = set()
         self.placements: dict[int, list[Placement]] = {}
         self.request_ids: set[str] = set()
+        self.excluded: set[int] = set()
         self.log = FakeEventLog()
 
     @workflow.run
@@ -101,9 +102,12 @@ class EventWorkflow:
             )
         if self.placements.get(application_id):
             state = EventCandidateState.SCHEDULED
+        if application_id in self.excluded:
+            state = EventCandidateState.EXCLUDED
+        refused = "You are not invited to this event." if application_id in self.excluded else ""
         return AvailabilityView(
             state=EventState.COLLECTING if self.open else EventState.RUNNING,
-            open=self.open,
+            open=self.open and not refused,
             candidate_state=state,
             first_name="Ada" if application_id == ADA else "Ben",
             job_name="Backend Engineer",
@@ -114,7 +118,7 @@ class EventWorkflow:
             windows=self.windows.get(application_id, []),
             answer_by=self.request.answer_by,
             placements=self.placements.get(application_id, []),
-            message="" if self.open else "We are planning the event and will email you.",
+            message=refused or ("" if self.open else "We are planning the event and will email you."),
             chain_id=workflow.info().first_execution_run_id,
         )
 
@@ -140,7 +144,7 @@ class EventWorkflow:
     def _check(self, answer: AvailabilityInput) -> None:
         if not self.open:
             raise ValueError("The answers for this event are closed")
-        if answer.application_id not in self.request.zones:
+        if answer.application_id not in self.request.zones or answer.application_id in self.excluded:
             raise ValueError("You are not invited to this event")
         for w in answer.windows:
             if not any(d.start <= w.start and w.end <= d.end for d in self.request.days):
@@ -149,6 +153,10 @@ class EventWorkflow:
     @workflow.signal(name="fake_close")
     def fake_close(self) -> None:
         self.open = False
+
+    @workflow.signal(name="fake_exclude")
+    def fake_exclude(self, application_id: int) -> None:
+        self.excluded.add(application_id)
 
     @workflow.signal(name="fake_plan")
     def fake_plan(self, placements: dict[int, list[Placement]]) -> None:
@@ -463,3 +471,19 @@ async def test_after_planning_the_page_shows_the_loop_in_time_order_in_the_candi
         assert first in text and second in text and text.index(first) < text.index(second)
         ada = await http.get(f"/event/{events.token(handle, ADA)}")
         assert "The answers for this event are closed" in html.unescape(ada.text)
+
+
+async def test_a_candidate_the_event_left_out_is_told_so_and_cannot_answer(events: EventHarness) -> None:
+    handle = await events.start()
+    token = events.token(handle, BEN)
+    async with events.http() as http:
+        page = (await http.get(f"/event/{token}")).text
+        await handle.signal("fake_exclude", BEN)
+        shown = await http.get(f"/event/{token}")
+        assert shown.status_code == 200
+        text = html.unescape(shown.text)
+        assert "There is nothing to answer here" in text and "You are not invited to this event." in text
+        assert 'name="block"' not in text
+        posted = await http.post(f"/event/{token}", data=form_of(page, block=hours(DAY1, 0)))
+        assert posted.status_code == 409 and "You are not invited to this event" in posted.text
+    assert (await effects(handle)).effects == 0

@@ -52,6 +52,7 @@ log = get_logger(__name__)
 
 COOKIE_PATH = "/event/"
 CONTACT = "Please contact your recruiter."
+NOT_INVITED = frozenset({EventCandidateState.EXCLUDED, EventCandidateState.UNREACHABLE})
 MAX_FORM_FIELDS = 400  # 5 days of 24 hourly blocks, a day box each, and the hidden fields
 
 
@@ -199,6 +200,7 @@ class EventPages:
             planned=planned,
             said=window_lines(view.windows, tz),
             said_none=view.candidate_state == EventCandidateState.UNAVAILABLE,
+            not_invited=view.candidate_state in NOT_INVITED,
             answer_by=format_instant(view.answer_by, tz) if view.answer_by else "",
             action=self.url(link),
             tz=tz,
