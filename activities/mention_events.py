@@ -157,18 +157,7 @@ class EventMentions:
         return known or await self.harvest.get_job(application.job_id), phrase, "default"
 
     async def _zone(self, job: Job) -> str:
-        """The zone the event's days are read in: as a single in-person loop's office (planning.py)."""
-        org = await self.org.aorg()
-        office_id = (job.office_ids[0] if job.office_ids else None) or org.onsite_office_id
-        office = await self.org.aoffice(office_id) if office_id is not None else None
-        for zone in (office.time_zone if office else "", org.default_time_zone):
-            if zone:
-                try:
-                    ZoneInfo(zone)
-                except (ZoneInfoNotFoundError, ValueError):
-                    continue
-                return zone
-        return "UTC"
+        return await office_zone(self.org, job)
 
     # ----------------------------------------------------------------------------------------- act
 
@@ -231,6 +220,22 @@ class EventMentions:
         except (RPCError, WorkflowQueryFailedError, TimeoutError):  # not answering yet: say what we know
             return f"running since {described.start_time:%Y-%m-%d %H:%M} UTC"
         return event_state_line(status)
+
+
+async def office_zone(org_store: OrgConfigStore, job: Job) -> str:
+    """The zone an event's days are read in, found as a single in-person loop's office (planning.py): the
+    job's first office, else the org's onsite office; else the org's default zone; else UTC."""
+    org = await org_store.aorg()
+    office_id = (job.office_ids[0] if job.office_ids else None) or org.onsite_office_id
+    office = await org_store.aoffice(office_id) if office_id is not None else None
+    for zone in (office.time_zone if office else "", org.default_time_zone):
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return zone
+    return "UTC"
 
 
 def _without_name(phrase: str, name: str) -> str:

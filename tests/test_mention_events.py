@@ -134,7 +134,7 @@ class World:
         async with HarvestClient.from_settings(self.settings) as gh:
             job = await gh.get_job(job_id)
         store = OrgConfigStore(self.engine)
-        office_id = (job.office_ids or [None])[0] or store.org().onsite_office_id
+        office_id = job.office_ids[0] if job.office_ids else store.org().onsite_office_id
         office = store.office(office_id) if office_id is not None else None
         return office.time_zone if office else store.org().default_time_zone or "UTC"
 
