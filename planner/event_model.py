@@ -59,6 +59,9 @@ class EventModel:
     max_load: cp_model.IntVar  # stage 2, minimised
     idle: cp_model.LinearExprT  # stage 3, minimised
     seats: dict[int, list[cp_model.IntVar]] = field(default_factory=dict)  # interviewer seats per person
+    # constraints that only order time (no overlaps, loop circuits and gaps): without them the model is
+    # the time-free relaxation `planner.event_bound` proves its bounds on
+    timing: list[int] = field(default_factory=list)
 
 
 def priority_weights(priorities: list[int]) -> list[int]:
@@ -99,6 +102,7 @@ class _Builder:
         self.rooms: dict[str, list[cp_model.IntervalVar]] = {}
         self.per_date: dict[tuple[int, int], list[cp_model.IntVar]] = {}  # (person, local date index)
         self.seats: dict[int, list[cp_model.IntVar]] = {}
+        self.timing: list[int] = []
         self.attend: dict[tuple[int, int], list[cp_model.IntVar]] = {}  # (loop, person)
         # (person or room, event day) -> (minutes, literal, free slots) of the seats that day, for energy cuts
         self.energy: dict[tuple[object, int], list[tuple[int, cp_model.IntVar, Mask]]] = {}
@@ -138,6 +142,7 @@ class _Builder:
             max_load=max_load,
             idle=cp_model.LinearExpr.sum([lp.idle for lp in self.loops if lp.idle is not None]),
             seats=self.seats,
+            timing=self.timing,
         )
 
     # ------------------------------------------------------------------ one loop
@@ -154,7 +159,7 @@ class _Builder:
             m.new_optional_fixed_size_interval_var(g * k, ss.duration, x, f"c{ci}_{d}_{i}")
             for i, (k, ss) in enumerate(zip(starts, sessions, strict=True))
         ]
-        m.add_no_overlap(own)
+        self.timing.append(m.add_no_overlap(own).index)
         for ss, a in zip(sessions, allowed, strict=True):
             k = starts[ss.index]
             for pid in ss.required:
@@ -262,10 +267,12 @@ class _Builder:
                         a = m.new_bool_var(f"a{lp.candidate}_{lp.day}_{i}_{j}")
                         arcs.append((i + 1, j + 1, a))
                         pairs.append((i, j, [a]))
-            m.add_circuit(arcs)
+            self.timing.append(m.add_circuit(arcs).index)
         for i, j, on in pairs:
-            m.add(start[j] - end[i] >= loop.min_gap_minutes).only_enforce_if(on)
-            m.add(start[j] - end[i] <= loop.max_gap_minutes).only_enforce_if(on)
+            for gap in (start[j] - end[i] >= loop.min_gap_minutes, start[j] - end[i] <= loop.max_gap_minutes):
+                ct = m.add(gap)
+                ct.only_enforce_if(on)
+                self.timing.append(ct.index)
         lo, hi = g * span[0], g * span[1] + max(dur)
         first = m.new_int_var(lo, hi, "")
         last = m.new_int_var(lo, hi, "")
@@ -280,7 +287,7 @@ class _Builder:
         m = self.m
         for ivs in [*self.busy.values(), *self.rooms.values()]:
             if len(ivs) > 1:
-                m.add_no_overlap(ivs)
+                self.timing.append(m.add_no_overlap(ivs).index)
         grid = self.prep.grid
         week_sums: dict[tuple[int, tuple[int, int]], list[cp_model.IntVar]] = {}
         for (pid, date), lits in self.per_date.items():

@@ -1,7 +1,13 @@
 """`hireflow.event/v1 -> hireflow.event-plan/v1`: the event solved lexicographically, stage by stage.
 
-1. most candidates (weighted by priority tiers, so a higher priority is never dropped for lower ones);
-   the solver's objective bound of this stage is the proven `bound_candidates`;
+1. most candidates (weighted by priority tiers, so a higher priority is never dropped for lower ones):
+   a. warm start: the better of two sequential plans (arrival order, the first-come-first-served
+      baseline itself, and priority order), so the plan is never below the baseline's weighted value;
+   b. one short solve of the whole model from it, which settles small events (OPTIMAL) and gives a
+      proven bound on the weighted value;
+   c. large-neighbourhood search (`planner.event_search`) for the rest of the stage's time;
+   d. unless optimal, a proven bound on the candidates (`planner.event_bound`: the model without its
+      timing constraints, most candidates at the plan's weighted value or more) is `bound_candidates`;
 2. with stage 1's value fixed as a constraint, the lowest maximum interviewer load;
 3. with that fixed too, the fewest idle minutes of candidates.
 
@@ -24,15 +30,23 @@ from models.events import Event, EventPlan, EventStats, ScheduledCandidate
 from models.scheduling import Placement
 from planner.event_baseline import fcfs_placements
 from planner.event_blockers import explain_unscheduled
+from planner.event_bound import count_bound
 from planner.event_model import EventModel, build_event
+from planner.event_search import improve, weighted_value
 from planner.prepare import Prepared
 
 log = structlog.get_logger(__name__)
 
-STAGE_SHARES = (0.6, 0.5)  # of the solving time left: stage 1, then stage 2; stage 3 takes the rest
+DEADLINE_MARGIN = 0.03  # of the time limit
 BLOCKER_SHARE = 0.2  # of the time limit kept for blockers when candidates are left out
 STAGE1_LINEARIZATION = 2
 WARM_START_SHARE = 0.3  # of the time limit at most for the two sequential plans stage 1 starts from
+# Stage 1 after the warm start: the whole-model solve takes WHOLE_SHARE of the solving time left (at most
+# WHOLE_SECONDS); of what is left then, RESERVE_SHARE is kept for the count bound (BOUND_SHARE of it) and
+# stages 2 and 3 (half each of the rest), and the search takes everything else.
+WHOLE_SHARE, WHOLE_SECONDS = 0.15, 1.5
+RESERVE_SHARE = 0.3
+BOUND_SHARE = 0.6
 
 
 @dataclass
@@ -73,7 +87,8 @@ def solve_event(
     event: Event, *, time_limit: float = 10.0, workers: int = 1, explain: bool = True, warm_start: bool = True
 ) -> EventResult:
     began = time.perf_counter()
-    deadline = began + max(0.1, time_limit)
+    # a margin for what overruns a solver's own limit (model building, the last blocker's solve)
+    deadline = began + max(0.1, time_limit * (1 - DEADLINE_MARGIN))
     if workers < 1:
         raise ValueError("workers must be at least 1")
     em = build_event(event)
@@ -86,21 +101,50 @@ def solve_event(
     em.model.maximize(em.value)
     start = _warm_start(em, event, workers, began + WARM_START_SHARE * time_limit) if warm_start else None
     _hint(em.model, start)
-    # The full linearisation (the loops' circuits and the seats' intervals in the LP) gives stage 1 a
-    # real bound: on the benchmark's events 141-147 of a weighted 155, where the default level stayed at
-    # the trivial 191-272 (every loop of every day counted) within the same seconds.
+    # The full linearisation (the loops' circuits and the seats' intervals in the LP) gives the whole
+    # model a real bound on the weighted value, where the default level stays at the trivial one (every
+    # loop of every day counted) within the same seconds.
+    whole = min(WHOLE_SECONDS, budget(WHOLE_SHARE))
     solution, first = _solve(
-        em.model, "candidates", budget(STAGE_SHARES[0]), workers, stages, linearization=STAGE1_LINEARIZATION
+        em.model, "candidates", whole, workers, stages, linearization=STAGE1_LINEARIZATION
     )
     if solution is None or (start is not None and _value(em, start) > _value(em, solution)):
         solution = start
     if solution is None:  # cannot happen: leaving everyone out is always a plan
         raise RuntimeError("the event model found no assignment at all")
+    weighted_bound = stages[0].bound
+    optimal = first == cp_model.OPTIMAL
+    if not optimal:
+        lns_until = solve_until - RESERVE_SHARE * max(0.0, solve_until - time.perf_counter())
+        lns_began = time.perf_counter()
+        solution, searched = improve(em, event, solution, until=lns_until, workers=workers)
+        stages.append(
+            Stage(
+                name="search",
+                status=f"{searched.improved}/{searched.rounds} rounds improved",
+                value=weighted_value(em, solution),
+                bound=None,
+                wall_ms=int((time.perf_counter() - lns_began) * 1000),
+            )
+        )
     value = round(_value(em, solution))
+    count = sum(solution[lp.present.index] for lp in em.loops)
+    if weighted_bound is not None and value >= math.floor(weighted_bound + 1e-6):
+        optimal = True  # the search reached the whole model's proven bound
+    bound = count
+    if not optimal:
+        proven = count_bound(em, at_least=value, time_limit=budget(BOUND_SHARE))
+        stages.append(Stage("bound", proven.status, proven.candidates, None, proven.wall_ms))
+        bound = max(count, min(proven.candidates, _bound_candidates(em, weighted_bound, scheduled=count)))
+        # every weight equal: the weighted value is the count, so a count bound reached proves it optimal
+        optimal = bound == count and len(set(em.weights)) <= 1
     em.model.add(em.value >= value)
     em.model.minimize(em.max_load)
+    solution[em.max_load.index] = max(
+        [sum(solution[y.index] for y in seats) for seats in em.seats.values()], default=0
+    )  # stage 1 left it anywhere above the loads; the hint starts stage 2 at the plan's own
     _hint(em.model, solution)
-    better, _ = _solve(em.model, "max_load", budget(STAGE_SHARES[1]), workers, stages)
+    better, _ = _solve(em.model, "max_load", budget(0.5), workers, stages)
     solution = better or solution
     em.model.add(em.max_load <= solution[em.max_load.index])
     em.model.minimize(em.idle)
@@ -114,8 +158,6 @@ def solve_event(
         ScheduledCandidate(candidate=event.candidates[ci].id, placements=_placements(em.prep, seats))
         for ci, seats in sorted(chosen.items())
     ]
-    optimal = first == cp_model.OPTIMAL
-    bound = _bound_candidates(em, stages[0].bound, optimal=optimal, scheduled=len(scheduled))
     missing = [c for ci, c in enumerate(event.candidates) if ci not in chosen]
     taken = [pl for sc in scheduled for pl in sc.placements]
     unscheduled = explain_unscheduled(event, missing, taken, deadline=deadline if explain else began)
@@ -253,14 +295,11 @@ def _in_domain(var: cp_model.IntVar, value: int) -> bool:
     return any(a <= value <= b for a, b in zip(bounds[::2], bounds[1::2], strict=True))
 
 
-def _bound_candidates(em: EventModel, bound: float | None, *, optimal: bool, scheduled: int) -> int:
-    """The most candidates a plan can schedule, given stage 1's proven bound on the weighted value.
-
-    Optimal: exactly the scheduled ones (the weights give every value one decomposition into tiers).
-    Otherwise: the most candidates whose weights fit under the bound, lightest first.
-    """
-    if optimal or bound is None:
-        return scheduled
+def _bound_candidates(em: EventModel, bound: float | None, *, scheduled: int) -> int:
+    """The most candidates a plan can schedule, given a proven bound on the weighted value: the most
+    candidates whose weights fit under it, lightest first (every candidate without a bound)."""
+    if bound is None:
+        return sum(1 for s in em.scheduled if not isinstance(s, int))
     limit = math.floor(bound + 1e-6)
     total = count = 0
     for w in sorted(w for w, s in zip(em.weights, em.scheduled, strict=True) if not isinstance(s, int)):
