@@ -24,6 +24,7 @@ from integrations.mirror import MirrorReader
 from integrations.mirror_first import MirrorFirstReads
 from integrations.org_store import OrgConfigStore
 from models.activity_io import GatherInput, InterviewsInput, NoteInput, SessionsResult, UpdateInterviewInput
+from models.event_io import EventApplicationsInput, EventApplicationsResult
 from models.greenhouse import AddNote, CreateInterview, InterviewerInput, UpdateInterview, User
 from models.messages import BookedSession, Person, SchedulingContext, SessionSpec
 from models.time_zones import to_iana
@@ -72,6 +73,31 @@ class GreenhouseActivities:
             raise from_harvest(error) from error
 
     # ----------------------------------------------------------------------------------- gathering
+
+    @activity.defn
+    async def list_event_applications(self, request: EventApplicationsInput) -> EventApplicationsResult:
+        """The active applications now in a job's stage, oldest stage entry first, for a recruiting event.
+
+        Read through the documented stage history (`current` rows of the stage), then kept to the job's
+        active applications: a stage id is per job already, the job check guards against a mistyped one.
+        """
+        return await self._guard(lambda: self._event_applications(request))
+
+    async def _event_applications(self, request: EventApplicationsInput) -> EventApplicationsResult:
+        rows = await self.harvest.list_application_stages(
+            job_interview_stage_ids=[request.job_interview_stage_id], current=True, per_page=500
+        ).collect()
+        rows.sort(key=lambda r: (r.entered_at or r.created_at or datetime.min.replace(tzinfo=UTC), r.id))
+        order = list(dict.fromkeys(r.application_id for r in rows if r.application_id is not None))
+        active: set[int] = set()
+        for chunk in (order[i : i + 100] for i in range(0, len(order), 100)):
+            listing = self.harvest.list_applications(ids=chunk, job_ids=[request.job_id], status="active")
+            active |= {a.id for a in await listing.collect() if not a.prospect}
+        kept = [a for a in order if a in active]
+        return EventApplicationsResult(
+            application_ids=kept[: request.limit], more=max(0, len(kept) - request.limit)
+        )
+
 
     @activity.defn
     async def gather_scheduling_context(self, request: GatherInput) -> SchedulingContext:

@@ -7,8 +7,9 @@ heartbeating and serving other activities while it searches.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import activity
 
@@ -23,9 +24,12 @@ from models.activity_io import (
     FindOptionsResult,
     PinSpec,
 )
+from models.event_io import PlanEventInput
+from models.events import Event, EventCandidate, EventLoop, EventPlan
 from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
 from models.org_config import OfficeProfile, OrgSettings
-from models.scheduling import Interval, Option, Problem, Score
+from models.scheduling import BusyInterval, Interval, Option, Problem, Score
+from planner.event_plan import plan_event as plan_event_whole
 from planner.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
 from planner.search import plan
 from planner.validate import validate_option
@@ -161,6 +165,70 @@ class PlanningActivities:
         # The score is the planner's bookkeeping, not a booking rule: only constraints decide.
         violations = [str(v) for v in validate_option(problem, option) if v.rule != "score"]
         return CheckOptionResult(valid=not violations, violations=violations)
+
+    @activity.defn
+    async def plan_event(self, request: PlanEventInput) -> EventPlan:
+        """Every candidate's loop at once; `reserved` loops (already planned) are kept as busy time."""
+        first = min(d.start for d in request.days)
+        last = max(d.end for d in request.days)
+        org = await self.org.aorg()
+        policy = SchedulingPolicy(
+            mode=request.mode,
+            granularity_minutes=request.granularity_minutes,
+            horizon_days=max(1, min(90, math.ceil((last - first).total_seconds() / 86_400) + 1)),
+        )
+        window_start = first - timedelta(hours=org.min_notice_hours)
+        inputs = await self._inputs(request.context, policy, window_start, widen=False, ignore_event_keys=())
+        try:
+            problem = build_problem(request.context, policy, inputs, window_start=window_start, options=1)
+            event = event_from(request, problem)
+        except ValueError as error:
+            raise planner_input_error(error) from error
+        plan = await asyncio.to_thread(
+            plan_event_whole, event, time_limit=request.time_limit_seconds, workers=1
+        )
+        log.info(
+            "event_planned",
+            workflow_id=request.workflow_id,
+            status=plan.status,
+            candidates=len(request.candidates),
+            scheduled=len(plan.scheduled),
+            bound=plan.stats.bound_candidates,
+            wall_ms=plan.stats.wall_ms,
+        )
+        return plan
+
+
+def event_from(request: PlanEventInput, problem: Problem) -> Event:
+    """The `hireflow.event/v1` of a request: the stage's sessions, people and rooms from the single-loop
+    problem builder (same rules), the candidates' answers, and reserved loops as busy time."""
+    held: dict[int, list[Interval]] = {}
+    rooms_held: dict[str, list[Interval]] = {}
+    for placement in request.reserved:
+        slot = Interval(start=placement.start, end=placement.end)
+        for user in (*placement.interviewers, *([placement.trainee] if placement.trainee else [])):
+            held.setdefault(user, []).append(slot)
+        if placement.room:
+            rooms_held.setdefault(placement.room, []).append(slot)
+    interviewers = [
+        i.model_copy(
+            update={"busy": [*i.busy, *(BusyInterval(start=h.start, end=h.end) for h in held.get(i.id, []))]}
+        )
+        for i in problem.interviewers
+    ]
+    rooms = [r.model_copy(update={"busy": [*r.busy, *rooms_held.get(r.id, [])]}) for r in problem.rooms]
+    return Event(
+        days=request.days,
+        granularity_minutes=request.granularity_minutes,
+        loop=EventLoop(max_gap_minutes=request.max_gap_minutes),
+        sessions=problem.sessions,
+        candidates=[
+            EventCandidate(id=str(c.application_id), time_zone=c.time_zone, availability=c.windows or None)
+            for c in request.candidates
+        ],
+        interviewers=interviewers,
+        rooms=rooms,
+    )
 
 
 def _problem(

@@ -76,7 +76,7 @@ class EventClient:
         if settings is None:
             raise ValueError("starting an event needs the settings (task queues)")
         queues = TaskQueues(harvest=settings.harvest_task_queue, planner=settings.planner_task_queue)
-        request = request.model_copy(update={"queues": queues})
+        request = request.model_copy(update={"queues": queues, "loop_policy": settings.scheduling_policy})
         return await self.client.start_workflow(
             WORKFLOW,
             request,

@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
-from models.messages import HistoryEntry, SchedulingContext, TaskQueues
+from models.failure_policy import FailurePolicy
+from models.messages import HistoryEntry, SchedulingContext, SchedulingPolicy, TaskQueues
 from models.scheduling import Blocker, Interval, Placement, _check_zone
 
 MAX_EVENT_DAYS = 5
@@ -52,6 +53,7 @@ class EventPolicy(BaseModel):
     )
     planner_time_limit_seconds: float = Field(default=10.0, gt=0, le=120)
     max_candidates: int = Field(default=60, ge=1, le=MAX_EVENT_CANDIDATES)
+    failure: FailurePolicy = Field(default_factory=FailurePolicy)
 
 
 class EventRequest(BaseModel):
@@ -69,6 +71,10 @@ class EventRequest(BaseModel):
     requested_by_user_id: int | None = None
     source: Literal["mention", "cli", "api"] = "cli"
     policy: EventPolicy = Field(default_factory=EventPolicy)
+    loop_policy: SchedulingPolicy = Field(
+        default_factory=SchedulingPolicy,
+        description="The policy of each loop's scheduling request (reminders, RSVPs, replacements).",
+    )
     queues: TaskQueues = Field(default_factory=TaskQueues)
 
     _zone = field_validator("time_zone")(_check_zone)
@@ -194,3 +200,39 @@ class EventStatus(BaseModel):
 
     def count(self, state: EventCandidateState) -> int:
         return sum(1 for c in self.candidates if c.state == state)
+
+
+# ------------------------------------------------------------------------------------ activities
+
+
+class EventApplicationsInput(BaseModel):
+    job_id: int
+    job_interview_stage_id: int
+    limit: int = Field(default=60, ge=1, le=MAX_EVENT_CANDIDATES)
+
+
+class EventApplicationsResult(BaseModel):
+    """Active applications in the stage, oldest first (the order candidates are invited and planned in)."""
+
+    application_ids: list[int] = Field(default_factory=list)
+    more: int = Field(default=0, description="Applications beyond the limit, left out of the event.")
+
+
+class PlanEventCandidate(BaseModel):
+    application_id: int
+    time_zone: str = "UTC"
+    windows: list[Interval] = Field(default_factory=list, description="Empty: any time of the event.")
+
+
+class PlanEventInput(BaseModel):
+    """Plan the event's candidates against fresh calendars; `reserved` loops are kept as they are."""
+
+    workflow_id: str
+    days: list[Interval] = Field(min_length=1)
+    mode: Literal["onsite", "video"] = "onsite"
+    granularity_minutes: int = 15
+    max_gap_minutes: int = 30
+    context: SchedulingContext
+    candidates: list[PlanEventCandidate] = Field(min_length=1)
+    reserved: list[Placement] = Field(default_factory=list)
+    time_limit_seconds: float = 10.0

@@ -139,6 +139,7 @@ async def running_workers(
                 task_queue=settings.harvest_task_queue,
                 activities=[
                     greenhouse.gather_scheduling_context,
+                    greenhouse.list_event_applications,
                     greenhouse.record_greenhouse_interviews,
                     greenhouse.update_greenhouse_interview,
                     greenhouse.delete_greenhouse_interviews,
@@ -161,7 +162,7 @@ async def running_workers(
             chosen[settings.planner_task_queue] = Worker(
                 client,
                 task_queue=settings.planner_task_queue,
-                activities=[planning.find_options, planning.check_option],
+                activities=[planning.find_options, planning.check_option, planning.plan_event],
                 interceptors=interceptors,
                 max_concurrent_activities=max(1, os.cpu_count() or 1),
                 graceful_shutdown_timeout=timedelta(seconds=30),

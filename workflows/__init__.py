@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.assessment import AssessmentWorkflow
+from workflows.event import EventWorkflow
 from workflows.mention_watch import MentionWatchWorkflow
 from workflows.retention import ConsentRetentionWorkflow
 from workflows.scheduling import SchedulingWorkflow
@@ -18,4 +19,5 @@ ALL_WORKFLOWS: list[type] = [
     SourcingWorkflow,
     SourceStatusPushWorkflow,
     ConsentRetentionWorkflow,
+    EventWorkflow,
 ]

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.greenhouse import GreenhouseActivities
     from activities.mail import MailActivities
     from activities.planning import PlanningActivities
+    from integrations.event_client import LOOP_UPDATE
     from integrations.scheduling_client import static_summary
     from models import temporal_keys as keys
     from models.activity_io import (
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         ReadResponsesInput,
         UpdateInterviewInput,
     )
+    from models.event_io import LoopUpdateInput
     from models.failure_policy import NON_RETRYABLE_ERRORS, CallKind, RetryBudget
     from models.messages import (
         ApplicationClosedInput,
@@ -104,6 +106,7 @@ class SchedulingWorkflow:
         self._cancel_requested = False
         self._last_timer_at: object = None
         self._shown = _shown_search_attributes()
+        self._reported: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------------------------ run
 
@@ -124,6 +127,7 @@ class SchedulingWorkflow:
             self._publish()
             await self._drive()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._report_to_event()
         if core.end_as_canceled:
             raise asyncio.CancelledError("cancelled from Temporal; released and everyone told")
         return core.status()
@@ -132,6 +136,7 @@ class SchedulingWorkflow:
         """Run commands one by one; between them, sleep until a message or the next deadline."""
         core = self._core
         while not core.finished:
+            await self._report_to_event()
             if self._cancel_requested and not core.end_as_canceled:
                 core.temporal_cancel(workflow.now())
                 self._publish()
@@ -163,6 +168,21 @@ class SchedulingWorkflow:
             except TimeoutError:
                 core.timer(workflow.now())
                 self._publish()
+
+    async def _report_to_event(self) -> None:
+        """A loop a recruiting event planned: tell the event when it is booked, handed over or over."""
+        slot = self._core.request.event_slot
+        report = self._core.event_report()
+        if slot is None or report is None or report == self._reported:
+            return
+        self._reported = report
+        update = LoopUpdateInput(
+            application_id=self._core.request.application_id, state=report[0], detail=report[1]
+        )
+        try:
+            await workflow.get_external_workflow_handle(slot.event_workflow_id).signal(LOOP_UPDATE, update)
+        except FailureError as error:  # the event has ended: the loop goes on without it
+            workflow.logger.info("event_not_told", extra={"event": slot.event_workflow_id, "why": str(error)})
 
     # ------------------------------------------------------------------------------- commands
 

@@ -380,6 +380,23 @@ class SchedulingCore(Instructions, AfterBooking):
             replies_attributed=self.trust_2026_12,
         )
 
+    def event_report(self) -> tuple[str, str] | None:
+        """How a loop a recruiting event planned stands, for the event: (state, detail), or None yet."""
+        s = self.s
+        if self.request.event_slot is None:
+            return None
+        if s.state == S.COMPLETED:
+            return ("completed", "")
+        if s.state == S.CANCELLED:
+            return ("cancelled", wording.said_by(s.cancel_by or "", s.cancel_reason)[:500])
+        if s.booking is not None and s.state in (S.SCHEDULED, S.REPLACING_INTERVIEWER):
+            return ("booked", s.booking.start.isoformat())
+        if s.state == S.ESCALATED:
+            return ("handed_over", s.escalation_reason[:500])
+        if s.state in PICKING and s.offer is not None and s.offer.version > 1:
+            return ("handed_over", "the planned loop was taken; the candidate was offered other times")
+        return None
+
     @property
     def retaking(self) -> bool:
         """A picked time was taken and fresh options are being planned (the ones on show are stale)."""

@@ -7,7 +7,9 @@ from datetime import datetime
 from models.activity_io import CheckOptionInput, FindOptionsResult, GatherInput
 from models.messages import (
     BookedSession,
+    EventSlot,
     Offer,
+    OfferedOption,
     PendingBooking,
     ProposeTimesInput,
     SchedulingContext,
@@ -17,6 +19,8 @@ from workflows.scheduling_core import wording
 from workflows.scheduling_core.base import CoreBase, S
 from workflows.scheduling_core.commands import Command, CommandKind, Outcome
 from workflows.scheduling_core.table import PICKING
+
+EVENT_SLOT_REQUEST = "event-slot"
 
 
 def blocker_text(found: FindOptionsResult) -> str:
@@ -59,7 +63,36 @@ class Offering(CoreBase):
         self.s.context = context
         self.event = "gathered"
         self._record("gathered", f"{len(context.sessions)} interview(s) in {context.stage_name}")
+        slot = self.request.event_slot
+        if slot is not None and self.s.offer is None and self.s.booking is None:
+            self._book_event_slot(slot)
+            return
         self._plan("offer", reason="request")
+
+    def _book_event_slot(self, slot: EventSlot) -> None:
+        """A recruiting event planned this loop: offer it as the only option and pick it at once.
+
+        The pick re-checks it against fresh calendars and books it through the usual saga; if it was
+        taken meanwhile, the candidate gets fresh options like any taken pick."""
+        placements = sorted(slot.placements, key=lambda p: p.start)
+        option = OfferedOption(
+            option_id="event-1",
+            rank=1,
+            start=placements[0].start,
+            end=max(p.end for p in placements),
+            placements=placements,
+        )
+        self.s.offer = Offer(
+            version=1,
+            options=[option],
+            offered_at=self.now,
+            expires_at=self.now + self.policy.link_ttl,
+            planned_at=self.now,
+        )
+        self._go(S.OFFERED, event="options_found")
+        self._record("event_slot", f"planned by {slot.event_workflow_id}")
+        self.event = "pick"
+        self._pick(SelectOptionInput(option_id=option.option_id, offer_version=1), EVENT_SLOT_REQUEST)
 
     # ---------------------------------------------------------------------------------- options
 
