@@ -143,6 +143,11 @@ async def _move_into_onsite(
 _taken_applications: set[int] = set()
 
 
+def mark_taken(application_ids: Collection[int]) -> None:
+    """Keep these applications out of `take_onsite_application` (a test that uses them as a group)."""
+    _taken_applications.update(application_ids)
+
+
 async def take_onsite_application(settings: Settings) -> tuple[int, int, int]:
     """An Onsite application no other test in this process took: (application, stage, candidate).
 
