@@ -52,6 +52,7 @@ from models.messages import (
 )
 from models.scheduling import Blocker, Interval, Placement
 from tests.support.fake_scheduling import CONTEXT, World, fake_activities
+from tests.support.histories import recording, save_history
 from workflows.event import EventWorkflow
 from workflows.scheduling import SchedulingWorkflow
 
@@ -324,6 +325,9 @@ async def test_an_event_invites_plans_books_and_refills_a_cancelled_place_from_t
         assert cancelled.outcome == "done"
         final = await asyncio.wait_for(handle.result(), 30)
         assert final.state == E.CANCELLED
+        if recording():
+            await save_history(handle, "event", "event_refill_then_cancel")
+            await save_history(child, "scheduling", "sm_event_slot_cancelled_by_candidate")
 
 
 async def test_silence_gets_a_reminder_then_planning_at_the_deadline_and_late_answers_join_the_waitlist(
@@ -360,6 +364,8 @@ async def test_silence_gets_a_reminder_then_planning_at_the_deadline_and_late_an
         # The answers close a day before the event; the event completes when its day ends.
         final = await asyncio.wait_for(handle.result(), 60)
         assert final.state == E.COMPLETED
+        if recording():
+            await save_history(handle, "event", "event_deadline_late_answer_completed")
 
 
 async def test_a_planner_outage_longer_than_its_budget_escalates_and_retries_hourly(
