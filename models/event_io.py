@@ -127,6 +127,7 @@ class EventInvitee(BaseModel):
     placements: list[Placement] = Field(default_factory=list)
     blockers: list[Blocker] = Field(default_factory=list)
     scheduling_workflow_id: str | None = None
+    loop_started: bool = Field(default=False, description="Its scheduling request was started by the event.")
     context: SchedulingContext | None = None
 
 

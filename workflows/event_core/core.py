@@ -264,18 +264,15 @@ class EventCore:
         if self.state == E.COMPLETED:
             return EventCommandResult(outcome="refused", message=wording.ALREADY_OVER)
         self._go(E.CANCELLED)
-        self.queue = [c for c in self.queue if c.kind == EventCommandKind.START_LOOP]
+        self.queue = []  # nothing queued has started: no loop, email or note goes out after a cancel
         self._record("cancelled", f"by user {request.user_id or 'unknown'}: {request.reason[:200]}")
         for invitee in self.invitees.values():
-            if invitee.state in LIVE_LOOPS and invitee.scheduling_workflow_id:
-                self._issue(
-                    EventCommandKind.CANCEL_LOOP,
-                    invitee.scheduling_workflow_id,
-                    f"cancel the loop of application {invitee.application_id}",
-                    invitee.application_id,
-                )
-                invitee.state = C.CANCELLED
-                invitee.reason = "the event was cancelled"
+            if invitee.state not in LIVE_LOOPS:
+                continue
+            invitee.state, invitee.reason = C.CANCELLED, "the event was cancelled"
+            if invitee.loop_started:
+                self._cancel_loop(invitee)
+            # A loop still starting is cancelled once its start is confirmed (`_on_started`).
         return EventCommandResult(outcome="done", message=wording.CANCELLED)
 
     # ------------------------------------------------------------------------------- gathering
@@ -516,8 +513,22 @@ class EventCore:
             event_slot=EventSlot(event_workflow_id=self.wid, placements=invitee.placements),
         )
 
+    def _cancel_loop(self, invitee: EventInvitee) -> None:
+        assert invitee.scheduling_workflow_id is not None
+        self._issue(
+            EventCommandKind.CANCEL_LOOP,
+            invitee.scheduling_workflow_id,
+            f"cancel the loop of application {invitee.application_id}",
+            invitee.application_id,
+        )
+
     def _on_started(self, command: EventCommand, outcome: EventOutcome) -> None:
         invitee = self.invitees[command.application_id or 0]
+        if outcome.ok:
+            invitee.loop_started = True
+            if self.state == E.CANCELLED:
+                self._cancel_loop(invitee)
+                return
         if not outcome.ok and invitee.state == C.SCHEDULED:
             invitee.state, invitee.reason = C.EXCLUDED, wording.start_failed(outcome.message)
             invitee.placements = []
