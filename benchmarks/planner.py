@@ -12,6 +12,10 @@ Families (each instance reproducible from its family and index):
   X  M instances made infeasible by one planted cause (a 90-minute candidate window, an excluded pool,
      a full weekly limit, no room big enough): time to explain (blockers and verified relaxations),
      whether the planted cause is named, how many relaxations verified
+  E  recruiting events (`planner.event_plan`): 30 candidates x 4 sessions over 2 days, 25 interviewers,
+     6 rooms; candidates scheduled (all and high-priority), weighted value and proven bound against the
+     first-come-first-served baseline, side by side; measured alone with
+     `python -m benchmarks.planner --families E --merge --no-plot`
 Writes JSON (per family and per instance) and a PNG of solve time against model size next to it.
 
 `--cli N` also times `hireflow plan` on the first N M instances as whole processes (the console script
@@ -450,6 +454,7 @@ def cli_timing(instances: int, runs: int) -> dict[str, Any]:
 def run_event(seed: int, *, time_limit: float, workers: int, cli: bool) -> dict[str, Any]:
     """Family E: the event planner against first come, first served, and `hireflow plan-event` as a process."""
     from planner.event_baseline import fcfs_plan
+    from planner.event_model import priority_weights
     from planner.event_plan import solve_event
     from planner.event_validate import validate_event
 
@@ -460,6 +465,15 @@ def run_event(seed: int, *, time_limit: float, workers: int, cli: bool) -> dict[
     baseline = fcfs_plan(event)
     t2 = time.perf_counter()
     plan = result.plan
+    top = max(c.priority for c in event.candidates)
+    high = {c.id for c in event.candidates if c.priority == top}
+    weight = dict(
+        zip(
+            [c.id for c in event.candidates],
+            priority_weights([c.priority for c in event.candidates]),
+            strict=True,
+        )
+    )
     row: dict[str, Any] = {
         "family": "E",
         "seed": seed,
@@ -468,8 +482,15 @@ def run_event(seed: int, *, time_limit: float, workers: int, cli: bool) -> dict[
         "scheduled": len(plan.scheduled),
         "bound_candidates": plan.stats.bound_candidates,
         "fcfs_scheduled": len(baseline.scheduled),
+        "high_priority": f"{sum(s.candidate in high for s in plan.scheduled)}/{len(high)}",
+        "fcfs_high_priority": f"{sum(s.candidate in high for s in baseline.scheduled)}/{len(high)}",
+        "weighted": sum(weight[s.candidate] for s in plan.scheduled),
+        "fcfs_weighted": sum(weight[s.candidate] for s in baseline.scheduled),
         "fcfs_ms": round((t2 - t1) * 1000, 1),
-        "stages": [{"name": s.name, "status": s.status, "wall_ms": s.wall_ms} for s in result.stages],
+        "stages": [
+            {"name": s.name, "status": s.status, "value": s.value, "wall_ms": s.wall_ms}
+            for s in result.stages
+        ],
         "max_load": max(plan.load.values(), default=0),
         "fcfs_max_load": max(baseline.load.values(), default=0),
         "violations": [str(v) for v in validate_event(event, plan) + validate_event(event, baseline)],
@@ -517,6 +538,11 @@ def summarise_events(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "scheduled": [r["scheduled"] for r in rows],
         "bound_candidates": [r["bound_candidates"] for r in rows],
         "fcfs_scheduled": [r["fcfs_scheduled"] for r in rows],
+        "high_priority": [r["high_priority"] for r in rows],
+        "fcfs_high_priority": [r["fcfs_high_priority"] for r in rows],
+        "weighted": [r["weighted"] for r in rows],
+        "fcfs_weighted": [r["fcfs_weighted"] for r in rows],
+        "wall_ms_each": [r["wall_ms"] for r in rows],
         "mean_scheduled": round(statistics.mean(r["scheduled"] for r in rows), 2) if rows else None,
         "mean_fcfs_scheduled": round(statistics.mean(r["fcfs_scheduled"] for r in rows), 2) if rows else None,
         "cli_wall_ms": {

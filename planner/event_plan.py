@@ -46,7 +46,9 @@ WARM_START_SHARE = 0.3  # of the time limit at most for the two sequential plans
 # stages 2 and 3 (half each of the rest), and the search takes everything else.
 WHOLE_SHARE, WHOLE_SECONDS = 0.15, 1.5
 RESERVE_SHARE = 0.3
-BOUND_SHARE = 0.6
+# interleaving strategies in the whole-model solve was tried on family E: no better within the noise
+WHOLE_INTERLEAVE = False
+BOUND_SHARE = 0.75
 
 
 @dataclass
@@ -106,7 +108,13 @@ def solve_event(
     # loop of every day counted) within the same seconds.
     whole = min(WHOLE_SECONDS, budget(WHOLE_SHARE))
     solution, first = _solve(
-        em.model, "candidates", whole, workers, stages, linearization=STAGE1_LINEARIZATION
+        em.model,
+        "candidates",
+        whole,
+        workers,
+        stages,
+        linearization=STAGE1_LINEARIZATION,
+        interleave=WHOLE_INTERLEAVE,
     )
     if solution is None or (start is not None and _value(em, start) > _value(em, solution)):
         solution = start
@@ -193,6 +201,7 @@ def _solve(
     stages: list[Stage],
     *,
     linearization: int = 1,
+    interleave: bool = False,
 ) -> tuple[list[int] | None, object]:
     """One stage; returns the full assignment (None when the stage found none) and CP-SAT's status."""
     solver = cp_model.CpSolver()
@@ -201,6 +210,7 @@ def _solve(
     solver.parameters.linearization_level = linearization
     solver.parameters.cp_model_probing_level = 0  # probing costs seconds on these models and saves nothing
     solver.parameters.symmetry_level = 0  # arrival order already breaks the candidates' symmetry
+    solver.parameters.interleave_search = interleave
     began = time.perf_counter()
     status = solver.solve(model)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)

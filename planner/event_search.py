@@ -31,7 +31,7 @@ from planner.event_model import CandidateLoop, EventModel
 
 log = structlog.get_logger(__name__)
 
-SUB_SECONDS = 0.5  # at most per sub-solve
+SUB_SECONDS = 0.8  # at most per sub-solve
 MIN_SUB_SECONDS = 0.15  # less time than this left: stop
 KINDS = ("fill", "day", "insert", "person", "band", "random")
 STRICT = 0
