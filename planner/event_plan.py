@@ -54,7 +54,7 @@ BOUND_SHARE = 0.75
 @dataclass
 class Stage:
     name: str
-    status: str  # CP-SAT's status name
+    status: str  # CP-SAT's status name (the search: how many of its rounds improved the plan)
     value: int | None
     bound: float | None
     wall_ms: int
