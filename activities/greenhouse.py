@@ -98,7 +98,6 @@ class GreenhouseActivities:
             application_ids=kept[: request.limit], more=max(0, len(kept) - request.limit)
         )
 
-
     @activity.defn
     async def gather_scheduling_context(self, request: GatherInput) -> SchedulingContext:
         """The application, candidate, job, the stage's interviews with their panels, and the people."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
@@ -25,12 +25,20 @@ from models.activity_io import (
     PinSpec,
 )
 from models.event_io import PlanEventInput
-from models.events import Event, EventCandidate, EventLoop, EventPlan
+from models.events import EventPlan
 from models.messages import OfferedOption, SchedulingContext, SchedulingPolicy
 from models.org_config import OfficeProfile, OrgSettings
-from models.scheduling import BusyInterval, Interval, Option, Problem, Score
+from models.scheduling import Interval, Option, Problem, Score
+from planner.event_inputs import event_from
 from planner.event_plan import plan_event as plan_event_whole
-from planner.problem_builder import Busy, RequestInputs, build_problem, calendar_ids, horizon_for
+from planner.problem_builder import (
+    Busy,
+    RequestInputs,
+    build_problem,
+    calendar_ids,
+    candidate_day,
+    horizon_for,
+)
 from planner.search import plan
 from planner.validate import validate_option
 
@@ -168,20 +176,28 @@ class PlanningActivities:
 
     @activity.defn
     async def plan_event(self, request: PlanEventInput) -> EventPlan:
-        """Every candidate's loop at once; `reserved` loops (already planned) are kept as busy time."""
-        first = min(d.start for d in request.days)
-        last = max(d.end for d in request.days)
+        """Every candidate's loop at once, by the single-loop rules (`planner.event_inputs`); `reserved`
+        loops (already planned) are kept as busy time."""
         org = await self.org.aorg()
-        policy = SchedulingPolicy(
-            mode=request.mode,
-            granularity_minutes=request.granularity_minutes,
-            horizon_days=max(1, min(90, math.ceil((last - first).total_seconds() / 86_400) + 1)),
+        last = max(d.end for d in request.days)
+        now = datetime.now(UTC)
+        # Nothing earlier than a single loop's re-check would accept an hour from now (its horizon).
+        probe = SchedulingPolicy(mode=request.mode, granularity_minutes=request.granularity_minutes)
+        earliest = horizon_for(now + timedelta(hours=1), probe, org).start
+        policy = probe.model_copy(
+            update={"horizon_days": max(1, min(90, math.ceil((last - now).total_seconds() / 86_400) + 1))}
         )
-        window_start = first - timedelta(hours=org.min_notice_hours)
+        window_start = now
         inputs = await self._inputs(request.context, policy, window_start, widen=False, ignore_event_keys=())
         try:
             problem = build_problem(request.context, policy, inputs, window_start=window_start, options=1)
-            event = event_from(request, problem)
+            day_of = {
+                c.application_id: candidate_day(
+                    request.context.model_copy(update={"candidate_time_zone": c.time_zone}), policy, inputs
+                )
+                for c in request.candidates
+            }
+            event = event_from(request, problem, day_of, earliest)
         except ValueError as error:
             raise planner_input_error(error) from error
         plan = await asyncio.to_thread(
@@ -197,38 +213,6 @@ class PlanningActivities:
             wall_ms=plan.stats.wall_ms,
         )
         return plan
-
-
-def event_from(request: PlanEventInput, problem: Problem) -> Event:
-    """The `hireflow.event/v1` of a request: the stage's sessions, people and rooms from the single-loop
-    problem builder (same rules), the candidates' answers, and reserved loops as busy time."""
-    held: dict[int, list[Interval]] = {}
-    rooms_held: dict[str, list[Interval]] = {}
-    for placement in request.reserved:
-        slot = Interval(start=placement.start, end=placement.end)
-        for user in (*placement.interviewers, *([placement.trainee] if placement.trainee else [])):
-            held.setdefault(user, []).append(slot)
-        if placement.room:
-            rooms_held.setdefault(placement.room, []).append(slot)
-    interviewers = [
-        i.model_copy(
-            update={"busy": [*i.busy, *(BusyInterval(start=h.start, end=h.end) for h in held.get(i.id, []))]}
-        )
-        for i in problem.interviewers
-    ]
-    rooms = [r.model_copy(update={"busy": [*r.busy, *rooms_held.get(r.id, [])]}) for r in problem.rooms]
-    return Event(
-        days=request.days,
-        granularity_minutes=request.granularity_minutes,
-        loop=EventLoop(max_gap_minutes=request.max_gap_minutes),
-        sessions=problem.sessions,
-        candidates=[
-            EventCandidate(id=str(c.application_id), time_zone=c.time_zone, availability=c.windows or None)
-            for c in request.candidates
-        ],
-        interviewers=interviewers,
-        rooms=rooms,
-    )
 
 
 def _problem(

@@ -124,6 +124,7 @@ class EventInvitee(BaseModel):
     reason: str = ""
     windows: list[Interval] = Field(default_factory=list)
     answered_at: AwareDatetime | None = None
+    answers: int = Field(default=0, description="Answers recorded (changes of mind are capped).")
     placements: list[Placement] = Field(default_factory=list)
     blockers: list[Blocker] = Field(default_factory=list)
     scheduling_workflow_id: str | None = None

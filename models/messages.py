@@ -122,6 +122,10 @@ class EventSlot(BaseModel):
 
     event_workflow_id: str
     placements: list[Placement] = Field(min_length=1)
+    windows: list[Interval] = Field(
+        default_factory=list,
+        description="The times the candidate gave the event: the re-check plans inside them.",
+    )
 
 
 # ------------------------------------------------------------------------------------ gathered data

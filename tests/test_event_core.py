@@ -215,3 +215,59 @@ def test_any_order_of_events_keeps_the_invariants(steps: list[tuple[str, int, ob
         command = inflight.pop(0)
         core.complete(command, EventOutcome.failure("Boom", "down"), now)
     assert not core.queue and not core.inflight
+
+
+def test_the_same_times_again_plan_nothing_new_and_changes_of_mind_are_capped() -> None:
+    core = _gathered_core()
+    for command in core.take_commands():
+        core.complete(command, EventOutcome.success(), START)
+    for app in APPS[1:]:
+        core.answer(AvailabilityInput(application_id=app, windows=[]), START)
+    first = core.answer(AvailabilityInput(application_id=1, windows=_whole_day(core), request_id="a"), START)
+    assert first.outcome == "recorded" and core.state == E.PLANNING
+    (plan,) = core.take_commands()
+    core.complete(plan, EventOutcome.success(_plan([1], 0)), START)  # nobody fits: 1 is waitlisted
+    assert core.state == E.RUNNING and core.invitees[1].state == C.UNSCHEDULED
+    assert [c.kind for c in core.take_commands()] == [EventCommandKind.NOTE]  # why they wait, on their profile
+    same = core.answer(AvailabilityInput(application_id=1, windows=_whole_day(core), request_id="b"), START)
+    assert same.message == "Thank you: those are the times we already have." and core.state == E.RUNNING
+    assert not core.take_commands()
+    morning = [Interval(start=core.days[0].start, end=core.days[0].start + timedelta(hours=3))]
+    for n in range(20):
+        window = morning if n % 2 else _whole_day(core)
+        result = core.answer(AvailabilityInput(application_id=1, windows=window, request_id=f"c{n}"), START)
+        for command in core.take_commands():
+            core.complete(command, EventOutcome.success(_plan([1], 0)), START)
+    assert result.outcome == "refused" and "many times" in result.message
+    assert core.invitees[1].answers == 10
+
+
+def test_greenhouse_down_for_every_application_escalates_and_lists_again_later() -> None:
+    core = _core()
+    (listing,) = core.take_commands()
+    core.complete(listing, EventOutcome.success(EventApplicationsResult(application_ids=APPS)), START)
+    for command in core.take_commands():
+        core.complete(command, EventOutcome.failure("RetryBudgetExhausted", "503 for 2 h"), START)
+    assert core.state == E.ESCALATED and "503" in core.escalation
+    deadline = core.deadline()
+    assert deadline is not None and deadline[0] == START + timedelta(hours=1)
+    core.timer(START + timedelta(hours=1))
+    assert core.state == E.GATHERING
+    (again,) = core.take_commands()
+    assert again.kind == EventCommandKind.LIST
+
+
+def test_a_list_failure_is_retried_hourly_not_left_until_the_day() -> None:
+    core = _core()
+    (listing,) = core.take_commands()
+    core.complete(listing, EventOutcome.failure("HarvestServerError", "500"), START)
+    assert core.state == E.ESCALATED
+    assert core.deadline() == (START + timedelta(hours=1), "try again")
+
+
+def test_an_answer_deadline_after_the_first_day_ends_with_the_first_days_start() -> None:
+    late = datetime(2031, 4, 30, tzinfo=UTC)
+    request = EventRequest(job_id=301, job_interview_stage_id=201, days=[DAY], answer_by=late)
+    core = EventCore(request, "event-x", strict=True)
+    core.start(START)
+    assert core.answer_by == core.days[0].start

@@ -43,6 +43,7 @@ from models.events import EventPlan, EventStats, ScheduledCandidate, Unscheduled
 from models.failure_policy import FailurePolicy, RetryBudget
 from models.messages import (
     CancelInput,
+    EventSlot,
     SchedulingContext,
     SchedulingPolicy,
     SchedulingRequest,
@@ -380,6 +381,9 @@ async def test_a_planner_outage_longer_than_its_budget_escalates_and_retries_hou
         await _answer_all(handle, request, APPLICATIONS)
         status = await _until(handle, lambda s: s.state == E.ESCALATED)
         assert "could not be planned" in status.escalation
+        await _eventually(lambda: "recruiter_escalation" in [e.template for e in world.emails])
+        told = next(e for e in world.emails if e.template == "recruiter_escalation")
+        assert told.to == ["rita@acme.example"] and "could not be planned" in told.reason
         world.outages["plan_event"] = 0
         await env.sleep(timedelta(hours=1, minutes=5))
         status = await _until(handle, lambda s: s.state == E.RUNNING and C.BOOKED in _states(s).values(), 40)
@@ -448,3 +452,32 @@ def test_a_failed_gather_is_an_exclusion_not_a_failure() -> None:
     assert core.invitees[2].state == C.EXCLUDED and "404" in core.invitees[2].reason
     (email,) = core.take_commands()
     assert email.kind == EventCommandKind.EMAIL and email.application_id == 1
+
+
+async def test_a_slot_from_an_older_interview_plan_is_planned_afresh_not_booked(
+    harness: tuple[WorkflowEnvironment, EventWorld, str],
+) -> None:
+    """The stage's interviews changed after the event planned: the request offers fresh options instead."""
+    env, world, queue = harness
+    start = datetime.now(UTC) + timedelta(days=5)
+    stale = Placement(session="s9", start=start, end=start + timedelta(hours=1), interviewers=[21])
+    request = _loop_request(queue, 502).model_copy(
+        update={"event_slot": EventSlot(event_workflow_id="event-gone", placements=[stale])}
+    )
+    async with running_worker(env, world, queue):
+        child = await env.client.start_workflow(
+            SchedulingWorkflow.run, request, id=scheduling_workflow_id(502, STAGE), task_queue=queue
+        )
+
+        async def offered() -> bool:
+            return (await child.query(SchedulingWorkflow.status)).state == SchedulingState.OFFERED
+
+        deadline = asyncio.get_running_loop().time() + 20
+        while not await offered() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        status = await child.query(SchedulingWorkflow.status)
+        assert status.state == SchedulingState.OFFERED and status.booking is None
+        assert status.offer is not None and all(o.option_id != "event-1" for o in status.offer.options)
+        assert any(h.event == "event_slot_stale" for h in status.history)
+        await child.signal(SchedulingWorkflow.cancel, CancelInput(reason="test over"))
+        await asyncio.wait_for(child.result(), 30)

@@ -108,7 +108,7 @@ class EventWorkflow:
             timeout = max(deadline[0] - now, timedelta(seconds=1)) if deadline else None
             try:
                 await workflow.wait_condition(
-                    lambda: bool(core.queue) or core.finished or core.deadline() != deadline,
+                    lambda due=deadline: bool(core.queue) or core.finished or core.deadline() != due,  # type: ignore[misc]
                     timeout=timeout,
                     timeout_summary=deadline[1][:100] if deadline else None,
                 )

@@ -49,6 +49,7 @@ from workflows.event_core.commands import EventCommand, EventCommandKind, EventO
 from workflows.event_core.table import TERMINAL, allowed
 
 HISTORY_KEPT = 60
+MAX_ANSWERS = 10  # changes of mind per candidate; each may plan the waitlist again
 RETRY_AFTER = timedelta(hours=1)
 WAITING = frozenset({C.INVITED})
 LIVE_LOOPS = frozenset({C.SCHEDULED, C.BOOKED, C.HANDED_OVER})
@@ -81,6 +82,7 @@ class EventCore:
         self.plan_pending = False  # a re-plan is due once the one in flight returns
         self.bound: int | None = None
         self.escalation = ""
+        self.escalations = 0
         self.retry_at: datetime | None = None
         self.job_name = ""
         self.stage_name = ""
@@ -103,7 +105,8 @@ class EventCore:
         first = self.days[0].start
         policy = self.request.policy
         latest = min(now + policy.answer_window, first - policy.answer_lead)
-        self.answer_by = self.request.answer_by or max(now, latest)
+        # A deadline given after the first day starts would plan nothing in time: it ends with the first day's start.
+        self.answer_by = max(now, min(self.request.answer_by or latest, first))
         self._record("started", f"{self.request.name} on {wording.days_text(self.request.days)}")
         if self.days[-1].end <= now:
             self._go(E.COMPLETED, event="event_over")
@@ -177,7 +180,8 @@ class EventCore:
             return
         if self.state == E.ESCALATED and self.retry_at is not None and now >= self.retry_at:
             self.retry_at = None
-            if not self.invitees:
+            if not any(i.context for i in self.invitees.values()):
+                self.invitees = {}
                 self._go(E.GATHERING, event="retry_due")
                 self._list()
             else:
@@ -201,6 +205,8 @@ class EventCore:
             return wording.CLOSED
         if answer.windows and not self._inside_days(answer.windows):
             return wording.OUTSIDE_DAYS
+        if invitee.answers >= MAX_ANSWERS:
+            return wording.TOO_MANY_ANSWERS
         return None
 
     def answer(self, answer: AvailabilityInput, now: datetime) -> AvailabilityResult:
@@ -211,8 +217,14 @@ class EventCore:
         if problem := self.availability_problem(answer):
             return self._reply(answer.request_id, AvailabilityResult(outcome="refused", message=problem))
         invitee = self.invitees[answer.application_id]
-        invitee.windows = self._clip(answer.windows)
-        invitee.answered_at = now
+        windows = self._clip(answer.windows)
+        if invitee.answers and windows == invitee.windows and invitee.state in (C.ANSWERED, C.UNSCHEDULED):
+            return self._reply(  # the same times again: nothing to plan anew
+                answer.request_id, AvailabilityResult(outcome="recorded", message=wording.RECORDED_SAME)
+            )
+        invitee.answers += 1
+        invitee.windows = windows
+        invitee.answered_at = invitee.answered_at or now  # the waitlist keeps the first answer's place
         invitee.reason = ""
         if not invitee.windows:
             invitee.state = C.UNAVAILABLE
@@ -289,6 +301,7 @@ class EventCore:
         if self.state != E.GATHERING:
             return
         if not outcome.ok:
+            self.retry_at = self.now + RETRY_AFTER
             self._escalate(wording.list_failed(outcome.message), "list_failed")
             return
         found: EventApplicationsResult = outcome.result
@@ -340,6 +353,13 @@ class EventCore:
     def _gathered(self) -> None:
         reachable = [i for i in self.invitees.values() if i.state == C.INVITED]
         self._record("gathered", self._counts_text())
+        if all(i.context is None for i in self.invitees.values()):
+            # Not one application could be read: Greenhouse is down, not the candidates. Try again later.
+            first = next(iter(self.invitees.values()))
+            self.invitees = {}
+            self.retry_at = self.now + RETRY_AFTER
+            self._escalate(wording.list_failed(first.reason), "gather_failed")
+            return
         if self.answer_by is not None and self.answer_by > self.now and reachable:
             self._go(E.COLLECTING, event="gathered")
             self._invite(reminder=False)
@@ -379,7 +399,10 @@ class EventCore:
     def _on_email(self, command: EventCommand, outcome: EventOutcome) -> None:
         if outcome.ok:
             return
-        invitee = self.invitees[command.application_id or 0]
+        if command.application_id is None:
+            self._record("escalation_email_failed", outcome.message[:200])
+            return
+        invitee = self.invitees[command.application_id]
         if invitee.state in WAITING:
             invitee.state, invitee.reason = (
                 C.UNREACHABLE,
@@ -415,7 +438,10 @@ class EventCore:
             self._record("planned", "nobody to plan")
             self._go(E.RUNNING, event="planned")
             return
-        reserved = [p for i in self.invitees.values() if i.state in LIVE_LOOPS for p in i.placements]
+        # Loops planned and not handed over stay as they are; a handed-over loop is its request's own now.
+        reserved = [
+            p for i in self.invitees.values() if i.state in (C.SCHEDULED, C.BOOKED) for p in i.placements
+        ]
         context = waitlist[0].context
         assert context is not None
         policy = self.request.policy
@@ -510,7 +536,11 @@ class EventCore:
                 }
             ),
             queues=self.request.queues,
-            event_slot=EventSlot(event_workflow_id=self.wid, placements=invitee.placements),
+            event_slot=EventSlot(
+                event_workflow_id=self.wid,
+                placements=invitee.placements,
+                windows=invitee.windows or self.days,
+            ),
         )
 
     def _cancel_loop(self, invitee: EventInvitee) -> None:
@@ -521,6 +551,11 @@ class EventCore:
             f"cancel the loop of application {invitee.application_id}",
             invitee.application_id,
         )
+
+    def _horizon_days(self) -> int:
+        """A loop's request must see the event's last day (its re-check plans inside its horizon)."""
+        needed = (self.days[-1].end - self.now).days + 2
+        return max(self.request.loop_policy.horizon_days, min(90, needed))
 
     def _on_started(self, command: EventCommand, outcome: EventOutcome) -> None:
         invitee = self.invitees[command.application_id or 0]
@@ -632,9 +667,32 @@ class EventCore:
         return result
 
     def _escalate(self, reason: str, event: str) -> None:
+        """Wait for a recruiter, and tell them: the recruiter of the stage's applications, by email."""
         self.escalation = reason
+        self.escalations += 1
         self._go(E.ESCALATED, event=event)
         self._record("escalated", reason)
+        context = next((i.context for i in self.invitees.values() if i.context is not None), None)
+        recruiter = context.person(context.recruiter_id) if context and context.recruiter_id else None
+        if context is None or recruiter is None or not recruiter.email:
+            return  # nobody known yet to tell: the Temporal UI and `hireflow event status` show it
+        self._issue(
+            EventCommandKind.EMAIL,
+            EmailInput(
+                key=f"{self.wid}/escalation/{self.escalations}",
+                template="recruiter_escalation",
+                to=[recruiter.email],
+                recipient_name=recruiter.name,
+                recipient_time_zone=recruiter.time_zone,
+                context=context,
+                reason=f"{self.request.name} on {wording.days_text(self.request.days)}: {reason}",
+                reply_token_workflow_id=self.wid,
+                reply_role="recruiter",
+                reply_user_id=recruiter.user_id,
+                chain_id=self.chain_id,
+            ),
+            "email the recruiter why the event waits for them",
+        )
 
     def _go(self, target: E, *, event: str | None = None) -> None:
         source, name = self.state, event or self.event

@@ -31,7 +31,8 @@ def _t(sources: Iterable[E] | E, event: str, targets: Iterable[E] | E, why: str)
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t(E.GATHERING, "nobody", E.COMPLETED, "no active candidate is in the stage"),
-    _t(E.GATHERING, "list_failed", E.ESCALATED, "Greenhouse could not be read"),
+    _t(E.GATHERING, "list_failed", E.ESCALATED, "Greenhouse could not be read; retried hourly"),
+    _t(E.GATHERING, "gather_failed", E.ESCALATED, "no application could be read; retried hourly"),
     _t(E.GATHERING, "gathered", E.COLLECTING, "every candidate asked for their availability"),
     _t(E.GATHERING, "gathered", E.PLANNING, "no time left to ask, or nobody to ask: plan the whole days"),
     _t(E.COLLECTING, "all_answered", E.PLANNING, "every reachable candidate has answered"),

@@ -11,6 +11,8 @@ RECORDED = "Thank you: we have your times. We will email you your interviews onc
 RECORDED_LATE = (
     "Thank you: we have your times. The day is already planned; we will email you if a place comes free."
 )
+RECORDED_SAME = "Thank you: those are the times we already have."
+TOO_MANY_ANSWERS = "You have changed your times many times; please reply to your recruiter instead."
 UNAVAILABLE = "Thank you for letting us know. Your recruiter will be in touch about other times."
 CLOSED = "Answers for this event are closed. Your recruiter will be in touch."
 BOOKED_ALREADY = (

@@ -27,6 +27,7 @@ from workflows.scheduling_core.after_booking import AfterBooking
 from workflows.scheduling_core.base import Answer, S
 from workflows.scheduling_core.commands import Command, CommandKind, Outcome
 from workflows.scheduling_core.instructions import Instructions
+from workflows.scheduling_core.offering import EVENT_SLOT_OPTION
 from workflows.scheduling_core.table import PICKING, TERMINAL
 
 
@@ -389,12 +390,16 @@ class SchedulingCore(Instructions, AfterBooking):
             return ("completed", "")
         if s.state == S.CANCELLED:
             return ("cancelled", wording.said_by(s.cancel_by or "", s.cancel_reason)[:500])
-        if s.booking is not None and s.state in (S.SCHEDULED, S.REPLACING_INTERVIEWER):
+        if s.booking is not None and s.state in (S.SCHEDULED, S.REPLACING_INTERVIEWER, S.RESCHEDULING):
             return ("booked", s.booking.start.isoformat())
         if s.state == S.ESCALATED:
             return ("handed_over", s.escalation_reason[:500])
-        if s.state in PICKING and s.offer is not None and s.offer.version > 1:
-            return ("handed_over", "the planned loop was taken; the candidate was offered other times")
+        planned = s.offer is not None and any(o.option_id == EVENT_SLOT_OPTION for o in s.offer.options)
+        if s.state in PICKING and s.offer is not None and not planned:
+            return (
+                "handed_over",
+                "the planned loop could not be booked; the candidate was offered other times",
+            )
         return None
 
     @property

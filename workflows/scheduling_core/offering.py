@@ -21,6 +21,7 @@ from workflows.scheduling_core.commands import Command, CommandKind, Outcome
 from workflows.scheduling_core.table import PICKING
 
 EVENT_SLOT_REQUEST = "event-slot"
+EVENT_SLOT_OPTION = "event-1"
 
 
 def blocker_text(found: FindOptionsResult) -> str:
@@ -75,8 +76,15 @@ class Offering(CoreBase):
         The pick re-checks it against fresh calendars and books it through the usual saga; if it was
         taken meanwhile, the candidate gets fresh options like any taken pick."""
         placements = sorted(slot.placements, key=lambda p: p.start)
+        if {p.session for p in placements} != {spec.session_id for spec in self.context.sessions}:
+            # The interview plan changed since the event was planned: plan this loop as any other.
+            self._record(
+                "event_slot_stale", "the stage's interviews changed since the event planned this loop"
+            )
+            self._plan("offer", reason="the event's loop no longer matches the interview plan")
+            return
         option = OfferedOption(
-            option_id="event-1",
+            option_id=EVENT_SLOT_OPTION,
             rank=1,
             start=placements[0].start,
             end=max(p.end for p in placements),
@@ -91,6 +99,7 @@ class Offering(CoreBase):
         )
         self._go(S.OFFERED, event="options_found")
         self._record("event_slot", f"planned by {slot.event_workflow_id}")
+        self.s.candidate_windows = list(slot.windows)
         self.event = "pick"
         self._pick(SelectOptionInput(option_id=option.option_id, offer_version=1), EVENT_SLOT_REQUEST)
 
