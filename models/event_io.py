@@ -161,6 +161,7 @@ class AvailabilityView(BaseModel):
     windows: list[Interval] = Field(default_factory=list)
     answer_by: AwareDatetime | None = None
     placements: list[Placement] = Field(default_factory=list)
+    session_names: dict[str, str] = Field(default_factory=dict, description="Session id -> its name.")
     message: str = ""
     chain_id: str = ""
 

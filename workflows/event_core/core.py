@@ -625,6 +625,9 @@ class EventCore:
             windows=invitee.windows if invitee else [],
             answer_by=self.answer_by,
             placements=invitee.placements if invitee and invitee.state in LIVE_LOOPS else [],
+            session_names={s.session_id: s.name for s in invitee.context.sessions}
+            if invitee and invitee.context
+            else {},
             message=problem or "",
             chain_id=self.chain_id,
         )
