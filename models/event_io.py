@@ -239,3 +239,12 @@ class PlanEventInput(BaseModel):
     candidates: list[PlanEventCandidate] = Field(min_length=1)
     reserved: list[Placement] = Field(default_factory=list)
     time_limit_seconds: float = 10.0
+
+
+class RunningRequestsInput(BaseModel):
+    application_ids: list[int] = Field(default_factory=list, max_length=MAX_EVENT_CANDIDATES)
+    job_interview_stage_id: int
+
+
+class RunningRequestsResult(BaseModel):
+    application_ids: list[int] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from models.event_io import (
     EventCancelInput,
     EventRequest,
     LoopUpdateInput,
+    RunningRequestsResult,
 )
 from models.event_io import EventCandidateState as C
 from models.event_io import EventState as E
@@ -90,6 +91,9 @@ def _gathered_core() -> EventCore:
         app = command.application_id or 0
         context = CONTEXT.model_copy(update={"application_id": app, "candidate_id": app + 100})
         core.complete(command, EventOutcome.success(context), START)
+    (running,) = core.take_commands()
+    assert running.kind == EventCommandKind.FIND_RUNNING and running.input.application_ids == APPS
+    core.complete(running, EventOutcome.success(RunningRequestsResult()), START)
     return core
 
 
@@ -150,6 +154,8 @@ def _result(command: EventCommand, fits: int) -> object:
         return CONTEXT.model_copy(update={"application_id": app, "candidate_id": app + 100})
     if command.kind == EventCommandKind.PLAN:
         return _plan([c.application_id for c in command.input.candidates], fits)
+    if command.kind == EventCommandKind.FIND_RUNNING:
+        return RunningRequestsResult(application_ids=command.input.application_ids[:1])
     return None
 
 
@@ -228,7 +234,9 @@ def test_the_same_times_again_plan_nothing_new_and_changes_of_mind_are_capped() 
     (plan,) = core.take_commands()
     core.complete(plan, EventOutcome.success(_plan([1], 0)), START)  # nobody fits: 1 is waitlisted
     assert core.state == E.RUNNING and core.invitees[1].state == C.UNSCHEDULED
-    assert [c.kind for c in core.take_commands()] == [EventCommandKind.NOTE]  # why they wait, on their profile
+    assert [c.kind for c in core.take_commands()] == [
+        EventCommandKind.NOTE
+    ]  # why they wait, on their profile
     same = core.answer(AvailabilityInput(application_id=1, windows=_whole_day(core), request_id="b"), START)
     assert same.message == "Thank you: those are the times we already have." and core.state == E.RUNNING
     assert not core.take_commands()
@@ -271,3 +279,19 @@ def test_an_answer_deadline_after_the_first_day_ends_with_the_first_days_start()
     core = EventCore(request, "event-x", strict=True)
     core.start(START)
     assert core.answer_by == core.days[0].start
+
+
+def test_a_candidate_whose_request_is_already_running_is_not_asked() -> None:
+    core = _core()
+    (listing,) = core.take_commands()
+    core.complete(listing, EventOutcome.success(EventApplicationsResult(application_ids=APPS)), START)
+    for command in core.take_commands():
+        app = command.application_id or 0
+        core.complete(
+            command, EventOutcome.success(CONTEXT.model_copy(update={"application_id": app})), START
+        )
+    (running,) = core.take_commands()
+    core.complete(running, EventOutcome.success(RunningRequestsResult(application_ids=[2])), START)
+    assert core.invitees[2].state == C.EXCLUDED and "already running" in core.invitees[2].reason
+    emails = core.take_commands()
+    assert sorted(c.application_id or 0 for c in emails) == [1, 3, 4]

@@ -22,6 +22,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities.assessments import AssessmentActivities
 from activities.calendar import CalendarActivities
+from activities.events import EventActivities
 from activities.greenhouse import GreenhouseActivities
 from activities.mail import MailActivities
 from activities.mentions import MentionActivities
@@ -92,6 +93,7 @@ async def running_workers(
         calendars = CalendarActivities(calendar, video, org, settings.calendar_organizer)
         greenhouse = GreenhouseActivities(harvest, org, InterviewIndex(engine), MirrorReader(engine))
         planning = PlanningActivities(calendar, org, settings.calendar_organizer)
+        events = EventActivities(client)
         sync = SyncActivities(harvest, MirrorStore(engine))
         sourcing = SourcingActivities(harvest, engine)
         source_push = SourcePushActivities(settings)
@@ -118,6 +120,7 @@ async def running_workers(
                     calendars.cancel_calendar_events,
                     calendars.read_attendee_responses,
                     mail.send_email,
+                    events.find_running_requests,
                     mentions.act_on_mention,
                     mentions.mark_mention_handled,
                     assessments.invite_candidate,

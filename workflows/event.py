@@ -30,6 +30,7 @@ from temporalio.exceptions import (
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.events import EventActivities
     from activities.greenhouse import GreenhouseActivities
     from activities.mail import MailActivities
     from activities.planning import PlanningActivities
@@ -169,6 +170,8 @@ class EventWorkflow:
                 return self._call(
                     GreenhouseActivities.gather_scheduling_context, arg, command, budget, queues.harvest
                 )
+            case EventCommandKind.FIND_RUNNING:
+                return self._call(EventActivities.find_running_requests, arg, command, budget)
             case EventCommandKind.NOTE:
                 return self._call(
                     GreenhouseActivities.add_candidate_note, arg, command, budget, queues.harvest

@@ -12,6 +12,7 @@ from models.failure_policy import CallKind, System
 class EventCommandKind(StrEnum):
     LIST = "list_applications"
     GATHER = "gather"
+    FIND_RUNNING = "find_running_requests"
     EMAIL = "send_email"
     PLAN = "plan_event"
     NOTE = "add_note"
@@ -22,6 +23,10 @@ class EventCommandKind(StrEnum):
 CALLS: dict[EventCommandKind, tuple[System, CallKind]] = {
     EventCommandKind.LIST: (System.GREENHOUSE, CallKind.READ),
     EventCommandKind.GATHER: (System.GREENHOUSE, CallKind.READ),
+    EventCommandKind.FIND_RUNNING: (
+        System.PLANNER,
+        CallKind.READ,
+    ),  # Temporal itself, on the planner's budget
     EventCommandKind.EMAIL: (System.MAIL, CallKind.IDEMPOTENT_WRITE),
     EventCommandKind.PLAN: (System.PLANNER, CallKind.PLAN),
     EventCommandKind.NOTE: (System.GREENHOUSE, CallKind.IDEMPOTENT_WRITE),

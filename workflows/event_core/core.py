@@ -32,6 +32,8 @@ from models.event_io import (
     LoopUpdateInput,
     PlanEventCandidate,
     PlanEventInput,
+    RunningRequestsInput,
+    RunningRequestsResult,
 )
 from models.event_io import EventCandidateState as C
 from models.event_io import EventState as E
@@ -136,6 +138,7 @@ class EventCore:
         handlers = {
             EventCommandKind.LIST: self._on_list,
             EventCommandKind.GATHER: self._on_gather,
+            EventCommandKind.FIND_RUNNING: self._on_running,
             EventCommandKind.EMAIL: self._on_email,
             EventCommandKind.PLAN: self._on_plan,
             EventCommandKind.NOTE: self._on_note,
@@ -351,7 +354,6 @@ class EventCore:
             self._gathered()
 
     def _gathered(self) -> None:
-        reachable = [i for i in self.invitees.values() if i.state == C.INVITED]
         self._record("gathered", self._counts_text())
         if all(i.context is None for i in self.invitees.values()):
             # Not one application could be read: Greenhouse is down, not the candidates. Try again later.
@@ -360,6 +362,31 @@ class EventCore:
             self.retry_at = self.now + RETRY_AFTER
             self._escalate(wording.list_failed(first.reason), "gather_failed")
             return
+        reachable = [i.application_id for i in self.invitees.values() if i.state == C.INVITED]
+        if not reachable:
+            self._ask()
+            return
+        arg = RunningRequestsInput(
+            application_ids=reachable, job_interview_stage_id=self.request.job_interview_stage_id
+        )
+        self._issue(EventCommandKind.FIND_RUNNING, arg, "look for scheduling requests already running")
+
+    def _on_running(self, command: EventCommand, outcome: EventOutcome) -> None:
+        if self.state != E.GATHERING:
+            return
+        if outcome.ok:
+            found: RunningRequestsResult = outcome.result
+            for application_id in found.application_ids:
+                invitee = self.invitees.get(application_id)
+                if invitee is not None and invitee.state == C.INVITED:
+                    invitee.state, invitee.reason = C.EXCLUDED, wording.ALREADY_SCHEDULING
+        else:  # starting each loop still refuses a second request; say so and go on
+            self._record("running_check_failed", outcome.message[:200])
+        self._ask()
+
+    def _ask(self) -> None:
+        """Ask every reachable candidate for their times, or plan the whole days when there is no time."""
+        reachable = [i for i in self.invitees.values() if i.state == C.INVITED]
         if self.answer_by is not None and self.answer_by > self.now and reachable:
             self._go(E.COLLECTING, event="gathered")
             self._invite(reminder=False)

@@ -23,6 +23,9 @@ OUTSIDE_DAYS = "Those times are not on the event's days; choose times during the
 CANCELLED = "The event is cancelled; every planned loop is being cancelled too."
 ALREADY_CANCELLED = "The event was already cancelled."
 ALREADY_OVER = "The event is over; there is nothing left to cancel."
+ALREADY_SCHEDULING = (
+    "a scheduling request for this stage is already running: book it there, or cancel it to join the event"
+)
 NOT_ASKED = "Not asked: there was no time left before the event; planned for the whole days."
 
 
