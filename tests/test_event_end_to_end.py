@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -190,6 +191,11 @@ async def test_an_event_is_planned_as_a_whole_and_every_loop_booked_for_real(
             events_booked = {s.calendar_event_id for s in child_status.booking.sessions}
             assert None not in events_booked and events_booked <= {i.external_event_id for i in recorded}
 
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    page = metadata.current_details  # the Temporal UI's details: a row per application, no names or addresses
+    assert "| application | state |" in page
+    assert all(f"| {c.application_id} | booked |" in page for c in booked)
+    assert "@" not in page
     described = await handle.describe()
     assert described.typed_search_attributes.get(keys.SCHEDULING_STATUS) == "running"
     assert described.typed_search_attributes.get(keys.JOB_ID) == job_id
