@@ -216,7 +216,7 @@ class EventWorkflow:
 
     @submit_availability.validator
     def _validate_availability(self, answer: AvailabilityInput) -> None:
-        if problem := self._core.availability_problem(answer):
+        if problem := self._core.availability_problem(answer, workflow.now()):
             raise ValueError(problem)
 
     @workflow.update
@@ -237,7 +237,7 @@ class EventWorkflow:
 
     @workflow.query
     def availability_view(self, application_id: int) -> AvailabilityView:
-        return self._core.availability_view(application_id)
+        return self._core.availability_view(application_id, workflow.now())
 
     # ------------------------------------------------------------------------------ visibility
 

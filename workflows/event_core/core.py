@@ -193,8 +193,9 @@ class EventCore:
 
     # -------------------------------------------------------------------------------- messages
 
-    def availability_problem(self, answer: AvailabilityInput) -> str | None:
+    def availability_problem(self, answer: AvailabilityInput, now: datetime | None = None) -> str | None:
         """Why an answer cannot be taken (validator and handler share it; no writes)."""
+        now = now or self.now
         if answer.request_id and answer.request_id in self.answers:
             return None
         invitee = self.invitees.get(answer.application_id)
@@ -204,7 +205,7 @@ class EventCore:
             return wording.CLOSED
         if invitee.state in LIVE_LOOPS or invitee.state == C.COMPLETED:
             return wording.BOOKED_ALREADY
-        if self.state not in (E.COLLECTING, E.GATHERING) and not self._can_replan():
+        if self.state not in (E.COLLECTING, E.GATHERING) and not self._can_replan(now):
             return wording.CLOSED
         if answer.windows and not self._inside_days(answer.windows):
             return wording.OUTSIDE_DAYS
@@ -442,8 +443,8 @@ class EventCore:
 
     # -------------------------------------------------------------------------------- planning
 
-    def _can_replan(self) -> bool:
-        return self.now < self.days[0].start - self.request.policy.replan_until
+    def _can_replan(self, now: datetime | None = None) -> bool:
+        return (now or self.now) < self.days[0].start - self.request.policy.replan_until
 
     def _replan(self, why: str) -> None:
         """Plan the waitlist again around the loops already planned, if there is time and somebody waits."""
@@ -635,10 +636,10 @@ class EventCore:
             history=self.history,
         )
 
-    def availability_view(self, application_id: int) -> AvailabilityView:
+    def availability_view(self, application_id: int, now: datetime | None = None) -> AvailabilityView:
         invitee = self.invitees.get(application_id)
         candidate_state = invitee.state if invitee else C.EXCLUDED
-        problem = self.availability_problem(AvailabilityInput(application_id=application_id))
+        problem = self.availability_problem(AvailabilityInput(application_id=application_id), now)
         return AvailabilityView(
             state=self.state,
             open=problem is None,
