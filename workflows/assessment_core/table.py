@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from models.assessments import AssessmentState as A
+from workflows import state_diagram
 
 TERMINAL = frozenset({A.COMPLETED, A.EXPIRED, A.CANCELLED})
 LIVE = frozenset(set(A) - TERMINAL - {A.CANCELLING})
@@ -52,14 +53,5 @@ def transitions() -> list[tuple[A, str, A]]:
 
 def mermaid() -> str:
     """The state diagram (Mermaid `stateDiagram-v2`), one edge per source, target and its events."""
-    edges: dict[tuple[str, str], list[str]] = {}
-    for source, event, target in transitions():
-        if source == target:
-            continue
-        names = edges.setdefault((source.value, target.value), [])
-        if event not in names:
-            names.append(event)
-    lines = ["stateDiagram-v2", "    [*] --> gathering"]
-    lines += [f"    {src} --> {dst}: {', '.join(names)}" for (src, dst), names in sorted(edges.items())]
-    lines += [f"    {state.value} --> [*]" for state in sorted(TERMINAL)]
-    return "\n".join(lines)
+    edges = [(s.value, e, t.value) for s, e, t in transitions() if s != t]
+    return state_diagram.mermaid(edges, [state.value for state in sorted(TERMINAL)])

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from models.event_io import EventState as E
+from workflows import state_diagram
 
 LIVE = frozenset({E.GATHERING, E.COLLECTING, E.PLANNING, E.BOOKING, E.RUNNING, E.ESCALATED})
 TERMINAL = frozenset({E.COMPLETED, E.CANCELLED})
@@ -53,16 +54,11 @@ def allowed(source: E, event: str, target: E) -> bool:
 
 
 def mermaid() -> str:
-    """The state diagram (Mermaid `stateDiagram-v2`)."""
-    edges: dict[tuple[str, str], list[str]] = {}
-    for transition in TRANSITIONS:
-        for source in sorted(transition.sources):
-            for target in sorted(transition.targets):
-                events = edges.setdefault((source.value, target.value), [])
-                if transition.event not in events:
-                    events.append(transition.event)
-    lines = ["stateDiagram-v2", "    [*] --> gathering"]
-    for (src, dst), names in sorted(edges.items()):
-        lines.append(f"    {src} --> {dst}: {', '.join(names)}")
-    lines += ["    completed --> [*]", "    cancelled --> [*]"]
-    return "\n".join(lines)
+    """The state diagram (Mermaid `stateDiagram-v2`): one edge per source, target and event."""
+    edges = [
+        (source.value, t.event, target.value)
+        for t in TRANSITIONS
+        for source in sorted(t.sources)
+        for target in sorted(t.targets)
+    ]
+    return state_diagram.mermaid(edges, ["completed", "cancelled"])

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from models.messages import SchedulingState as S
+from workflows import state_diagram
 
 PICKING = frozenset({S.OFFERED, S.NEGOTIATING, S.RESCHEDULING})
 LIVE = frozenset(set(S) - {S.CANCELLING, S.COMPLETED, S.CANCELLED})
@@ -119,15 +120,10 @@ def allowed(source: S, event: str, target: S) -> bool:
 
 def mermaid() -> str:
     """The state diagram (Mermaid `stateDiagram-v2`): one edge per source, target and event."""
-    edges: dict[tuple[str, str], list[str]] = {}
-    for transition in TRANSITIONS:
-        for source in sorted(transition.sources):
-            for target in sorted(transition.targets):
-                events = edges.setdefault((source.value, target.value), [])
-                if transition.event not in events:
-                    events.append(transition.event)
-    lines = ["stateDiagram-v2", "    [*] --> gathering"]
-    for (src, dst), names in sorted(edges.items()):
-        lines.append(f"    {src} --> {dst}: {', '.join(names)}")
-    lines += ["    completed --> [*]", "    cancelled --> [*]"]
-    return "\n".join(lines)
+    edges = [
+        (source.value, t.event, target.value)
+        for t in TRANSITIONS
+        for source in sorted(t.sources)
+        for target in sorted(t.targets)
+    ]
+    return state_diagram.mermaid(edges, ["completed", "cancelled"])
