@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         AssessmentCore,
         AssessmentOutcome,
     )
-    from workflows.retry import retry_policy
+    from workflows.retry import start_within_budget
 
 K = AssessmentCommandKind
 SelfT = TypeVar("SelfT")
@@ -173,14 +173,13 @@ class AssessmentWorkflow:
         budget: RetryBudget,
     ) -> workflow.ActivityHandle[ResultT]:
         queues = self._core.request.queues
-        return workflow.start_activity_method(
+        return start_within_budget(
             method,
             arg,
-            task_queue=queues.harvest if command.system == System.GREENHOUSE else None,
-            start_to_close_timeout=min(budget.attempt_timeout, ATTEMPT_TIMEOUT),
-            schedule_to_close_timeout=budget.give_up_after,
-            retry_policy=retry_policy(budget),
+            budget,
             summary=command.summary,
+            attempt_timeout=min(budget.attempt_timeout, ATTEMPT_TIMEOUT),
+            task_queue=queues.harvest if command.system == System.GREENHOUSE else None,
         )
 
     # --------------------------------------------------------------------------------- messages

@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from models.failure_policy import CallKind, RetryBudget
     from models.messages import SchedulingRequest, scheduling_workflow_id
     from workflows.event_core import EventCommand, EventCommandKind, EventCore, EventOutcome
-    from workflows.retry import retry_policy
+    from workflows.retry import start_within_budget
     from workflows.scheduling import SchedulingWorkflow
 
 SelfT = TypeVar("SelfT")
@@ -195,14 +195,8 @@ class EventWorkflow:
             attempt = max(
                 attempt, timedelta(seconds=self._core.request.policy.planner_time_limit_seconds * 3)
             )
-        return workflow.start_activity_method(
-            method,
-            arg,
-            task_queue=task_queue,
-            start_to_close_timeout=attempt,
-            schedule_to_close_timeout=budget.give_up_after,
-            retry_policy=retry_policy(budget),
-            summary=command.summary,
+        return start_within_budget(
+            method, arg, budget, summary=command.summary, attempt_timeout=attempt, task_queue=task_queue
         )
 
     # -------------------------------------------------------------------------------- messages

@@ -71,7 +71,7 @@ with workflow.unsafe.imports_passed_through():
         SelectOptionResult,
     )
     from workflows.details import render_details
-    from workflows.retry import retry_policy
+    from workflows.retry import start_within_budget
     from workflows.scheduling_core import Answer, Command, CommandKind, Outcome, SchedulingCore, wording
     from workflows.scheduling_legacy import LegacyScheduling
 
@@ -290,14 +290,13 @@ class SchedulingWorkflow:
         budget: RetryBudget,
         task_queue: str | None = None,
     ) -> workflow.ActivityHandle[ResultT]:
-        return workflow.start_activity_method(
+        return start_within_budget(
             method,
             arg,
-            task_queue=task_queue,
-            start_to_close_timeout=self._attempt_timeout(command, budget),
-            schedule_to_close_timeout=budget.give_up_after,
-            retry_policy=retry_policy(budget),
+            budget,
             summary=command.summary,
+            attempt_timeout=self._attempt_timeout(command, budget),
+            task_queue=task_queue,
         )
 
     def _attempt_timeout(self, command: Command, budget: RetryBudget) -> timedelta:
