@@ -12,132 +12,42 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio import activity
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.greenhouse import GreenhouseActivities
-from activities.planning import PlanningActivities
-from models.activity_io import GatherInput
 from models.event_io import (
     AvailabilityInput,
-    EventApplicationsInput,
     EventApplicationsResult,
     EventCancelInput,
     EventPolicy,
     EventRequest,
     EventStatus,
-    PlanEventInput,
     event_workflow_id,
 )
 from models.event_io import EventCandidateState as C
 from models.event_io import EventState as E
-from models.events import EventPlan, EventStats, ScheduledCandidate, UnscheduledCandidate
 from models.failure_policy import FailurePolicy, RetryBudget
 from models.messages import (
     CancelInput,
     EventSlot,
-    SchedulingContext,
     SchedulingPolicy,
     SchedulingRequest,
     SchedulingState,
     TaskQueues,
     scheduling_workflow_id,
 )
-from models.scheduling import Blocker, Interval, Placement
-from tests.support.fake_scheduling import CONTEXT, World, fake_activities
+from models.scheduling import Interval, Placement
+from tests.support.fake_events import APPLICATIONS, STAGE, EventWorld, event_activities
+from tests.support.fake_scheduling import CONTEXT
 from tests.support.histories import recording, save_history
 from workflows.event import EventWorkflow
 from workflows.scheduling import SchedulingWorkflow
-
-APPLICATIONS = [501, 502, 503, 504, 505]
-STAGE = CONTEXT.job_interview_stage_id
-
-
-@dataclass
-class EventWorld(World):
-    capacity: int = 3  # loops the fake planner fits into the event
-    plans: list[PlanEventInput] = field(default_factory=list)
-    no_email: set[int] = field(default_factory=set)
-
-
-def _context(world: EventWorld, application_id: int) -> SchedulingContext:
-    email = None if application_id in world.no_email else f"cand{application_id}@example.com"
-    return CONTEXT.model_copy(
-        update={
-            "application_id": application_id,
-            "candidate_id": application_id + 1000,
-            "candidate_email": email,
-        }
-    )
-
-
-def _plan(world: EventWorld, request: PlanEventInput) -> EventPlan:
-    """The first `capacity` loops (minus those reserved) in answer order, an hour apart; the rest waitlisted."""
-    sessions = request.context.sessions
-    reserved_loops = len(request.reserved) // len(sessions)
-    room = max(0, world.capacity - reserved_loops)
-    day = request.days[0].start
-    scheduled, unscheduled = [], []
-    for n, candidate in enumerate(request.candidates):
-        if n >= room:
-            unscheduled.append(
-                UnscheduledCandidate(
-                    candidate=str(candidate.application_id),
-                    blockers=[Blocker(kind="pool_exhausted", detail="every interviewer's day is full")],
-                )
-            )
-            continue
-        slot = day + timedelta(hours=2 * (n + reserved_loops))
-        scheduled.append(
-            ScheduledCandidate(
-                candidate=str(candidate.application_id),
-                placements=[
-                    Placement(
-                        session=s.session_id,
-                        start=slot + timedelta(hours=i),
-                        end=slot + timedelta(hours=i, minutes=s.duration_minutes),
-                        interviewers=s.pool[:1],
-                    )
-                    for i, s in enumerate(sessions)
-                ],
-            )
-        )
-    return EventPlan(
-        status="optimal",
-        scheduled=scheduled,
-        unscheduled=unscheduled,
-        stats=EventStats(wall_ms=5, bound_candidates=len(scheduled)),
-    )
-
-
-def event_activities(world: EventWorld) -> list[Callable[..., Any]]:
-    base = [a for a in fake_activities(world) if getattr(a, "__name__", "") != "gather"]
-
-    @activity.defn(name=GreenhouseActivities.list_event_applications.__name__)
-    async def list_applications(request: EventApplicationsInput) -> EventApplicationsResult:
-        world.trip("list_event_applications")
-        return EventApplicationsResult(application_ids=APPLICATIONS[: request.limit])
-
-    @activity.defn(name=GreenhouseActivities.gather_scheduling_context.__name__)
-    async def gather(request: GatherInput) -> SchedulingContext:
-        world.trip("gather")
-        return _context(world, request.application_id)
-
-    @activity.defn(name=PlanningActivities.plan_event.__name__)
-    async def plan_event(request: PlanEventInput) -> EventPlan:
-        world.trip("plan_event")
-        world.plans.append(request)
-        return _plan(world, request)
-
-    return [*base, list_applications, gather, plan_event]
 
 
 @asynccontextmanager

@@ -182,7 +182,7 @@ class EventPages:
         """The page for whatever the event and the candidate's answer say."""
         tz, zone_notice = self.zone(link, view.candidate_time_zone)
         now = datetime.now(UTC)
-        planned = planned_lines(view.placements, tz) if view.placements else []
+        planned = planned_lines(view.placements, tz, view.session_names) if view.placements else []
         mode = "planned" if planned else ("form" if view.open else "closed")
         return self.render(
             request,

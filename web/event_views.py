@@ -9,7 +9,7 @@ never name a time outside the event's days. Checked blocks that touch are merged
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -154,9 +154,17 @@ def window_lines(windows: list[Interval], tz_name: str) -> list[str]:
     return [format_range(w.start, w.end, tz_name) for w in sorted(windows, key=lambda w: w.start)]
 
 
-def planned_lines(placements: list[Placement], tz_name: str) -> list[PlannedLine]:
-    """The planned loop in time order, each session with its full local date and zone."""
+def planned_lines(
+    placements: list[Placement], tz_name: str, session_names: Mapping[str, str] | None = None
+) -> list[PlannedLine]:
+    """The planned loop in time order, each session by its name with its full local date and zone.
+
+    A session the view does not name (or names blank) is "Interview <n>", n its place in time order.
+    """
+    names = session_names or {}
     return [
-        PlannedLine(format_range(p.start, p.end, tz_name), f"Interview {i}")
+        PlannedLine(
+            format_range(p.start, p.end, tz_name), (names.get(p.session) or "").strip() or f"Interview {i}"
+        )
         for i, p in enumerate(in_time_order(placements), start=1)
     ]
