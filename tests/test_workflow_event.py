@@ -28,6 +28,7 @@ from models.event_io import (
     EventPolicy,
     EventRequest,
     EventStatus,
+    RunningRequestsResult,
     event_workflow_id,
 )
 from models.event_io import EventCandidateState as C
@@ -358,6 +359,9 @@ def test_a_failed_gather_is_an_exclusion_not_a_failure() -> None:
     core.complete(second, EventOutcome.failure("HarvestNotFoundError", "404"), now)
     assert core.state == E.GATHERING
     core.complete(first, EventOutcome.success(CONTEXT.model_copy(update={"application_id": 1})), now)
+    (running,) = core.take_commands()
+    assert running.kind == EventCommandKind.FIND_RUNNING and running.input.application_ids == [1]
+    core.complete(running, EventOutcome.success(RunningRequestsResult()), now)
     assert core.state == E.COLLECTING
     assert core.invitees[2].state == C.EXCLUDED and "404" in core.invitees[2].reason
     (email,) = core.take_commands()
