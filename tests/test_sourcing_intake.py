@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -184,9 +185,21 @@ async def _stack(dev_server_env: WorkflowEnvironment, tmp_path: Path, store_url:
                 yield Stack(http, harvest, engine, server, job_id, users[0].id, settings, client)
             finally:
                 # Candidate ids repeat in every test's sandbox: a retention timer left running here
-                # (its worker gone) would be the next test's `retention-<id>`.
+                # (its worker gone) would be the next test's `retention-<id>`, and the next test's
+                # sourcing would signal it instead of starting its own. The visibility listing lags
+                # under load, so each candidate's timer is also ended by its id.
                 await terminate_running(client, queue)
+                for candidate in await harvest.list_candidates().collect():
+                    await _end_if_running(client, retention_workflow_id(candidate.id))
     engine.dispose()
+
+
+async def _end_if_running(client: Client, workflow_id: str) -> None:
+    try:
+        await client.get_workflow_handle(workflow_id).terminate("test module ended")
+    except RPCError as error:  # never started, or already over
+        if error.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise
 
 
 async def _client(client: Client) -> Client:
