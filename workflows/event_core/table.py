@@ -7,7 +7,6 @@ diagram from it (`tests/test_event_core.py` keeps the drawing current).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from models.event_io import EventState as E
 from workflows import state_diagram
@@ -16,18 +15,11 @@ LIVE = frozenset({E.GATHERING, E.COLLECTING, E.PLANNING, E.BOOKING, E.RUNNING, E
 TERMINAL = frozenset({E.COMPLETED, E.CANCELLED})
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[E]
-    event: str
-    targets: frozenset[E]
-    why: str
+Transition = state_diagram.Transition[E]
 
 
 def _t(sources: Iterable[E] | E, event: str, targets: Iterable[E] | E, why: str) -> Transition:
-    src = frozenset([sources]) if isinstance(sources, E) else frozenset(sources)
-    dst = frozenset([targets]) if isinstance(targets, E) else frozenset(targets)
-    return Transition(src, event, dst, why)
+    return state_diagram.transition(sources, event, targets, why)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -50,15 +42,10 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 
 def allowed(source: E, event: str, target: E) -> bool:
-    return any(source in t.sources and event == t.event and target in t.targets for t in TRANSITIONS)
+    """Whether the table lists this move."""
+    return state_diagram.allows(TRANSITIONS, source, event, target)
 
 
 def mermaid() -> str:
     """The state diagram (Mermaid `stateDiagram-v2`): one edge per source, target and event."""
-    edges = [
-        (source.value, t.event, target.value)
-        for t in TRANSITIONS
-        for source in sorted(t.sources)
-        for target in sorted(t.targets)
-    ]
-    return state_diagram.mermaid(edges, ["completed", "cancelled"])
+    return state_diagram.table_mermaid(TRANSITIONS, ["completed", "cancelled"])

@@ -9,7 +9,6 @@ nudge, a retry); events that change nothing are not transitions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from models.messages import SchedulingState as S
 from workflows import state_diagram
@@ -19,18 +18,11 @@ LIVE = frozenset(set(S) - {S.CANCELLING, S.COMPLETED, S.CANCELLED})
 TERMINAL = frozenset({S.COMPLETED, S.CANCELLED})
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[S]
-    event: str
-    targets: frozenset[S]
-    why: str
+Transition = state_diagram.Transition[S]
 
 
 def _t(sources: Iterable[S] | S, event: str, targets: Iterable[S] | S, why: str) -> Transition:
-    src = frozenset([sources]) if isinstance(sources, S) else frozenset(sources)
-    dst = frozenset([targets]) if isinstance(targets, S) else frozenset(targets)
-    return Transition(src, event, dst, why)
+    return state_diagram.transition(sources, event, targets, why)
 
 
 def _stay(states: Iterable[S] | S, event: str, why: str) -> tuple[Transition, ...]:
@@ -115,15 +107,9 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 def allowed(source: S, event: str, target: S) -> bool:
     """Whether the table lists this move."""
-    return any(source in t.sources and event == t.event and target in t.targets for t in TRANSITIONS)
+    return state_diagram.allows(TRANSITIONS, source, event, target)
 
 
 def mermaid() -> str:
     """The state diagram (Mermaid `stateDiagram-v2`): one edge per source, target and event."""
-    edges = [
-        (source.value, t.event, target.value)
-        for t in TRANSITIONS
-        for source in sorted(t.sources)
-        for target in sorted(t.targets)
-    ]
-    return state_diagram.mermaid(edges, ["completed", "cancelled"])
+    return state_diagram.table_mermaid(TRANSITIONS, ["completed", "cancelled"])
