@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import email
 import mailbox
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mention_events import office_zone
@@ -35,7 +35,6 @@ from models.event_io import (
     EventCancelInput,
     EventPolicy,
     EventRequest,
-    EventStatus,
 )
 from models.event_io import EventCandidateState as C
 from models.event_io import EventState as E
@@ -45,9 +44,9 @@ from models.settings import Settings
 from sandbox.greenhouse.server import SandboxServer
 from sandbox.radicale.server import RadicaleServer
 from tests.fixtures.mail import SinkHandle
+from tests.support.fake_events import until_event
 from tests.support.stack import mark_taken, seeded_store, stack_settings
 from workers.main import running_workers
-from workflows.event import EventWorkflow
 from workflows.scheduling import SchedulingWorkflow
 
 pytestmark = pytest.mark.integration
@@ -88,23 +87,6 @@ def _event_day() -> date:
     return day
 
 
-async def _until(
-    handle: WorkflowHandle, done: Callable[[EventStatus], bool], timeout: float = 120
-) -> EventStatus:
-    async def poll() -> EventStatus:
-        while True:
-            status = await handle.query(EventWorkflow.event_status)
-            if done(status):
-                return status
-            await asyncio.sleep(0.2)
-
-    try:
-        return await asyncio.wait_for(poll(), timeout)
-    except TimeoutError as error:
-        status = await handle.query(EventWorkflow.event_status)
-        raise AssertionError(f"still {status.state}: {[h.detail for h in status.history[-6:]]}") from error
-
-
 def _overlap(a: Placement, b: Placement) -> bool:
     return a.start < b.end and b.start < a.end
 
@@ -132,7 +114,7 @@ async def test_an_event_is_planned_as_a_whole_and_every_loop_booked_for_real(
     handle = await events.start(request)
     assert (await events.start(request)).id == handle.id  # starting again finds the running event
 
-    status = await _until(handle, lambda s: s.state == E.COLLECTING)
+    status = await until_event(handle, lambda s: s.state == E.COLLECTING, timeout=120)
     assert sorted(c.application_id for c in status.candidates) == applications
     invited = [c for c in status.candidates if c.state == C.INVITED]
     assert invited, [c.reason for c in status.candidates]
@@ -156,11 +138,12 @@ async def test_an_event_is_planned_as_a_whole_and_every_loop_booked_for_real(
         result = await events.submit_availability(handle.id, answer)
         assert result.outcome == "recorded", result.message
 
-    settled = await _until(
+    settled = await until_event(
         handle,
         lambda s: (
             s.state == E.RUNNING and not any(c.state in (C.SCHEDULED, C.ANSWERED) for c in s.candidates)
         ),
+        timeout=120,
     )
     booked = [c for c in settled.candidates if c.state == C.BOOKED]
     assert booked, [(c.state, c.reason) for c in settled.candidates]

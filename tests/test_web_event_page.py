@@ -15,7 +15,7 @@ import html
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -40,7 +40,14 @@ from models.messages import SchedulingRequest, TaskQueues, scheduling_workflow_i
 from models.scheduling import Interval, Placement
 from models.settings import Settings
 from starters.ports import free_port
-from tests.support.fake_events import APPLICATIONS, STAGE, EventWorld, event_activities
+from tests.support.fake_events import (
+    APPLICATIONS,
+    STAGE,
+    EventWorld,
+    event_activities,
+    eventually,
+    until_event,
+)
 from web.app import create_app
 from web.csrf import COOKIE_NAME, CsrfGuard
 from web.event_views import block_key, planned_lines
@@ -114,7 +121,7 @@ class EventHarness:
             policy=EventPolicy(day_start=time(9), day_end=time(17), max_candidates=candidates, **policy),
         )
         handle = await EventClient(self.client, self.settings).start(request)
-        await until(handle, lambda s: s.state == E.COLLECTING)
+        await until_event(handle, lambda s: s.state == E.COLLECTING)
         await eventually(lambda: len(self.invitations(handle)) == candidates)
         return handle
 
@@ -157,27 +164,6 @@ class EventHarness:
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, follow_redirects=False, timeout=20)
-
-
-async def until(
-    handle: WorkflowHandle[Any, EventStatus], done: Callable[[EventStatus], bool], timeout: float = 30
-) -> EventStatus:
-    async def poll() -> EventStatus:
-        while True:
-            status = await handle.query(EventWorkflow.event_status)
-            if done(status):
-                return status
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 20) -> None:
-    async def poll() -> None:
-        while not check():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def invitees(handle: WorkflowHandle[Any, EventStatus]) -> dict[int, EventInvitee]:
@@ -419,7 +405,7 @@ async def test_closed_answers_are_the_workflows_refusal(events: EventHarness) ->
         assert said.status_code == 200
         ben_page = (await http.get(f"/event/{ben}")).text
         await http.post(f"/event/{ben}", data=form_of(ben_page, day=[block_key(DAY1.start)]))
-        status = await until(handle, lambda s: s.state == E.RUNNING)
+        status = await until_event(handle, lambda s: s.state == E.RUNNING)
         assert {c.application_id: c.state for c in status.candidates}[ADA] == C.UNAVAILABLE
 
         late = await http.post(f"/event/{ada}", data=form_of(other_tab, block=hours(DAY1, 0)))
@@ -449,7 +435,7 @@ async def test_after_everyone_answers_the_page_shows_the_planned_loop_by_name_in
             )
             assert answered.status_code == 200, answered.text[:300]
         # The last answer plans the event from the page's answers; each loop is booked by its own request.
-        status = await until(handle, lambda s: all(c.state == C.BOOKED for c in s.candidates))
+        status = await until_event(handle, lambda s: all(c.state == C.BOOKED for c in s.candidates))
         assert status.plans_made == 1
         (plan,) = events.world.plans
         assert [(c.application_id, c.windows) for c in plan.candidates] == [(ADA, [DAY1]), (BEN, [DAY1])]
@@ -502,7 +488,7 @@ async def test_a_candidate_the_event_left_out_is_told_so_and_cannot_answer(event
         await http.post(f"/event/{ben}", data=form_of(page, day=[block_key(DAY1.start)]))
         ada_page = (await http.get(f"/event/{ada}")).text
         await http.post(f"/event/{ada}", data=form_of(ada_page, day=[block_key(DAY1.start)]))
-        status = await until(
+        status = await until_event(
             handle, lambda s: {c.application_id: c.state for c in s.candidates}[BEN] == C.EXCLUDED
         )
         left_out = next(c for c in status.candidates if c.application_id == BEN)

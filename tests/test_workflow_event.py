@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,7 +44,14 @@ from models.messages import (
     scheduling_workflow_id,
 )
 from models.scheduling import Interval, Placement
-from tests.support.fake_events import APPLICATIONS, STAGE, EventWorld, event_activities
+from tests.support.fake_events import (
+    APPLICATIONS,
+    STAGE,
+    EventWorld,
+    event_activities,
+    eventually,
+    until_event,
+)
 from tests.support.fake_scheduling import CONTEXT
 from tests.support.histories import recording, save_history
 from workflows.event import EventWorkflow
@@ -110,27 +117,6 @@ async def _start(
     )
 
 
-async def _until(
-    handle: WorkflowHandle[Any, EventStatus], done: Callable[[EventStatus], bool], timeout: float = 30
-) -> EventStatus:
-    async def poll() -> EventStatus:
-        while True:
-            status = await handle.query(EventWorkflow.event_status)
-            if done(status):
-                return status
-            await asyncio.sleep(0.05)
-
-    return await asyncio.wait_for(poll(), timeout)
-
-
-async def _eventually(check: Callable[[], bool], timeout: float = 20) -> None:
-    async def poll() -> None:
-        while not check():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
-
-
 def _states(status: EventStatus) -> dict[int, C]:
     return {c.application_id: c.state for c in status.candidates}
 
@@ -165,9 +151,9 @@ async def test_an_event_invites_plans_books_and_refills_a_cancelled_place_from_t
     request = _request(queue)
     async with running_worker(env, world, queue, cached=False):
         handle = await _start(env, queue, request)
-        status = await _until(handle, lambda s: s.state == E.COLLECTING)
+        status = await until_event(handle, lambda s: s.state == E.COLLECTING)
         assert sorted(_states(status)) == APPLICATIONS
-        await _eventually(lambda: len(world.emails) == len(APPLICATIONS))
+        await eventually(lambda: len(world.emails) == len(APPLICATIONS))
         invitations = [e for e in world.emails if e.template == "availability_request"]
         assert sorted(e.to[0] for e in invitations) == [f"cand{a}@example.com" for a in APPLICATIONS]
         assert all(
@@ -194,7 +180,7 @@ async def test_an_event_invites_plans_books_and_refills_a_cancelled_place_from_t
     # The worker goes away mid-collection; a new one picks the event up where it was (replaying it).
     async with running_worker(env, world, queue, cached=False):
         await _answer_all(handle, request, APPLICATIONS[1:])
-        status = await _until(
+        status = await until_event(
             handle, lambda s: s.state == E.RUNNING and list(_states(s).values()).count(C.BOOKED) == 3
         )
         states = _states(status)
@@ -219,7 +205,7 @@ async def test_an_event_invites_plans_books_and_refills_a_cancelled_place_from_t
         await child.signal(
             SchedulingWorkflow.cancel, CancelInput(by="candidate", reason="took another offer")
         )
-        status = await _until(handle, lambda s: _states(s)[504] == C.BOOKED, timeout=40)
+        status = await until_event(handle, lambda s: _states(s)[504] == C.BOOKED, timeout=40)
         states = _states(status)
         assert states[502] == C.CANCELLED and states[505] == C.UNSCHEDULED
         assert len(world.plans) == 2
@@ -250,15 +236,15 @@ async def test_silence_gets_a_reminder_then_planning_at_the_deadline_and_late_an
     request = _request(queue)
     async with running_worker(env, world, queue):
         handle = await _start(env, queue, request)
-        status = await _until(handle, lambda s: s.state == E.COLLECTING)
+        status = await until_event(handle, lambda s: s.state == E.COLLECTING)
         assert _states(status)[505] == C.UNREACHABLE
         await _answer_all(handle, request, [501, 502])
         # Time passes to the deadline: one reminder each to those who did not answer, then the plan.
         await env.sleep(timedelta(days=2, hours=1))
         assert (await handle.query(EventWorkflow.event_status)).state == E.COLLECTING
         await env.sleep(timedelta(days=1))
-        status = await _until(handle, lambda s: s.state == E.RUNNING)
-        await _eventually(lambda: sum(e.key.endswith("/reminder") for e in world.emails) == 2)
+        status = await until_event(handle, lambda s: s.state == E.RUNNING)
+        await eventually(lambda: sum(e.key.endswith("/reminder") for e in world.emails) == 2)
         reminders = sorted(e.context.application_id for e in world.emails if e.key.endswith("/reminder"))
         assert reminders == [503, 504]
         assert [c.application_id for c in world.plans[0].candidates] == [501, 502]
@@ -269,7 +255,7 @@ async def test_silence_gets_a_reminder_then_planning_at_the_deadline_and_late_an
             AvailabilityInput(application_id=503, windows=_window(request), request_id="late"),
         )
         assert late.outcome == "recorded" and "already planned" in late.message
-        status = await _until(handle, lambda s: _states(s)[503] == C.BOOKED)
+        status = await until_event(handle, lambda s: _states(s)[503] == C.BOOKED)
         assert [c.application_id for c in world.plans[-1].candidates] == [503]
         assert len(world.plans[-1].reserved) == 2 * len(CONTEXT.sessions)
 
@@ -288,16 +274,18 @@ async def test_a_planner_outage_longer_than_its_budget_escalates_and_retries_hou
     request = _request(queue)
     async with running_worker(env, world, queue):
         handle = await _start(env, queue, request)
-        await _until(handle, lambda s: s.state == E.COLLECTING)
+        await until_event(handle, lambda s: s.state == E.COLLECTING)
         await _answer_all(handle, request, APPLICATIONS)
-        status = await _until(handle, lambda s: s.state == E.ESCALATED)
+        status = await until_event(handle, lambda s: s.state == E.ESCALATED)
         assert "could not be planned" in status.escalation
-        await _eventually(lambda: "recruiter_escalation" in [e.template for e in world.emails])
+        await eventually(lambda: "recruiter_escalation" in [e.template for e in world.emails])
         told = next(e for e in world.emails if e.template == "recruiter_escalation")
         assert told.to == ["rita@acme.example"] and "could not be planned" in told.reason
         world.outages["plan_event"] = 0
         await env.sleep(timedelta(hours=1, minutes=5))
-        status = await _until(handle, lambda s: s.state == E.RUNNING and C.BOOKED in _states(s).values(), 40)
+        status = await until_event(
+            handle, lambda s: s.state == E.RUNNING and C.BOOKED in _states(s).values(), 40
+        )
         assert status.plans_made == 1 and status.escalation == ""
         await handle.cancel()
         with pytest.raises(WorkflowFailureError):
@@ -324,9 +312,9 @@ async def test_an_application_already_being_scheduled_is_left_out_with_the_reaso
             task_queue=queue,
         )
         handle = await _start(env, queue, request)
-        await _until(handle, lambda s: s.state == E.COLLECTING)
+        await until_event(handle, lambda s: s.state == E.COLLECTING)
         await _answer_all(handle, request, APPLICATIONS)
-        status = await _until(
+        status = await until_event(
             handle, lambda s: s.state == E.RUNNING and list(_states(s).values()).count(C.BOOKED) == 4
         )
         left_out = next(c for c in status.candidates if c.application_id == 503)

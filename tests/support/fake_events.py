@@ -10,12 +10,14 @@ Used by tests/test_workflow_event.py and the event page's tests (tests/test_web_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import WorkflowHandle
 
 from activities.events import EventActivities
 from activities.greenhouse import GreenhouseActivities
@@ -24,6 +26,7 @@ from models.activity_io import GatherInput
 from models.event_io import (
     EventApplicationsInput,
     EventApplicationsResult,
+    EventStatus,
     PlanEventInput,
     RunningRequestsInput,
     RunningRequestsResult,
@@ -133,3 +136,33 @@ def event_activities(world: EventWorld) -> list[Callable[..., Any]]:
         )
 
     return [*base, list_applications, gather, plan_event, find_running]
+
+
+async def until_event(
+    handle: WorkflowHandle[Any, EventStatus], done: Callable[[EventStatus], bool], timeout: float = 30
+) -> EventStatus:
+    """The event's status once `done` holds; on time-out, the state and last steps it was stuck at."""
+    from workflows.event import EventWorkflow
+
+    async def poll() -> EventStatus:
+        while True:
+            status = await handle.query(EventWorkflow.event_status)
+            if done(status):
+                return status
+            await asyncio.sleep(0.05)
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError as error:
+        status = await handle.query(EventWorkflow.event_status)
+        raise AssertionError(f"still {status.state}: {[h.detail for h in status.history[-6:]]}") from error
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 20) -> None:
+    """Wait until `check()` holds (the fakes' records fill as activities run)."""
+
+    async def poll() -> None:
+        while not check():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
