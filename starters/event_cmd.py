@@ -8,14 +8,18 @@ The Temporal and Harvest clients are imported when a command runs, not when the 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
+    from integrations.event_client import EventClient
     from models.event_io import EventStatus
     from models.settings import Settings
+
+T = TypeVar("T")
 
 event_app = typer.Typer(
     help="Recruiting events: every candidate of a job's stage on one to five days.", no_args_is_help=True
@@ -262,42 +266,55 @@ def _connect_error(settings: Settings, error: Exception) -> typer.Exit:
     return _fail(f"cannot reach Temporal at {settings.temporal_address}: {error}")
 
 
+def _on_event(
+    settings: Settings, event_id: str, doing: str, call: Callable[[EventClient], Awaitable[T]]
+) -> T:
+    """Run `call` against the event; an unknown event, a refusal or an unreachable server exits 2, saying so."""
+    import asyncio
+
+    from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from integrations.event_client import EventClient
+    from integrations.payload_keys import PayloadKeyError
+    from workers.client import connect
+
+    async def run() -> T:
+        try:
+            client = await connect(settings)
+        except RuntimeError as error:
+            raise _connect_error(settings, error) from error
+        return await call(EventClient(client, settings))
+
+    try:
+        return asyncio.run(run())
+    except typer.Exit:
+        raise
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise _fail(f"no event {event_id!r}") from error
+        raise _fail(f"could not {doing} event {event_id!r}: {error}") from error
+    except (
+        WorkflowQueryFailedError,
+        WorkflowUpdateFailedError,
+        RuntimeError,
+        PayloadKeyError,
+        OSError,
+    ) as error:
+        raise _fail(f"could not {doing} event {event_id!r}: {error}") from error
+
+
 @event_app.command("status")
 def status(
     event_id: str = typer.Argument(..., help="The event's workflow id (event-<job>-<stage>-<YYYYMMDD>)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show an event: state, days, answer deadline, candidates per state and each candidate."""
-    import asyncio
-
-    from temporalio.client import WorkflowQueryFailedError
-    from temporalio.service import RPCError, RPCStatusCode
-
-    from integrations.event_client import EventClient
-    from integrations.payload_keys import PayloadKeyError
     from models.settings import get_settings
     from starters.local_keys import with_local_keys
-    from workers.client import connect
 
     settings = with_local_keys(get_settings())
-
-    async def run() -> EventStatus:
-        try:
-            client = await connect(settings)
-        except RuntimeError as error:
-            raise _connect_error(settings, error) from error
-        return await EventClient(client, settings).status(event_id.strip())
-
-    try:
-        found = asyncio.run(run())
-    except typer.Exit:
-        raise
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise _fail(f"no event {event_id!r}") from error
-        raise _fail(f"could not read event {event_id!r}: {error}") from error
-    except (WorkflowQueryFailedError, RuntimeError, PayloadKeyError, OSError) as error:
-        raise _fail(f"could not read event {event_id!r}: {error}") from error
+    found = _on_event(settings, event_id, "read", lambda events: events.status(event_id.strip()))
     typer.echo(
         found.model_dump_json(indent=2)
         if as_json
@@ -308,45 +325,23 @@ def status(
 @event_app.command("cancel")
 def cancel(
     event_id: str = typer.Argument(..., help="The event's workflow id."),
-    reason: str = typer.Option("cancelled from the command line", "--reason", help="Told to the candidates."),
+    reason: str = typer.Option(
+        "cancelled from the command line", "--reason", help="Kept in the event's history."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Cancel an event; the event says what it did (or why it would not)."""
-    import asyncio
+    """Cancel an event and every loop it booked; the event says what it did (or why it would not)."""
     import uuid
 
-    from temporalio.client import WorkflowUpdateFailedError
-    from temporalio.service import RPCError, RPCStatusCode
-
-    from integrations.event_client import EventClient
-    from integrations.payload_keys import PayloadKeyError
-    from models.event_io import EventCancelInput, EventCommandResult
+    from models.event_io import EventCancelInput
     from models.settings import get_settings
     from starters.local_keys import with_local_keys
-    from workers.client import connect
 
     settings = with_local_keys(get_settings())
     if len(reason) > 2000:
         raise _fail("--reason takes at most 2000 characters")
-
-    async def run() -> EventCommandResult:
-        try:
-            client = await connect(settings)
-        except RuntimeError as error:
-            raise _connect_error(settings, error) from error
-        request = EventCancelInput(reason=reason, request_id=f"cli-{uuid.uuid4().hex}")
-        return await EventClient(client, settings).cancel(event_id.strip(), request)
-
-    try:
-        result = asyncio.run(run())
-    except typer.Exit:
-        raise
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise _fail(f"no event {event_id!r}") from error
-        raise _fail(f"could not cancel event {event_id!r}: {error}") from error
-    except (WorkflowUpdateFailedError, RuntimeError, PayloadKeyError, OSError) as error:
-        raise _fail(f"could not cancel event {event_id!r}: {error}") from error
+    request = EventCancelInput(reason=reason, request_id=f"cli-{uuid.uuid4().hex}")
+    result = _on_event(settings, event_id, "cancel", lambda events: events.cancel(event_id.strip(), request))
     if as_json:
         typer.echo(json.dumps({"workflow_id": event_id, **result.model_dump(mode="json")}))
     else:
