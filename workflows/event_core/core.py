@@ -76,7 +76,6 @@ class EventCore:
         self.queue: list[EventCommand] = []
         self.inflight: dict[int, EventCommand] = {}
         self.history: list[HistoryEntry] = []
-        self.moves: list[tuple[E, str, E]] = []
         self.answers: dict[str, AvailabilityResult] = {}
         self.answer_by: datetime | None = None
         self.reminded = False
@@ -733,7 +732,6 @@ class EventCore:
             if self.strict:
                 raise UndeclaredEventTransitionError(f"{source.value} --{name}--> {target.value}")
             self._record("undeclared_transition", f"{source.value} --{name}--> {target.value}")
-        self.moves.append((source, name, target))
         self.state = target
 
     def _record(self, event: str, detail: str = "") -> None:
