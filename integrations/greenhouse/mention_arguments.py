@@ -222,6 +222,12 @@ def parse_event(argument: str) -> EventArguments:
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        if (
+            token.kind == "mark"
+        ):  # starts no date (as `_date_at` would say): skipped cheaply, hostile notes are full of them
+            open_range = False
+            i += 1
+            continue
         found, end = _date_at(tokens, i)
         if found:
             if open_range and dates and dates[-1][1] is None and len(found) == 1 and found[0][1] is None:
